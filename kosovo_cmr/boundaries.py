@@ -1,0 +1,169 @@
+"""Municipal boundaries, their KMAC regions, and the regions derived from them.
+
+The real boundaries (2018, 40 polygons) are read by path from
+``../shared/data/kosovo-municipalities-2018/`` (see
+:func:`kosovo_cmr.settings.resolve_boundaries_path`); they are never copied into the
+project. Two of the 40 polygons are enclave parts (``Enclave-Kamenicë``,
+``Enclave-Prishtine``) that are merged into the municipality in their name, giving the
+38 municipalities. The region of each municipality comes from the editable table
+``layers/regions.csv`` (KMAC's grouping is not published; the table records the
+assumption of :doc:`/concepts`), and regions are the dissolve of their municipalities.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from kosovo_cmr import settings
+from kosovo_cmr._resources import layer_file
+from kosovo_cmr.crs import require_crs
+from kosovo_cmr.errors import InputError
+from kosovo_cmr.schema import check, conform
+
+__all__ = ["read_region_table", "read_municipalities", "regions_from_municipalities"]
+
+#: Enclave parts in the 2018 file and the municipality each belongs to.
+ENCLAVES = {"Enclave-Kamenicë": "Kamenicë", "Enclave-Prishtine": "Prishtinë"}
+
+
+def _fold(name: str) -> str:
+    """Fold a name for matching: NFC, case-insensitive, trimmed."""
+    return unicodedata.normalize("NFC", str(name)).strip().casefold()
+
+
+def read_region_table(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Read the municipality -> district, region table.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A CSV with columns ``municipality``, ``district``, ``region``. Defaults to the
+        shipped ``layers/regions.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If a column is missing or a municipality appears twice.
+    """
+    path = layer_file("regions.csv") if path is None else path
+    table = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    missing = {"municipality", "region"} - set(table.columns)
+    if missing:
+        raise InputError(f"region table {path} lacks column(s): {', '.join(sorted(missing))}")
+    table["municipality"] = table["municipality"].map(
+        lambda s: unicodedata.normalize("NFC", s.strip())
+    )
+    dup = table["municipality"][table["municipality"].map(_fold).duplicated()]
+    if len(dup):
+        raise InputError(f"region table {path} lists twice: {', '.join(dup)}")
+    if "district" not in table.columns:
+        table["district"] = None
+    return table[["municipality", "district", "region"]]
+
+
+def read_municipalities(
+    path: str | os.PathLike | None = None,
+    *,
+    name_field: str | None = None,
+    regions: pd.DataFrame | str | os.PathLike | None = None,
+) -> gpd.GeoDataFrame:
+    """Read the municipal boundaries as the ``boundaries`` layer.
+
+    Enclave parts are merged into their municipality; each municipality gets its district
+    and region from the region table.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        The boundaries file (any format GDAL reads). Defaults to
+        :data:`kosovo_cmr.settings.boundaries_path` or the shared data folder.
+    name_field : str, optional
+        The attribute holding the name; default
+        :data:`kosovo_cmr.settings.boundaries_name_field` (``XK_NAME``).
+    regions : DataFrame or path, optional
+        The region table (see :func:`read_region_table`).
+
+    Returns
+    -------
+    GeoDataFrame
+        One MultiPolygon per municipality (38 for the 2018 file), columns
+        ``municipality``, ``district``, ``region``, in EPSG:4326.
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If the file cannot be read, has no CRS, lacks the name field, or holds a
+        municipality that the region table does not know.
+    """
+    src = settings.resolve_boundaries_path(path)
+    field = name_field or settings.boundaries_name_field
+    try:
+        raw = pyogrio.read_dataframe(src)
+    except Exception as exc:
+        raise InputError(f"cannot read boundaries {src}: {exc}") from exc
+    require_crs(raw, name=f"boundaries {src}")
+    if field not in raw.columns:
+        raise InputError(
+            f"boundaries {src} have no field {field!r}; "
+            f"fields: {', '.join(map(str, raw.columns[:-1]))}"
+        )
+    names = raw[field].map(lambda s: unicodedata.normalize("NFC", str(s).strip()))
+    names = names.map(lambda s: ENCLAVES.get(s, s))
+    merged = gpd.GeoDataFrame(
+        {"municipality": names}, geometry=raw.geometry.values, crs=raw.crs
+    ).dissolve(by="municipality", as_index=False, sort=True)
+    merged["geometry"] = shapely.make_valid(merged.geometry.values, method="structure")
+    table = regions if isinstance(regions, pd.DataFrame) else read_region_table(regions)
+    lookup = {_fold(m): (m, d, r) for m, d, r in table.itertuples(index=False)}
+    unknown = [m for m in merged["municipality"] if _fold(m) not in lookup]
+    if unknown:
+        raise InputError(
+            f"municipalities not in the region table: {', '.join(unknown)}; add them to it"
+        )
+    merged["district"] = [lookup[_fold(m)][1] for m in merged["municipality"]]
+    merged["region"] = [lookup[_fold(m)][2] for m in merged["municipality"]]
+    out = conform(merged[["municipality", "district", "region", "geometry"]], "boundaries")
+    out = out.to_crs(settings.storage_crs)
+    return check(out, "boundaries")
+
+
+def regions_from_municipalities(municipalities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Dissolve municipalities into regions.
+
+    Parameters
+    ----------
+    municipalities : GeoDataFrame
+        The ``boundaries`` layer (columns ``municipality``, ``region``).
+
+    Returns
+    -------
+    GeoDataFrame
+        One MultiPolygon per region with the column ``region`` and ``municipalities``
+        (their count), in the input's CRS.
+    """
+    require_crs(municipalities, name="municipalities")
+    if "region" not in municipalities.columns:
+        raise InputError("municipalities need a 'region' column to derive regions")
+    regions = municipalities[["region", "geometry"]].dissolve(
+        by="region", as_index=False, sort=True
+    )
+    counts = municipalities.groupby("region").size()
+    regions["municipalities"] = regions["region"].map(counts).astype("int64")
+    geoms = shapely.make_valid(regions.geometry.values, method="structure")
+    regions["geometry"] = [
+        g
+        if g.geom_type == "MultiPolygon"
+        else shapely.MultiPolygon([p for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon"])
+        for g in geoms
+    ]
+    return regions[["region", "municipalities", "geometry"]]

@@ -1,0 +1,37 @@
+"""``kcmr info``: what the store holds."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from kosovo_cmr.cli._options import format_option
+
+
+@click.command("info")
+@format_option(["table", "json"], "table")
+@click.pass_obj
+def command(state, fmt):
+    """List the store's layers with feature count, CRS, geodesic area and provenance."""
+    from kosovo_cmr._text import render_table
+
+    store = state.store(create=False)
+    table = store.info()
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {"store": store.uri, "layers": table.to_dict(orient="records")},
+                default=str,
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"store: {store.uri}")
+    if table.empty:
+        click.echo("(no layers)")
+        return
+    table = table.assign(
+        area_m2=table["area_m2"].map(lambda a: "" if a is None or a != a else f"{a:,.0f}")
+    )
+    click.echo(render_table(table))
