@@ -24,6 +24,7 @@ import pyogrio
 
 from kosovo_cmr import settings
 from kosovo_cmr._resources import layer_file
+from kosovo_cmr.crs import geodesic_area
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.store import open_store
 from kosovo_cmr.store.base import Store
@@ -75,6 +76,14 @@ def load_layers(ctx: DemoContext) -> None:
     for name, gdf in layers.items():
         origin = str(ctx.boundaries_path) if name == "boundaries" else f"layers/demo/{name}.geojson"
         ctx.store.write(gdf, name, source=source + origin + ")")
+    hazards = layers["hazards"]
+    active = hazards[hazards["status"] == "active"]
+    areas = geodesic_area(active)
+    for kind in ("CHA", "SHA"):
+        mask = (active["kind"] == kind).to_numpy()
+        ctx.summary.append(
+            f"open {kind}s: {int(mask.sum())}, {areas[mask].sum():,.0f} m2 (geodesic)"
+        )
     info = ctx.store.info()
     for row in info.itertuples(index=False):
         area = (
