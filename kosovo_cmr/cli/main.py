@@ -22,6 +22,7 @@ from kosovo_cmr.errors import KcmrError
 COMMANDS: dict[str, str] = {
     "info": "info",
     "demo": "demo",
+    "store": "store",
 }
 
 
@@ -107,7 +108,8 @@ def _versions(ctx, param, value):
     "--store",
     metavar="PATH|URL",
     default=None,
-    help="The layer store: a GeoPackage path (default: ./kcmr.gpkg, or settings.store_path).",
+    help="The layer store: a GeoPackage path or a postgresql:// URL (default: ./kcmr.gpkg, "
+    "or settings.store_path).",
 )
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (repeat for more).")
 @click.option("-q", "--quiet", count=True, help="Less logging on stderr.")

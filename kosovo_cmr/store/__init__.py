@@ -43,7 +43,9 @@ def open_store(uri: str | os.PathLike | None = None, *, create: bool = True) -> 
     """
     uri = os.fspath(uri if uri is not None else settings.store_path)
     if uri.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        raise StoreError("PostGIS stores are not available in this version; use a GeoPackage path")
+        from kosovo_cmr.store.postgis import PostGISStore  # needs the 'postgis' extra
+
+        return PostGISStore(uri, create=create)
     if not uri.lower().endswith(".gpkg"):
         raise StoreError(f"store must be a .gpkg path or a postgresql:// URL, got {uri!r}")
     return GeoPackageStore(uri, create=create)
