@@ -12,6 +12,8 @@ Environment variables (read once, at import):
     Default store: a GeoPackage path or a ``postgresql://`` URL.
 ``KCMR_BOUNDARIES``
     Path to the municipal boundaries (see :data:`boundaries_path`).
+``KCMR_WEB_ASSETS``
+    Folder of the npm packages inlined into offline maps (see :data:`web_assets_dir`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,39 @@ ellipsoid: str = "WGS84"
 #: Kosovo's extent in EPSG:4326 (lon_min, lat_min, lon_max, lat_max).
 kosovo_bounds: tuple[float, float, float, float] = (20.01, 41.85, 21.79, 43.27)
 
+#: Margin, in degrees, around :data:`kosovo_bounds` within which imported features are
+#: accepted (about 5 km).
+kosovo_margin_deg: float = 0.05
+
+# --- import limits and geometry checks (kosovo_cmr.importer) ----------------------------
+
+#: Largest source file the importer reads, in bytes; larger files are refused.
+import_max_bytes: int = 512 * 1024**2
+
+#: Most features one import reads; sources with more are refused.
+import_max_features: int = 1_000_000
+
+#: ZIP/KMZ/XLSX pre-scan: largest total uncompressed size, in bytes.
+archive_max_uncompressed_bytes: int = 1024**3
+
+#: ZIP/KMZ/XLSX pre-scan: largest compression ratio of the archive and of any entry.
+archive_max_ratio: float = 100.0
+
+#: ZIP/KMZ/XLSX pre-scan: most entries in an archive.
+archive_max_entries: int = 1000
+
+#: A polygon vertex whose angle is below this many degrees is flagged as a spike.
+spike_max_angle_deg: float = 1.0
+
+#: A polygon part whose thinness 4*pi*area/perimeter**2 is below this is flagged as a sliver.
+sliver_max_thinness: float = 0.02
+
+#: Turning-point traverses whose misclosure exceeds this many metres are rejected.
+traverse_max_misclosure_m: float = 5.0
+
+#: A GPX track becomes a polygon if its ends are at most this many metres apart.
+gpx_max_ring_gap_m: float = 25.0
+
 #: Default GeoPackage store (relative to the working directory).
 store_path: str = os.environ.get("KCMR_STORE", "kcmr.gpkg")
 
@@ -61,6 +96,13 @@ boundaries_path: str | None = os.environ.get("KCMR_BOUNDARIES")
 
 #: Attribute of the boundaries file that holds the municipality name.
 boundaries_name_field: str = "XK_NAME"
+
+#: Folder holding the npm packages (``node_modules/leaflet``, ...) whose JavaScript and
+#: CSS an offline map inlines (``KCMR_WEB_ASSETS``; default ``~/.cache/kosovo_cmr/web``).
+#: Nothing third-party is shipped in the package; see :mod:`kosovo_cmr.maps`.
+web_assets_dir: str = os.environ.get(
+    "KCMR_WEB_ASSETS", str(Path.home() / ".cache" / "kosovo_cmr" / "web")
+)
 
 #: Default output folder of ``kcmr demo``.
 demo_dir: str = "kcmr-demo"
