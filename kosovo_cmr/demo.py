@@ -92,7 +92,8 @@ def load_layers(ctx: DemoContext) -> None:
             else ""
         )
         ctx.summary.append(f"{row.layer}: {row.features} features{area}")
-    ctx.add_output("layer store", Path(ctx.store.uri) if "://" not in ctx.store.uri else Path("."))
+    if "://" not in ctx.store.uri:  # a server store (PostGIS) is not a file to list
+        ctx.add_output("layer store", Path(ctx.store.uri))
 
 
 def _resolve(step: str | Callable) -> Callable:

@@ -542,3 +542,33 @@ def test_cli_unreachable_server_is_one_line(tmp_path):
     assert result.exit_code == 4
     assert result.output.count("\n") == 1
     assert "secret" not in result.output
+
+
+def test_demo_on_postgis_holds_what_the_geopackage_demo_holds(pg_url, demo_store, tmp_path):
+    from kosovo_cmr.demo import load_layers, run_demo
+
+    ctx = run_demo(tmp_path / "out", store=pg_url, steps=[load_layers])
+    assert ctx.store.layers() == demo_store.layers()
+    for layer in demo_store.layers():
+        assert_geodataframe_equal(ctx.store.read(layer), demo_store.read(layer))
+    info_pg = ctx.store.info().drop(columns=["last_written"])
+    info_gpkg = demo_store.info().drop(columns=["last_written"])
+    pd.testing.assert_frame_equal(info_pg, info_gpkg)
+
+
+def test_cli_demo_with_a_postgis_store(pg_url, tmp_path):
+    from kosovo_cmr.cli.main import cli
+
+    result = CliRunner().invoke(
+        cli, ["--store", pg_url, "demo", "--out", str(tmp_path / "demo")], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert "store: postgresql://kcmr:***@" in result.output
+    assert "evidence: " in result.output
+    assert open_store(pg_url).layers() == [
+        "hazards",
+        "evidence",
+        "strikes",
+        "releases",
+        "boundaries",
+    ]
