@@ -328,7 +328,7 @@ def clearance_by_year(releases: gpd.GeoDataFrame, *, year: int, years: int = 5) 
 def indicators(
     releases: gpd.GeoDataFrame, *, year: int, capacity: pd.DataFrame | None = None
 ) -> dict:
-    """Compute the indicators of the year: yield of clearance, clearance without CMR, output per team.
+    """Compute the indicators: yield of clearance, clearance without CMR, output per team.
 
     Parameters
     ----------
