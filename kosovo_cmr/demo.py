@@ -37,6 +37,7 @@ DEMO_LAYERS = ("hazards", "evidence", "strikes", "releases")
 #: The steps of the demo, in order, as ``"module:function"``. Each takes a DemoContext.
 DEMO_STEPS: list[str] = [
     "kosovo_cmr.demo:load_layers",
+    "kosovo_cmr.report:demo_step",
 ]
 
 

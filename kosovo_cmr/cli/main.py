@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "info": "info",
     "demo": "demo",
     "store": "store",
+    "overlay": "overlay",
+    "report": "report",
 }
 
 

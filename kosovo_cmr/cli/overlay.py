@@ -1,0 +1,84 @@
+"""``kcmr overlay``: hazards against boundaries, in the shape of the report's Table 1."""
+
+from __future__ import annotations
+
+import click
+
+from kosovo_cmr.cli._options import (
+    boundaries_option,
+    check_output,
+    format_option,
+    output_option,
+)
+
+
+@click.command("overlay")
+@click.option(
+    "--by",
+    type=click.Choice(["region", "municipality"]),
+    default="region",
+    show_default=True,
+    help="The units: KMAC regions or municipalities.",
+)
+@click.option(
+    "--date",
+    "on_date",
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="Count the hazards open on this day (default: those with status active).",
+)
+@format_option(["table", "json", "csv"], "table")
+@output_option()
+@boundaries_option
+@click.pass_obj
+def command(state, by, on_date, fmt, output, overwrite, boundaries):
+    """Count and measure the CHAs and SHAs per region or municipality.
+
+    Areas are geodesic (m2). A hazard straddling a boundary has its area split exactly
+    between the units; its count goes to the unit holding its largest share. Boundaries
+    come from the store's boundaries layer, else from --boundaries.
+    """
+    import json
+
+    import pandas as pd
+
+    from kosovo_cmr._text import render_table
+    from kosovo_cmr.boundaries import read_municipalities
+    from kosovo_cmr.errors import InputError
+    from kosovo_cmr.overlay import contamination_by_unit, hazards_open_on, units_for
+
+    check_output(output, overwrite)
+    if on_date is not None:
+        try:
+            day = pd.Timestamp(on_date)
+        except ValueError:
+            raise InputError(f"--date must be YYYY-MM-DD, got {on_date!r}") from None
+    else:
+        day = None
+    store = state.store(create=False)
+    hazards = hazards_open_on(store.read_or_empty("hazards"), day)
+    if store.has_layer("boundaries") and boundaries is None:
+        municipalities = store.read("boundaries")
+    else:
+        municipalities = read_municipalities(boundaries)
+    units, name = units_for(by, municipalities)
+    table = contamination_by_unit(hazards, units, name_column=name)
+    if fmt == "json":
+        text = json.dumps(
+            {"by": by, "date": on_date, "rows": table.to_dict(orient="records")}, indent=2
+        )
+    elif fmt == "csv":
+        text = table.to_csv(index=False)
+    else:
+        shown = table.copy()
+        total = {c: shown[c].sum() for c in shown.columns if c != name}
+        shown = pd.concat([shown, pd.DataFrame([{name: "Totals", **total}])], ignore_index=True)
+        for col in shown.columns:
+            if col.endswith("_m2"):
+                shown[col] = shown[col].map(lambda a: f"{a:,.0f}")
+        text = render_table(shown)
+    if output is None:
+        click.echo(text.rstrip("\n"))
+    else:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)

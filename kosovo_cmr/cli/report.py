@@ -1,0 +1,48 @@
+"""``kcmr report``: the land release report of a year (Mine Action Review tables)."""
+
+from __future__ import annotations
+
+import click
+
+from kosovo_cmr.cli._options import (
+    boundaries_option,
+    check_output,
+    format_option,
+    output_option,
+)
+
+
+@click.command("report")
+@click.option("--year", type=int, required=True, help="The report year, e.g. 2024.")
+@format_option(["md", "html", "json", "csv", "xlsx"], "md")
+@output_option(help="Write the report to this file (required for xlsx).")
+@click.option(
+    "--capacity",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Teams and personnel per operator and year, CSV (default: layers/capacity.csv).",
+)
+@boundaries_option
+@click.pass_obj
+def command(state, year, fmt, output, overwrite, capacity, boundaries):
+    """Tables 1 and 4-9, indicators and the reconciliation ledger of a year.
+
+    Computed from the store's hazards and releases; areas are geodesic m2. Without -o
+    the report goes to stdout (not for xlsx). HTML is one self-contained page with its
+    charts. A report on synthetic data says so in a banner.
+    """
+    from kosovo_cmr.errors import InputError
+    from kosovo_cmr.report import read_capacity, report_from_store
+    from kosovo_cmr.report_render import write_report
+
+    if fmt == "xlsx" and output is None:
+        raise InputError("the xlsx format needs an output file: pass -o PATH")
+    check_output(output, overwrite)
+    store = state.store(create=False)
+    table = read_capacity(capacity) if capacity else None
+    report = report_from_store(store, year=year, boundaries=boundaries, capacity=table)
+    text = write_report(report, output, fmt=fmt)
+    if text is not None:
+        click.echo(text.rstrip("\n"))
+    else:
+        click.echo(f"wrote {output}", err=True)
