@@ -184,6 +184,7 @@ def split_by_units(
         if not remaining.is_empty:
             rows.append((label, ident, None, None, remaining))
     frame = pd.DataFrame(rows, columns=["feature", "_id", "unit", "area_m2", "geometry"])
+    frame["unit"] = pd.Series([r[2] for r in rows], index=frame.index, dtype=object)
     parts = gpd.GeoDataFrame(frame, geometry="geometry", crs=gnom)
     measured = geodesic_area(parts)
     parts["area_m2"] = np.where(parts["area_m2"].isna(), measured, 0.0).astype(float)
@@ -304,8 +305,8 @@ def contamination_by_unit(
         names.append(None)
     rows = []
     for unit in _ordered_units(names) + ([None] if None in names else []):
-        mine = parts[parts["unit"].map(lambda u, unit=unit: u == unit)]
-        counted = owner[owner.map(lambda u, unit=unit: u == unit)].index
+        mine = parts.loc[parts["unit"].map(lambda u, unit=unit: u == unit).astype(bool)]
+        counted = owner.loc[owner.map(lambda u, unit=unit: u == unit).astype(bool)].index
         row = {label: unit}
         for kind in ("CHA", "SHA"):
             row[f"{kind.lower()}_count"] = int((kinds.loc[counted] == kind).sum())
@@ -313,7 +314,10 @@ def contamination_by_unit(
         row["total_count"] = row["cha_count"] + row["sha_count"]
         row["total_area_m2"] = row["cha_area_m2"] + row["sha_area_m2"]
         rows.append(row)
-    return pd.DataFrame(rows, columns=[label, *TABLE_COLUMNS])
+    table = pd.DataFrame(rows, columns=[label, *TABLE_COLUMNS])
+    if None in names:  # keep None (outside every unit) as None, not NaN
+        table[label] = pd.Series([r[label] for r in rows], index=table.index, dtype=object)
+    return table
 
 
 def units_for(by: str, municipalities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:
