@@ -18,13 +18,16 @@ import click
 from kosovo_cmr._version import __version__
 from kosovo_cmr.errors import KcmrError
 
-#: Subcommand name -> module under kosovo_cmr.cli that defines ``command``.
+#: Subcommand name -> module under kosovo_cmr.cli that defines ``command`` (or
+#: ``"module:attribute"`` for a module that defines several commands).
 COMMANDS: dict[str, str] = {
     "info": "info",
     "demo": "demo",
     "store": "store",
     "overlay": "overlay",
     "report": "report",
+    "import": "importing:import_command",
+    "validate": "importing:validate_command",
 }
 
 
@@ -54,7 +57,8 @@ class LazyGroup(click.Group):
         module = COMMANDS.get(name)
         if module is None:
             return None
-        return importlib.import_module(f"kosovo_cmr.cli.{module}").command
+        module, _, attr = module.partition(":")
+        return getattr(importlib.import_module(f"kosovo_cmr.cli.{module}"), attr or "command")
 
     def invoke(self, ctx):
         """Run the subcommand, turning known errors into one line and an exit code."""

@@ -1,0 +1,172 @@
+"""``kcmr import`` and ``kcmr validate``: thin faces on :mod:`kosovo_cmr.importer`.
+
+Exit codes: 0 every feature imported (repairs included), 3 some features rejected (see
+the rejects file), 2 usage error, 1 unreadable source or refused import (nothing
+written), 4 store error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from kosovo_cmr.cli._options import format_option
+from kosovo_cmr.errors import KcmrError
+from kosovo_cmr.schema import LAYERS
+
+#: Exit code when some features were rejected.
+EXIT_REJECTED = 3
+
+
+def _source_options(func):
+    options = [
+        click.argument("src", type=click.Path(dir_okay=False)),
+        click.option(
+            "--layer",
+            "layer",
+            type=click.Choice(LAYERS),
+            required=True,
+            help="The store layer the features are for.",
+        ),
+        click.option(
+            "--src-layer",
+            default=None,
+            help="Layer of a GeoPackage/KML/GPX/zip, or sheet of a workbook.",
+        ),
+        click.option(
+            "--crs",
+            default=None,
+            help="CRS of a source without one (CSV X/Y or WKT), e.g. EPSG:4326; "
+            "overrides a file's own with a notice.",
+        ),
+        click.option("--encoding", default=None, help="Text encoding (overrides .cpg)."),
+        click.option(
+            "--map-fields",
+            "map_fields",
+            default=None,
+            metavar="SRC=DST,...",
+            help="Rename source columns to layer columns; unmapped columns are kept.",
+        ),
+        click.option(
+            "--repair/--no-repair",
+            default=True,
+            show_default=True,
+            help="Mend invalid polygons (make_valid structure) or reject them.",
+        ),
+        click.option(
+            "--on-conflict",
+            type=click.Choice(["error", "skip", "replace"]),
+            default="error",
+            show_default=True,
+            help="Ids repeated in the source or already in the store.",
+        ),
+        click.option(
+            "--bearing",
+            type=click.Choice(["grid", "true", "magnetic"]),
+            default="true",
+            show_default=True,
+            help="Reference of turning-point bearings.",
+        ),
+        click.option(
+            "--declination",
+            "declination_deg",
+            type=float,
+            default=None,
+            help="Magnetic declination in degrees, east positive (with --bearing magnetic).",
+        ),
+        click.option(
+            "--max-misclosure",
+            "max_misclosure_m",
+            type=float,
+            default=None,
+            help="Traverse misclosure tolerance, metres (default: settings).",
+        ),
+        format_option(["text", "json"], "text"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _run(state, fmt, run):
+    from kosovo_cmr.importer import parse_field_map
+
+    try:
+        report = run(parse_field_map)
+    except KcmrError as exc:
+        if fmt == "json":
+            click.echo(json.dumps({"error": str(exc), "exit_code": exc.exit_code}))
+        raise
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), default=str))
+    else:
+        click.echo(report.summary())
+    if report.rejected:
+        sys.exit(EXIT_REJECTED)
+
+
+@click.command("import")
+@_source_options
+@click.option(
+    "--mode",
+    type=click.Choice(["append", "replace"]),
+    default="append",
+    show_default=True,
+    help="Add to the layer, or replace the whole layer.",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Rejects file (.gpkg, or .geojson plus .csv); default "
+    "./SRC.rejects-TIME.gpkg, written only if a feature is rejected or repaired.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --rejects file.")
+@click.pass_obj
+def import_command(state, src, layer, src_layer, crs, encoding, map_fields, repair,
+                   on_conflict, bearing, declination_deg, max_misclosure_m, fmt, mode,
+                   rejects, overwrite):  # fmt: skip
+    """Import SRC into a layer of the store, accounting for every feature.
+
+    Reads GeoPackage, Shapefile (also zipped), GeoJSON, KML/KMZ, GPX, FlatGeobuf, CSV
+    (WKT, X/Y or MGRS columns) and IMSMA turning-point tables (CSV, XLSX). Prints
+    read = imported + rejected, the reason codes, and where the rejects went. The store
+    is written once, atomically, or not at all.
+    """
+    from kosovo_cmr.importer import import_layer
+
+    def run(parse):
+        return import_layer(
+            src, layer, store=state.store(create=True), src_layer=src_layer, crs=crs,
+            encoding=encoding, field_map=parse(map_fields), repair=repair,
+            on_conflict=on_conflict, mode=mode, rejects=rejects, overwrite=overwrite,
+            bearing=bearing, declination_deg=declination_deg,
+            max_misclosure_m=max_misclosure_m, progress=sys.stderr.isatty(),
+        )  # fmt: skip
+
+    _run(state, fmt, run)
+
+
+@click.command("validate")
+@_source_options
+@click.pass_obj
+def validate_command(state, src, layer, src_layer, crs, encoding, map_fields, repair,
+                     on_conflict, bearing, declination_deg, max_misclosure_m, fmt):  # fmt: skip
+    """Check SRC as `kcmr import` would, and write nothing (a dry run).
+
+    Ids are checked against the store when it exists; ids already there are reported
+    as id_in_store. Exit code 0 if every feature would be imported, 3 otherwise.
+    """
+    from kosovo_cmr.importer import validate_source
+
+    def run(parse):
+        return validate_source(
+            src, layer, store=state.store_uri, src_layer=src_layer, crs=crs,
+            encoding=encoding, field_map=parse(map_fields), repair=repair,
+            on_conflict=on_conflict, bearing=bearing, declination_deg=declination_deg,
+            max_misclosure_m=max_misclosure_m, progress=sys.stderr.isatty(),
+        )  # fmt: skip
+
+    _run(state, fmt, run)

@@ -1,0 +1,404 @@
+"""Tables of features: CSV (or XLSX) with a WKT column, X/Y columns or an MGRS column.
+
+Geometry columns are found by name (case-insensitive; ``--map-fields`` may rename a
+column to one of these names first):
+
+- WKT or EWKT: ``wkt``, ``geometry``, ``geom``, ``the_geom``, ``wkt_geom``, ``shape``;
+- X/Y: ``x``/``y``, ``lon``/``lat``, ``lng``/``lat``, ``long``/``lat``,
+  ``longitude``/``latitude``, ``easting``/``northing``, ``point_x``/``point_y``;
+- MGRS: ``mgrs``, ``mgrs_ref``, ``grid_ref``, ``gridref``.
+
+A table carries no CRS: WKT and X/Y need ``crs`` (an EWKT ``SRID=`` prefix also counts);
+MGRS references are WGS 84 by definition. A cell that cannot be parsed becomes the reason
+``unparseable_geometry`` on that row; a row with the wrong number of cells becomes
+``malformed_row``. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from kosovo_cmr.errors import CRSError, InputError
+from kosovo_cmr.geometry_checks import Issue, parse_wkt_geometry
+from kosovo_cmr.sources import SourceData, safety
+
+__all__ = [
+    "read_table",
+    "parse_csv",
+    "parse_number",
+    "parse_mgrs",
+    "geometry_from_table",
+    "WKT_COLUMNS",
+    "XY_COLUMNS",
+    "MGRS_COLUMNS",
+]
+
+WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "wkt_geom", "shape")
+XY_COLUMNS = (
+    ("x", "y"),
+    ("lon", "lat"),
+    ("lng", "lat"),
+    ("long", "lat"),
+    ("longitude", "latitude"),
+    ("easting", "northing"),
+    ("point_x", "point_y"),
+)
+MGRS_COLUMNS = ("mgrs", "mgrs_ref", "grid_ref", "gridref")
+
+#: Attribute set on a table read by :func:`parse_csv`: row position -> problem.
+MALFORMED = "kcmr_malformed_rows"
+
+
+def parse_csv(text: str, *, name: str = "table") -> pd.DataFrame:
+    r"""Parse CSV text into a table of strings, keeping malformed rows.
+
+    The delimiter is sniffed among ``,`` ``;`` tab and ``|``. Empty cells become
+    ``None``; header names are stripped and made unique. Rows with more or fewer cells
+    than the header are padded or cut and listed in ``frame.attrs["kcmr_malformed_rows"]``
+    (row position -> description) so that the importer rejects them.
+
+    Parameters
+    ----------
+    text : str
+    name : str
+        How to call the table in an error message.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If the text has no header row or cannot be parsed as CSV at all.
+
+    Examples
+    --------
+    >>> parse_csv("id;wkt\nA;POINT (21 42.5)\n").to_dict("records")
+    [{'id': 'A', 'wkt': 'POINT (21 42.5)'}]
+    """
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise InputError(f"{name} is empty")
+    sample = text[:16384]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        csv.field_size_limit(10 * 1024 * 1024)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except (csv.Error, ValueError) as exc:
+        raise InputError(f"cannot parse {name} as CSV: {exc}") from exc
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise InputError(f"{name} has no header row")
+    header = _unique([h.strip().removeprefix("\ufeff") for h in rows[0]])
+    width = len(header)
+    body, malformed = [], {}
+    for i, row in enumerate(rows[1:]):
+        if len(row) != width:
+            malformed[i] = f"{len(row)} cells, header has {width}"
+            row = (row + [""] * width)[:width]
+        body.append([cell.strip() or None for cell in row])
+    frame = pd.DataFrame(body, columns=header, dtype=object)
+    frame.attrs[MALFORMED] = malformed
+    return frame
+
+
+def _unique(names: list[str]) -> list[str]:
+    out, seen = [], {}
+    for i, n in enumerate(names):
+        n = n or f"column_{i + 1}"
+        if n in seen:
+            seen[n] += 1
+            n = f"{n}_{seen[n]}"
+        else:
+            seen[n] = 1
+        out.append(n)
+    return out
+
+
+def read_table(
+    path: Path, *, encoding: str | None = None, sheet: str | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Read a CSV or XLSX file as a table of strings.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        ``.csv``/``.txt`` (UTF-8 with or without BOM, else cp1252 unless ``encoding``),
+        or ``.xlsx`` (pre-scanned as a ZIP archive; openpyxl parses its XML with
+        defusedxml when that is installed).
+    encoding : str, optional
+    sheet : str, optional
+        Worksheet of a workbook; default the first.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+    notices : list of str
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If the file cannot be read.
+    """
+    if path.suffix.lower() == ".xlsx":
+        return _read_xlsx(path, sheet=sheet), []
+    text, notices = safety.decode_text(path.read_bytes(), encoding=encoding, name=path.name)
+    return parse_csv(text, name=path.name), notices
+
+
+def _read_xlsx(path: Path, *, sheet: str | None) -> pd.DataFrame:
+    safety.prescan_zip(path)
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise InputError(f"cannot read workbook {path}: {' '.join(str(exc).split())}") from exc
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputError(f"{path} has no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}")
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"cannot read workbook {path}: {' '.join(str(exc).split())}") from exc
+    finally:
+        book.close()
+    rows = [r for r in rows if any(v not in (None, "") for v in r)]
+    if not rows:
+        raise InputError(f"{path} has no header row")
+    header = _unique([("" if h is None else str(h)).strip() for h in rows[0]])
+    body = [[_cell(v) for v in (r + [None] * len(header))[: len(header)]] for r in rows[1:]]
+    frame = pd.DataFrame(body, columns=header, dtype=object)
+    frame.attrs[MALFORMED] = {}
+    return frame
+
+
+def _cell(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+
+
+def parse_number(text) -> float:
+    """Parse a coordinate or a measure written as text; a decimal comma is accepted.
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If the text is not a finite number.
+
+    Examples
+    --------
+    >>> parse_number("21,125"), parse_number(" 42.5 ")
+    (21.125, 42.5)
+    """
+    if text is None:
+        raise InputError("empty number")
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        s = str(text).strip()
+        if not _NUMBER.match(s):
+            raise InputError(f"not a number: {s[:40]!r}")
+        value = float(s.replace(",", "."))
+    if not math.isfinite(value):
+        raise InputError(f"not a finite number: {text!r}")
+    return value
+
+
+_MGRS = re.compile(r"^(\d{1,2})([C-HJ-NP-X])([A-HJ-NP-Z]{2})(\d{0,10})$")
+
+
+def parse_mgrs(text) -> tuple[float, float]:
+    """Convert an MGRS reference to WGS 84 longitude and latitude.
+
+    The reference is checked against the MGRS grammar before the ``mgrs`` library sees
+    it (zone 1-60, latitude band, 100 km square, an even number of up to 10 digits);
+    spaces are ignored.
+
+    Returns
+    -------
+    tuple of float
+        ``(lon, lat)`` of the square's south-west corner at the given precision.
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If the text is not a valid MGRS reference.
+
+    Examples
+    --------
+    >>> lon, lat = parse_mgrs("34T EN 08203 16401")
+    >>> round(lon, 4), round(lat, 4)
+    (21.1, 42.6)
+    """
+    if text is None:
+        raise InputError("empty MGRS reference")
+    s = re.sub(r"\s+", "", str(text)).upper()
+    match = _MGRS.match(s)
+    if not match or len(match.group(4)) % 2 or not 1 <= int(match.group(1)) <= 60:
+        raise InputError(f"not an MGRS reference: {str(text)[:40]!r}")
+    import mgrs
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lat, lon = mgrs.MGRS().toLatLon(s)
+    except Exception as exc:  # the library raises several kinds
+        raise InputError(f"not a valid MGRS reference: {s!r} ({exc})") from exc
+    if caught:  # e.g. "Latitude Warning": the square is outside its latitude band
+        raise InputError(f"not a valid MGRS reference: {s!r} ({caught[0].message})")
+    if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
+        raise InputError(f"MGRS reference {s!r} gives no position")
+    return float(lon), float(lat)
+
+
+def _find(columns, wanted) -> str | None:
+    lowered = {str(c).strip().lower(): c for c in columns}
+    for name in wanted:
+        if name in lowered:
+            return lowered[name]
+    return None
+
+
+def geometry_from_table(
+    table: pd.DataFrame,
+    *,
+    path: str,
+    crs=None,
+    columns: dict[str, str] | None = None,
+    notices: list[str] | None = None,
+) -> SourceData:
+    """Build the features of a table from its WKT, MGRS or X/Y columns.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`read_table`.
+    path : str
+        The source, for messages.
+    crs : optional
+        CRS of WKT or X/Y values.
+    columns : dict, optional
+        Renames (``--map-fields``) consulted when looking for the geometry columns.
+    notices : list of str, optional
+        Notices so far, extended.
+
+    Returns
+    -------
+    kosovo_cmr.sources.SourceData
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If no geometry column is found.
+    kosovo_cmr.errors.CRSError
+        If WKT or X/Y values come without a CRS.
+    """
+    notices = list(notices or [])
+    renamed = {c: (columns or {}).get(c, c) for c in table.columns}
+    view = pd.DataFrame(
+        {renamed[c]: table[c] for c in table.columns}, index=table.index, dtype=object
+    )
+    back = {v: k for k, v in renamed.items()}
+    malformed = table.attrs.get(MALFORMED, {})
+    n = len(table)
+    geoms: list = [None] * n
+    issues: list[list[Issue]] = [[] for _ in range(n)]
+    raw: list = [None] * n
+    wkt_col = _find(view.columns, WKT_COLUMNS)
+    mgrs_col = _find(view.columns, MGRS_COLUMNS)
+    xy = None
+    for xname, yname in XY_COLUMNS:
+        x, y = _find(view.columns, (xname,)), _find(view.columns, (yname,))
+        if x is not None and y is not None:
+            xy = (x, y)
+            break
+    source_crs = CRS.from_user_input(crs) if crs is not None else None
+    consumed: list[str] = []
+    if wkt_col is not None:
+        srids = set()
+        for i, text in enumerate(view[wkt_col]):
+            g, srid, iss = parse_wkt_geometry(text)
+            geoms[i], issues[i], raw[i] = g, iss, text
+            if srid is not None:
+                srids.add(srid)
+        consumed.append(back[wkt_col])
+        if source_crs is None:
+            if len(srids) == 1:
+                source_crs = CRS.from_epsg(srids.pop())
+            else:
+                raise CRSError(
+                    f"{path}: the WKT column {wkt_col!r} carries no CRS; pass --crs "
+                    "(e.g. --crs EPSG:4326)"
+                )
+    elif mgrs_col is not None:
+        for i, text in enumerate(view[mgrs_col]):
+            raw[i] = text
+            if text is None:
+                continue
+            try:
+                lon, lat = parse_mgrs(text)
+            except InputError as exc:
+                issues[i] = [Issue("unparseable_geometry", str(exc))]
+                continue
+            geoms[i] = shapely.Point(lon, lat)
+        if source_crs is not None and source_crs.to_epsg() != 4326:
+            notices.append(f"{path}: MGRS references are WGS 84; --crs ignored")
+        source_crs = CRS.from_epsg(4326)
+    elif xy is not None:
+        if source_crs is None:
+            raise CRSError(
+                f"{path}: the coordinates in {xy[0]!r}/{xy[1]!r} carry no CRS; pass --crs "
+                "(e.g. --crs EPSG:4326 for degrees, EPSG:9141 for KOSOVAREF01)"
+            )
+        for i, (xv, yv) in enumerate(zip(view[xy[0]], view[xy[1]], strict=True)):
+            raw[i] = None if xv is None and yv is None else f"{xv} {yv}"
+            if xv is None and yv is None:
+                continue
+            try:
+                geoms[i] = shapely.Point(parse_number(xv), parse_number(yv))
+            except InputError as exc:
+                issues[i] = [Issue("unparseable_geometry", str(exc))]
+    else:
+        raise InputError(
+            f"{path}: no geometry column found; expected a WKT column ({', '.join(WKT_COLUMNS)}),"
+            f" X/Y columns (e.g. x/y, lon/lat, easting/northing) or an MGRS column "
+            f"({', '.join(MGRS_COLUMNS)}); rename yours with --map-fields SRC=wkt"
+        )
+    for i, problem in malformed.items():
+        issues[i] = [Issue("malformed_row", problem), *issues[i]]
+    frame = table.drop(columns=consumed).reset_index(drop=True)
+    safety.check_feature_count(len(frame), name=path)
+    return SourceData(
+        frame=frame,
+        geometry=geoms,
+        issues=issues,
+        crs=source_crs,
+        path=path,
+        kind="table",
+        notices=notices,
+        raw_geometry=raw,
+    )

@@ -1,0 +1,435 @@
+"""IMSMA turning-point tables: polygons drawn as points in order, absolute or by legs.
+
+The layout (CSV or XLSX, column names matched case-insensitively, ``_`` and spaces
+ignored):
+
+``PolyID``
+    the polygon each row belongs to (one polygon = one feature read);
+``PointNo``
+    drawing order within the polygon;
+``PointID`` and ``PointType``
+    the point's name, and its role: ``BM`` benchmark, ``RP`` reference point (both
+    outside the hazard, not part of the ring), ``SP`` start point, ``TP`` turning
+    point, ``IP`` intermediate point, ``EP`` end point;
+coordinates
+    ``X``/``Y`` (in ``crs``), ``Lon``/``Lat`` (in ``crs``) or ``MGRS``; or
+a leg
+    ``Bearing`` (degrees), ``Distance`` (metres) and ``From`` (the ``PointID`` of an
+    earlier point of the same polygon, e.g. the benchmark).
+
+The ring runs SP, TP/IP..., in ``PointNo`` order. When the table ends with an ``EP``
+(which should fall on the start point) the distance between EP and SP is the
+**misclosure**; it is reported in metres and as a ratio of the traverse length, and a
+ring whose misclosure exceeds the tolerance
+(:data:`kosovo_cmr.settings.traverse_max_misclosure_m`) is rejected as
+``traverse_misclosure``. Bearings are ``grid`` (the working grid), ``true`` (geodesic,
+from true north) or ``magnetic`` (true = magnetic + declination, east positive).
+
+Geometries come out in the working CRS: ``crs`` when it is projected, else the national
+grid :data:`kosovo_cmr.settings.metric_crs`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pandas as pd
+import shapely
+from pyproj import CRS, Geod, Transformer
+
+from kosovo_cmr import settings
+from kosovo_cmr.errors import CRSError, InputError
+from kosovo_cmr.geometry_checks import Issue
+from kosovo_cmr.sources import SourceData
+from kosovo_cmr.sources.tabular import MALFORMED, parse_mgrs, parse_number
+
+__all__ = [
+    "TraversePoint",
+    "TraverseResult",
+    "is_traverse_table",
+    "compute_traverse",
+    "read_traverse",
+    "BEARINGS",
+]
+
+BEARINGS = ("grid", "true", "magnetic")
+
+_ALIASES = {
+    "polyid": ("polyid", "polygonid", "polyno", "polygon"),
+    "pointno": ("pointno", "pointnumber", "pointnr", "seq", "sequence", "order"),
+    "pointid": ("pointid", "pointname"),
+    "pointtype": ("pointtype", "ptype", "type"),
+    "x": ("x", "easting", "east"),
+    "y": ("y", "northing", "north"),
+    "lon": ("lon", "long", "longitude", "lng"),
+    "lat": ("lat", "latitude"),
+    "mgrs": ("mgrs", "mgrsref", "gridref"),
+    "bearing": ("bearing", "bearingdeg", "azimuth", "azimuthdeg"),
+    "distance": ("distance", "distancem", "dist", "distm"),
+    "from": ("from", "frompoint", "frompointid", "fromid", "refpoint", "reference"),
+}
+
+_TYPES = {
+    "bm": "benchmark", "benchmark": "benchmark",
+    "rp": "reference", "reference": "reference", "referencepoint": "reference",
+    "sp": "start", "start": "start", "startpoint": "start",
+    "tp": "turning", "turning": "turning", "turningpoint": "turning",
+    "ip": "intermediate", "intermediate": "intermediate", "intermediatepoint": "intermediate",
+    "ep": "end", "end": "end", "endpoint": "end",
+}  # fmt: skip
+
+_OUTSIDE = ("benchmark", "reference")
+
+
+def _key(name) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def _columns(columns) -> dict[str, str]:
+    keyed = {_key(c): c for c in columns}
+    found = {}
+    for role, names in _ALIASES.items():
+        for n in names:
+            if n in keyed:
+                found[role] = keyed[n]
+                break
+    return found
+
+
+def is_traverse_table(columns) -> bool:
+    """Return whether a table has the ``PolyID`` and ``PointNo`` columns of the layout."""
+    found = _columns(columns)
+    return "polyid" in found and "pointno" in found
+
+
+@dataclass(frozen=True)
+class TraversePoint:
+    """One row of a turning-point table, its coordinates already in the working CRS."""
+
+    point_id: str
+    point_type: str = "turning"
+    xy: tuple[float, float] | None = None
+    bearing_deg: float | None = None
+    distance_m: float | None = None
+    from_id: str | None = None
+
+
+@dataclass
+class TraverseResult:
+    """A traverse computed in the working CRS."""
+
+    points: list[tuple[float, float]]
+    ring: list[tuple[float, float]]
+    misclosure_m: float | None
+    length_m: float
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def misclosure_ratio(self) -> float | None:
+        """Misclosure divided by the traverse length (``None`` if not measured)."""
+        if self.misclosure_m is None or self.length_m <= 0:
+            return None
+        return self.misclosure_m / self.length_m
+
+
+@lru_cache(maxsize=8)
+def _transformers(crs_wkt: str):
+    work = CRS.from_wkt(crs_wkt)
+    return (
+        Transformer.from_crs(work, 4326, always_xy=True),
+        Transformer.from_crs(4326, work, always_xy=True),
+    )
+
+
+def compute_traverse(
+    points: list[TraversePoint],
+    *,
+    bearing: str = "true",
+    declination_deg: float | None = None,
+    crs=None,
+    max_misclosure_m: float | None = None,
+) -> TraverseResult:
+    """Compute the positions of a traverse and its ring, misclosure and length.
+
+    Parameters
+    ----------
+    points : list of TraversePoint
+        In drawing order.
+    bearing : {"grid", "true", "magnetic"}
+        What the bearings are measured from.
+    declination_deg : float, optional
+        Magnetic declination (east positive); required for ``magnetic``.
+    crs : optional
+        The working CRS (projected, metres); default
+        :data:`kosovo_cmr.settings.metric_crs`.
+    max_misclosure_m : float, optional
+        Tolerance; default :data:`kosovo_cmr.settings.traverse_max_misclosure_m`.
+
+    Returns
+    -------
+    TraverseResult
+        Issues ``traverse_bad_point`` or ``traverse_misclosure`` when the traverse
+        cannot make a ring.
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If ``bearing`` is unknown, or ``magnetic`` comes without a declination.
+
+    Examples
+    --------
+    >>> pts = [TraversePoint("SP", "start", (500000.0, 4700000.0)),
+    ...        TraversePoint("TP1", "turning", None, 90, 100, "SP"),
+    ...        TraversePoint("TP2", "turning", None, 0, 100, "TP1"),
+    ...        TraversePoint("TP3", "turning", None, 270, 100, "TP2"),
+    ...        TraversePoint("EP", "end", None, 180, 100, "TP3")]
+    >>> r = compute_traverse(pts, bearing="grid")
+    >>> round(r.misclosure_m, 6), r.length_m, len(r.ring)
+    (0.0, 400.0, 5)
+    """
+    if bearing not in BEARINGS:
+        raise InputError(f"bearing must be one of {', '.join(BEARINGS)}, got {bearing!r}")
+    if bearing == "magnetic" and declination_deg is None:
+        raise InputError("magnetic bearings need --declination DEG (east positive)")
+    tolerance = settings.traverse_max_misclosure_m if max_misclosure_m is None else max_misclosure_m
+    work = CRS.from_user_input(crs if crs is not None else settings.metric_crs)
+    geod = Geod(ellps=settings.ellipsoid)
+    known: dict[str, tuple[float, float]] = {}
+    ordered: list[tuple[TraversePoint, tuple[float, float]]] = []
+    issues: list[Issue] = []
+    for p in points:
+        xy = p.xy
+        if xy is None:
+            if p.bearing_deg is None or p.distance_m is None or p.from_id is None:
+                issues.append(Issue("traverse_bad_point", f"{p.point_id}: no coordinates nor leg"))
+                continue
+            origin = known.get(p.from_id)
+            if origin is None:
+                issues.append(
+                    Issue("traverse_bad_point", f"{p.point_id}: from unknown point {p.from_id!r}")
+                )
+                continue
+            b, d = p.bearing_deg, p.distance_m
+            if not (math.isfinite(b) and math.isfinite(d)) or d < 0:
+                issues.append(Issue("traverse_bad_point", f"{p.point_id}: bad bearing/distance"))
+                continue
+            if bearing == "grid":
+                rad = math.radians(b)
+                xy = (origin[0] + d * math.sin(rad), origin[1] + d * math.cos(rad))
+            else:
+                azimuth = b + (declination_deg if bearing == "magnetic" else 0.0)
+                to_ll, from_ll = _transformers(work.to_wkt())
+                lon, lat = to_ll.transform(*origin)
+                lon2, lat2, _ = geod.fwd(lon, lat, azimuth, d)
+                xy = from_ll.transform(lon2, lat2)
+        if not all(math.isfinite(v) for v in xy):
+            issues.append(Issue("traverse_bad_point", f"{p.point_id}: non-finite position"))
+            continue
+        xy = (float(xy[0]), float(xy[1]))
+        known[p.point_id] = xy
+        ordered.append((p, xy))
+    ring_pts = [(p, xy) for p, xy in ordered if p.point_type not in _OUTSIDE]
+    all_xy = [xy for _, xy in ordered]
+    if issues:
+        return TraverseResult(all_xy, [], None, 0.0, issues)
+    if len(ring_pts) < 3:
+        issues.append(Issue("too_few_points", f"{len(ring_pts)} ring point(s)"))
+        return TraverseResult(all_xy, [], None, 0.0, issues)
+    coords = [xy for _, xy in ring_pts]
+    length = sum(math.dist(a, b) for a, b in zip(coords[:-1], coords[1:], strict=True))
+    misclosure = None
+    if ring_pts[-1][0].point_type == "end" or coords[-1] == coords[0]:
+        misclosure = math.dist(coords[-1], coords[0])
+        coords = coords[:-1]
+    else:
+        length += math.dist(coords[-1], coords[0])
+    result = TraverseResult(all_xy, coords + [coords[0]], misclosure, length, issues)
+    if misclosure is not None and misclosure > tolerance:
+        ratio = result.misclosure_ratio
+        ratio_text = f" (1:{1 / ratio:,.0f})" if ratio else ""
+        issues.append(
+            Issue(
+                "traverse_misclosure",
+                f"misclosure {misclosure:.2f} m{ratio_text} > {tolerance:g} m",
+                coords[0],
+            )
+        )
+    return result
+
+
+def read_traverse(
+    table: pd.DataFrame,
+    *,
+    path: str,
+    crs=None,
+    bearing: str = "true",
+    declination_deg: float | None = None,
+    max_misclosure_m: float | None = None,
+    notices: list[str] | None = None,
+) -> SourceData:
+    """Build one polygon per ``PolyID`` of a turning-point table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`kosovo_cmr.sources.tabular.read_table`.
+    path : str
+        The source, for messages.
+    crs : optional
+        CRS of ``X``/``Y`` or ``Lon``/``Lat`` values (MGRS needs none).
+    bearing, declination_deg, max_misclosure_m
+        See :func:`compute_traverse`.
+    notices : list of str, optional
+
+    Returns
+    -------
+    kosovo_cmr.sources.SourceData
+        One feature per polygon with the polygon-level columns of its first row and the
+        computed ``misclosure_m``, ``misclosure_ratio``, ``traverse_length_m`` and
+        ``turning_points``.
+
+    Raises
+    ------
+    kosovo_cmr.errors.CRSError
+        If coordinates come without ``crs``.
+    """
+    notices = list(notices or [])
+    cols = _columns(table.columns)
+    has_xy = "x" in cols and "y" in cols
+    has_ll = "lon" in cols and "lat" in cols
+    source_crs = CRS.from_user_input(crs) if crs is not None else None
+    if (has_xy or has_ll) and source_crs is None:
+        uses = table[cols["x"] if has_xy else cols["lon"]].notna().any()
+        if uses:
+            raise CRSError(
+                f"{path}: the turning points' coordinates carry no CRS; pass --crs "
+                "(e.g. EPSG:4326 for lon/lat, EPSG:32634 for UTM 34N)"
+            )
+    work = source_crs if source_crs is not None and source_crs.is_projected else None
+    work = work or CRS.from_user_input(settings.metric_crs)
+    to_work = (
+        Transformer.from_crs(source_crs, work, always_xy=True) if source_crs is not None else None
+    )
+    from_wgs = Transformer.from_crs(4326, work, always_xy=True)
+    point_cols = {cols[r] for r in cols if r != "polyid"}
+    keep = [c for c in table.columns if c not in point_cols]
+    malformed = table.attrs.get(MALFORMED, {})
+    table = table.assign(_kcmr_pos=range(len(table)))
+    polyids = table[cols["polyid"]].fillna("")
+    rows, geoms, issues, raw, extra = [], [], [], [], []
+    varying = set()
+    for pid, group in table.groupby(polyids, sort=False):
+        group = _sorted(group, cols["pointno"])
+        points, bad = [], []
+        if pid == "":
+            bad.append(Issue("traverse_bad_point", f"{len(group)} row(s) without a PolyID"))
+        for pos, row in zip(group["_kcmr_pos"], group.to_dict("records"), strict=True):
+            if pos in malformed:
+                bad.append(Issue("malformed_row", f"row {pos + 2}: {malformed[pos]}"))
+            try:
+                points.append(_point(row, cols, to_work, from_wgs))
+            except InputError as exc:
+                bad.append(Issue("traverse_bad_point", str(exc)))
+        first = group.iloc[0]
+        for c in keep:
+            if group[c].dropna().nunique() > 1:
+                varying.add(c)
+        rows.append({c: first[c] for c in keep})
+        if bad:
+            result = TraverseResult([p.xy for p in points if p.xy], [], None, 0.0, bad)
+        else:
+            result = compute_traverse(
+                points,
+                bearing=bearing,
+                declination_deg=declination_deg,
+                crs=work,
+                max_misclosure_m=max_misclosure_m,
+            )
+        rejected = any(i.severity == "reject" for i in result.issues)
+        if result.ring and not rejected:
+            geoms.append(shapely.Polygon(result.ring))
+        elif len(result.points) >= 2:
+            geoms.append(shapely.LineString(result.points))
+        else:
+            geoms.append(None)
+        issues.append(result.issues)
+        raw.append(f"{len(group)} turning-point row(s)")
+        ratio = result.misclosure_ratio
+        extra.append(
+            {
+                "misclosure_m": result.misclosure_m,
+                "misclosure_ratio": ratio,
+                "traverse_length_m": result.length_m,
+                "turning_points": len(group),
+            }
+        )
+    if varying:
+        notices.append(
+            f"{path}: {', '.join(sorted(varying)[:5])} vary within a polygon; the value of its "
+            "first point was kept"
+        )
+    frame = pd.DataFrame(rows, columns=keep)
+    extras = pd.DataFrame(extra, columns=["misclosure_m", "misclosure_ratio",
+                                          "traverse_length_m", "turning_points"])  # fmt: skip
+    return SourceData(
+        frame=frame.reset_index(drop=True),
+        geometry=geoms,
+        issues=issues,
+        crs=work,
+        path=path,
+        kind="traverse",
+        notices=notices,
+        raw_geometry=raw,
+        extra={c: extras[c] for c in extras.columns},
+    )
+
+
+def _sorted(group: pd.DataFrame, column: str) -> pd.DataFrame:
+    def order(v):
+        try:
+            return (0, parse_number(v), "")
+        except InputError:
+            return (1, 0.0, str(v))
+
+    keys = group[column].map(order)
+    return group.iloc[sorted(range(len(group)), key=lambda i: keys.iloc[i])]
+
+
+def _text(row, cols, role):
+    if role not in cols:
+        return None
+    v = row[cols[role]]
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    s = str(v).strip()
+    return s or None
+
+
+def _point(row, cols, to_work, from_wgs) -> TraversePoint:
+    pid = _text(row, cols, "pointid") or _text(row, cols, "pointno") or "?"
+    raw_type = _text(row, cols, "pointtype")
+    ptype = _TYPES.get(_key(raw_type), None) if raw_type else "turning"
+    if ptype is None:
+        raise InputError(f"{pid}: unknown point type {raw_type!r}")
+    xy = None
+    if _text(row, cols, "x") is not None or _text(row, cols, "y") is not None:
+        x, y = parse_number(_text(row, cols, "x")), parse_number(_text(row, cols, "y"))
+        xy = to_work.transform(x, y)
+    elif _text(row, cols, "lon") is not None or _text(row, cols, "lat") is not None:
+        x, y = parse_number(_text(row, cols, "lon")), parse_number(_text(row, cols, "lat"))
+        xy = to_work.transform(x, y)
+    elif _text(row, cols, "mgrs") is not None:
+        xy = from_wgs.transform(*parse_mgrs(_text(row, cols, "mgrs")))
+    b = _text(row, cols, "bearing")
+    d = _text(row, cols, "distance")
+    return TraversePoint(
+        point_id=pid,
+        point_type=ptype,
+        xy=None if xy is None else (float(xy[0]), float(xy[1])),
+        bearing_deg=None if b is None else parse_number(b),
+        distance_m=None if d is None else parse_number(d),
+        from_id=_text(row, cols, "from"),
+    )
