@@ -149,7 +149,8 @@ def sections(report: dict) -> list[dict]:
     -------
     list of dict
         Each with ``title``, ``headers``, ``numeric`` (per column), ``rows`` (lists of
-        formatted strings; areas rounded to the m2) and ``note``.
+        formatted strings; areas rounded to the m2), ``total_row`` (whether the last
+        row holds the totals; may be absent) and ``note``.
     """
     year = report["year"]
     out = []
@@ -183,6 +184,7 @@ def _table(report, key, title, cols) -> dict:
         "headers": [h for _, h, _ in cols],
         "numeric": [k in ("m2", "int", "km2") for _, _, k in cols],
         "rows": rows,
+        "total_row": totals is not None,
         "note": "" if report[key] else "No records.",
     }
 
@@ -392,7 +394,7 @@ color:#222;padding:0 1em}
 table{border-collapse:collapse;margin:.5em 0 1.5em}
 th,td{border:1px solid #bbb;padding:.25em .6em;vertical-align:top}
 th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}
-tr:last-child td{font-weight:600}
+tr.total td{font-weight:600}
 .banner{background:#b00020;color:#fff;font-weight:700;padding:.8em 1em;font-size:1.1em}
 .note{color:#555;font-size:.9em}
 figure{display:inline-block;margin:0 1em 1em 0}
@@ -528,12 +530,14 @@ def to_html(report: dict) -> str:
             parts.append("<table><thead><tr>")
             parts.extend(f"<th>{e(h)}</th>" for h in sec["headers"])
             parts.append("</tr></thead><tbody>")
-            for row in sec["rows"]:
+            last = len(sec["rows"]) - 1
+            for i, row in enumerate(sec["rows"]):
                 cells = "".join(
                     f'<td class="n">{e(c)}</td>' if n else f"<td>{e(c)}</td>"
                     for c, n in zip(row, sec["numeric"], strict=True)
                 )
-                parts.append(f"<tr>{cells}</tr>")
+                total = i == last and sec.get("total_row")
+                parts.append(f'<tr class="total">{cells}</tr>' if total else f"<tr>{cells}</tr>")
             parts.append("</tbody></table>")
         if sec["note"]:
             parts.append(f'<p class="note">{e(sec["note"])}</p>')
