@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,16 +141,18 @@ def parse_wkb(data) -> tuple[object, list[Issue]]:
     """
     if data is None:
         return None, []
-    try:
-        return shapely.from_wkb(data), []
-    except Exception as exc:  # GEOSException or a decoding error
-        issue = _parse_error_issue(str(exc))
-    if issue.code == "unparseable_geometry":
-        return None, [issue]
-    try:
-        return shapely.from_wkb(data, on_invalid="fix"), [issue]
-    except Exception:
-        return None, [issue]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NaN coordinates: checked later
+        try:
+            return shapely.from_wkb(data), []
+        except Exception as exc:  # GEOSException or a decoding error
+            issue = _parse_error_issue(str(exc))
+        if issue.code == "unparseable_geometry":
+            return None, [issue]
+        try:
+            return shapely.from_wkb(data, on_invalid="fix"), [issue]
+        except Exception:
+            return None, [issue]
 
 
 _SRID = re.compile(r"^\s*SRID\s*=\s*(\d+)\s*;", re.IGNORECASE)
@@ -262,10 +265,16 @@ def _polygonal(geom):
     if geom.geom_type == "MultiPolygon":
         return geom
     parts = [p for p in getattr(geom, "geoms", []) if p.geom_type in ("Polygon", "MultiPolygon")]
-    polys = []
-    for p in parts:
-        polys.extend(p.geoms if p.geom_type == "MultiPolygon" else [p])
-    return shapely.MultiPolygon(polys)
+    if not parts:
+        return shapely.MultiPolygon()
+    merged = shapely.union_all(parts)  # parts of a collection may share edges
+    if merged.geom_type == "Polygon":
+        return shapely.MultiPolygon([merged])
+    if merged.geom_type == "MultiPolygon":
+        return merged
+    if merged.geom_type == "GeometryCollection":
+        return _polygonal(merged)
+    return shapely.MultiPolygon()
 
 
 def check_geometry(
@@ -375,7 +384,9 @@ def check_geometry(
         if not repair:
             return done(g)
         mended = _polygonal(shapely.make_valid(g, method="structure", keep_collapsed=False))
-        if mended.is_empty:
+        if not mended.is_empty and not mended.is_valid:
+            mended = _polygonal(shapely.make_valid(mended, method="structure"))
+        if mended.is_empty or not mended.is_valid:
             found.append(Issue("unrepairable", "make_valid left no polygon"))
             return CheckResult(geom, found)
         return done(mended, True)
