@@ -217,7 +217,8 @@ def map_fields(
         keyed = {}
         for c in free:
             keyed.setdefault(_key(c), c)
-        for alias in (_key(col), *aliases):
+        # a Shapefile cuts names to 10 characters: evidence_id -> evidence_i
+        for alias in (_key(col), _key(col[:10]), *aliases):
             if alias in keyed:
                 src = keyed[alias]
                 renames[src] = col

@@ -236,11 +236,12 @@ def _read_layer(source, layer, *, path: Path, encoding: str | None):
         and any(_c1_controls(frame[c]) for c in frame.columns)
     ):
         # GDAL decoded a dbf without .cpg as Latin-1: C1 controls betray cp1252 text
-        notices.append(
+        frame, geoms, issues, crs, inner = _read_layer(source, layer, path=path, encoding="cp1252")
+        note = (
             f"{path.name} has no .cpg and its text is not Latin-1; read as cp1252 "
             "(pass --encoding to choose another)"
         )
-        return _read_layer(source, layer, path=path, encoding="cp1252")
+        return frame, geoms, issues, crs, [note, *inner]
     if encoding is None and path.suffix.lower() == ".shp":
         has_cpg = path.with_suffix(".cpg").exists() or path.with_suffix(".CPG").exists()
         if not has_cpg and len(frame):
