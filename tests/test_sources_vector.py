@@ -18,6 +18,12 @@ from kosovo_cmr.sources.safety import check_size, looks_like_mojibake, prescan_z
 from kosovo_cmr.store import open_store
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """Default rejects files land in the working directory: keep it in tmp_path."""
+    monkeypatch.chdir(tmp_path)
+
+
 def accounted(report):
     assert report.read == report.imported + report.rejected
     return report
