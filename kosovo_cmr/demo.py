@@ -38,6 +38,7 @@ DEMO_LAYERS = ("hazards", "evidence", "strikes", "releases")
 DEMO_STEPS: list[str] = [
     "kosovo_cmr.demo:load_layers",
     "kosovo_cmr.report:demo_step",
+    "kosovo_cmr.maps:demo_step",
 ]
 
 

@@ -28,6 +28,9 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "import": "importing:import_command",
     "validate": "importing:validate_command",
+    "map": "map",
+    "fieldmap": "fieldmap",
+    "export": "export",
 }
 
 

@@ -1,0 +1,41 @@
+"""``kcmr map``: the interactive web map of the store's layers."""
+
+from __future__ import annotations
+
+import click
+
+from kosovo_cmr.cli._options import check_output, output_option
+
+
+@click.command("map")
+@output_option(required=True, help="The HTML file to write.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="One self-contained file: no tiles, scripts inlined, no network request.",
+)
+@click.option(
+    "--tolerance-m",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Simplification tolerance in metres (default 0.5; 0 keeps every vertex).",
+)
+@click.pass_obj
+def command(state, output, overwrite, offline, tolerance_m):
+    """Write an interactive map (HTML) of every layer in the store.
+
+    CHAs and SHAs, released land by method, evidence (clustered when many), strike
+    footprints, boundaries and fade-out rings, with layer control, legend, scale bar,
+    measuring tool and full screen. A banner marks synthetic data.
+    """
+    from kosovo_cmr.maps import SIMPLIFY_TOLERANCE_M, interactive_map, save_map
+
+    check_output(output, overwrite)
+    store = state.store(create=False)
+    m = interactive_map(
+        store,
+        offline=offline,
+        tolerance_m=SIMPLIFY_TOLERANCE_M if tolerance_m is None else tolerance_m,
+    )
+    path = save_map(m, output, overwrite=overwrite)
+    click.echo(str(path))
