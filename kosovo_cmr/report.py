@@ -508,10 +508,14 @@ class _Ledger:
             )
             if stays_open:
                 self.cuts.setdefault(i, []).append(j)
-        self.release_of = {}
-        for j, hid in enumerate(self.r["hazard_id"]):
-            if isinstance(hid, str):
-                self.release_of.setdefault(hid, []).append(j)
+        self.h_tree = shapely.STRtree(self.hg)
+        self.r_tree = shapely.STRtree(self.rg)
+
+    def near_hazards(self, geom) -> set[int]:
+        """Hazards whose geometry, on some day, may intersect ``geom`` (a prefilter)."""
+        if geom is None or geom.is_empty:
+            return set()
+        return set(self.h_tree.query(geom).tolist()) | set(self.cuts)
 
     def area(self, geom) -> float:
         if geom is None or geom.is_empty:
@@ -656,12 +660,16 @@ def reconcile(
         )
 
     inside: dict[int, object] = {}
+    hazard_index = {hid: i for i, hid in enumerate(led.h["hazard_id"])}
     for j in ry:
         r = led.r.iloc[j]
         day = led.r_date.iloc[j]
         geom = led.rg[j]
-        hazard_geoms = [led.geom_at(i, day, inclusive=True) for i in led.open_before(day)]
-        hits = [g for g in hazard_geoms if not geom.is_empty and g.intersects(geom)]
+        near = led.near_hazards(geom)
+        hazard_geoms = [
+            led.geom_at(i, day, inclusive=True) for i in led.open_before(day) if i in near
+        ]
+        hits = [g for g in hazard_geoms if g.intersects(geom)]
         part = shapely.intersection(geom, shapely.union_all(hits)) if hits else None
         inside[j] = part
         outside = float(led.r_area[j]) - led.area(part)
@@ -681,10 +689,16 @@ def reconcile(
                 led.r_area[j],
                 detail,
             )
-        still_open = [i for i in led.open_after(day) if not geom.is_empty]
+        still_open = [i for i in led.open_after(day) if i in near]
         hits = [led.hg[i] for i in still_open if led.hg[i].intersects(geom)]
         if hits:
-            within = led.area(shapely.intersection(geom, shapely.union_all(hits)))
+            still = shapely.intersection(geom, shapely.union_all(hits))
+            own = hazard_index.get(r["hazard_id"]) if linked else None
+            if own is not None:
+                # land of the hazard this release closes or cuts, also in an overlapping
+                # open hazard: counted twice in the contamination, so not a cause
+                still = shapely.difference(still, led.geom_at(own, day, inclusive=True))
+            within = led.area(still)
             if within > tolerance_m2:
                 cause(
                     "release_within_open_hazard",
@@ -695,12 +709,26 @@ def reconcile(
                     f"{within:,.0f} m2 of {r['release_id']} still lies in a hazard open after "
                     f"{day.date()}",
                 )
-    for a_pos, ja in enumerate(ry):
-        for jb in ry[a_pos + 1 :]:
+    in_year = set(ry.tolist())
+    for ja in ry:
+        for jb in sorted(set(led.r_tree.query(led.rg[ja]).tolist()) & in_year):
+            if jb <= ja:
+                continue
             pa, pb = inside[ja], inside[jb]
             if pa is None or pb is None or not pa.intersects(pb):
                 continue
-            both = led.area(shapely.intersection(pa, pb))
+            twice = shapely.intersection(pa, pb)
+            ha = hazard_index.get(led.r["hazard_id"].iloc[ja])
+            hb = hazard_index.get(led.r["hazard_id"].iloc[jb])
+            if ha is not None and hb is not None and ha != hb:
+                # two overlapping hazards, each released: their overlap was counted twice
+                # in the contamination too, so releasing it twice explains nothing
+                day = led.r_date.iloc[[ja, jb]].min()
+                common = shapely.intersection(
+                    led.geom_at(ha, day, inclusive=True), led.geom_at(hb, day, inclusive=True)
+                )
+                twice = shapely.difference(twice, common)
+            both = led.area(twice)
             if both > tolerance_m2:
                 ida, idb = led.r["release_id"].iloc[ja], led.r["release_id"].iloc[jb]
                 cause(
@@ -720,7 +748,8 @@ def reconcile(
         h = led.h.iloc[i]
         day = led.closed.iloc[i]
         area = float(led.h_area[i])
-        before = [j for j in ry if led.r_date.iloc[j] <= day and not led.rg[j].is_empty]
+        near = set(led.r_tree.query(led.hg[i]).tolist())
+        before = [j for j in ry if j in near and led.r_date.iloc[j] <= day]
         hits = [led.rg[j] for j in before if led.rg[j].intersects(led.hg[i])]
         covered = led.area(shapely.intersection(led.hg[i], shapely.union_all(hits))) if hits else 0
         missing = area - covered

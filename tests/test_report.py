@@ -359,3 +359,28 @@ def test_write_report_refuses_bad_format_and_xlsx_to_stdout(report):
     with pytest.raises(InputError):
         write_report(report, None, fmt="xlsx")
     assert json.loads(write_report(report, None, fmt="json"))["year"] == 2024
+
+
+def test_overlapping_hazards_are_not_mistaken_for_causes():
+    # A and B overlap (the database counts their overlap twice); A is cleared by its own
+    # release, B stays open. C and E overlap and are both cleared by their own releases.
+    a, b = sq(20.95, 42.5), sq(20.95 + D / 2, 42.5)
+    c, e = sq(20.97, 42.5), sq(20.97 + D / 2, 42.5)
+    hazards = hazards_layer(
+        [
+            hz("A", a, status="released", closed="2024-05-01"),
+            hz("B", b),
+            hz("C", c, status="released", closed="2024-06-01"),
+            hz("E", e, status="released", closed="2024-07-01"),
+        ]
+    )
+    releases = releases_layer(
+        [
+            rl("RA", a, method="clearance", date="2024-05-01", hazard_id="A"),
+            rl("RC", c, method="clearance", date="2024-06-01", hazard_id="C"),
+            rl("RE", e, method="clearance", date="2024-07-01", hazard_id="E"),
+        ]
+    )
+    led = reconcile(hazards, releases, year=2024)
+    assert led["unexplained_m2"] == pytest.approx(0, abs=0.01)
+    assert led["causes"] == []
