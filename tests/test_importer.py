@@ -449,3 +449,13 @@ def test_real_municipal_shapefile_imports_all_40_features(boundaries_path, store
     total_km2 = geodesic_area(stored).sum() / 1e6
     assert total_km2 == pytest.approx(10_922, rel=0.01)
     assert np.isclose(geodesic_area(raw).sum() / 1e6, total_km2, rtol=1e-6)
+
+
+def test_every_reason_code_is_documented():
+    from pathlib import Path
+
+    from kosovo_cmr.geometry_checks import REASONS
+
+    guide = (Path(__file__).parent.parent / "docs/guides/importing.rst").read_text()
+    missing = [code for code in REASONS if f"``{code}``" not in guide]
+    assert not missing
