@@ -214,13 +214,17 @@ def map_fields(
             continue
         aliases = FIELD_ALIASES.get(schema.name, {}).get(col, ())
         free = [c for c in columns if c not in renames and c not in schema.column_names]
-        keyed = {}
+        keyed: dict[str, str] = {}
+        cut: dict[str, str] = {}  # names a Shapefile cut to 10 characters
         for c in free:
             keyed.setdefault(_key(c), c)
-        # a Shapefile cuts names to 10 characters: evidence_id -> evidence_i
-        for alias in (_key(col), _key(col[:10]), *aliases):
-            if alias in keyed:
-                src = keyed[alias]
+            if len(c) == 10 and len(_key(c)) >= 8:
+                cut.setdefault(_key(c), c)
+        for alias in (_key(col), *aliases):
+            src = keyed.get(alias)
+            if src is None:  # evidence_id -> evidence_i, DateRecorded -> DateRecord
+                src = next((c for k, c in cut.items() if alias.startswith(k)), None)
+            if src is not None:
                 renames[src] = col
                 taken.discard(src)
                 taken.add(col)

@@ -1,0 +1,106 @@
+"""Import an operator's delivery the way a KMAC GIS officer would, and account for it.
+
+The delivery is made up here, in a temporary folder (no real hazard data is public):
+a Shapefile of hazardous areas with IMSMA field names and one bow-tie polygon, a CSV of
+evidence points with MGRS references (one of them mistyped), and an IMSMA turning-point
+table whose second polygon does not close. The real municipal boundaries are imported
+too, all 40 features. Every import prints read = imported + rejected.
+
+Run it from anywhere: ``python examples/import_operator_data.py``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+from shapely.geometry import Polygon, box
+
+from kosovo_cmr import settings
+from kosovo_cmr.importer import IdConflictError, import_layer, validate_source
+from kosovo_cmr.store import open_store
+
+LON, LAT, D = 21.10, 42.60, 0.001  # near Prishtinë
+
+
+def make_delivery(folder: Path) -> dict[str, Path]:
+    hazards = gpd.GeoDataFrame(
+        {
+            "HazardID": ["HALO-24-001", "HALO-24-002", "HALO-24-003"],
+            "HazardType": ["Confirmed Hazardous Area", "SHA", "CHA"],
+            "DateRecord": ["2024-04-12", "2024-05-03", "2024-06-21"],
+            "Organisati": ["HALO", "HALO", "HALO"],
+            "Remarks": ["near the school", "orchard", "drawn as a bow-tie by mistake"],
+        },
+        geometry=[
+            box(LON, LAT, LON + D, LAT + D),
+            box(LON + 3 * D, LAT, LON + 5 * D, LAT + D),
+            Polygon([(LON, LAT + 3 * D), (LON + D, LAT + 4 * D), (LON + D, LAT + 3 * D),
+                     (LON, LAT + 4 * D)]),
+        ],  # fmt: skip
+        crs="EPSG:4326",
+    ).to_crs(settings.utm_crs)  # operators' GPS grid
+    pyogrio.write_dataframe(hazards, folder / "halo_hazards.shp", encoding="UTF-8")
+
+    (folder / "npa_finds.csv").write_text(
+        "\ufeffevidence_id;item;ordnance;MGRS;found\n"
+        "NPA-E-1;submunition;BLU-97;34T EN 08203 16401;12.05.2024\n"
+        "NPA-E-2;fragments;BLU-97;34T EN 08250 16420;12.05.2024\n"
+        "NPA-E-3;crater;BLU-97;34T EN 0825 1642O;13.05.2024\n",  # letter O for a zero
+        encoding="utf-8",
+    )
+
+    rows = ["PolyID,PointNo,PointID,PointType,MGRS,Bearing,Distance,From,Kind,Recorded"]
+    for poly, last in (("KSF-24-101", 120), ("KSF-24-102", 90)):
+        rows += [
+            f"{poly},1,BM1,BM,34T EN 09000 17000,,,,CHA,2024-08-01",
+            f"{poly},2,SP,SP,,30,40,BM1,,",
+            f"{poly},3,TP1,TP,,120,120,SP,,",
+            f"{poly},4,TP2,TP,,240,120,TP1,,",
+            f"{poly},5,EP,EP,,0,{last},TP2,,",
+        ]
+    (folder / "ksf_turning_points.csv").write_text("\n".join(rows) + "\n")
+    return {
+        "hazards": folder / "halo_hazards.shp",
+        "evidence": folder / "npa_finds.csv",
+        "traverse": folder / "ksf_turning_points.csv",
+    }
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        files = make_delivery(folder)
+        store = folder / "kmac.gpkg"
+
+        print("== dry run first: kcmr validate")
+        print(validate_source(files["hazards"], "hazards", store=store).summary())
+
+        jobs = [
+            (files["hazards"], "hazards", {}),
+            (files["evidence"], "evidence", {}),
+            (files["traverse"], "hazards", {"bearing": "grid"}),
+            (settings.resolve_boundaries_path(), "boundaries", {}),
+        ]
+        for path, layer, options in jobs:
+            print(f"\n== kcmr import {path.name} --layer {layer}")
+            report = import_layer(
+                path, layer, store=store, rejects=folder / f"{path.stem}.rejects.gpkg", **options
+            )
+            print(report.summary())
+            assert report.read == report.imported + report.rejected
+
+        print("\n== the same file again, default settings: nothing is stored twice")
+        try:
+            import_layer(files["hazards"], "hazards", store=store)
+        except IdConflictError as exc:
+            print(f"refused: {exc}")
+
+        print("\n== the store")
+        print(open_store(store).info()[["layer", "features", "area_m2"]].to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
