@@ -1,0 +1,245 @@
+"""Rendered-HTML checks of the interactive map (the browser checks are in test_maps_browser)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import _mapdata
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kosovo_cmr import _offline, maps
+from kosovo_cmr.cli.main import cli
+from kosovo_cmr.errors import CRSError, InputError, MissingDependencyError
+
+needs_assets = pytest.mark.skipif(
+    not _offline.available(),
+    reason=f"offline map assets missing; install with: {_offline.install_command()}",
+)
+
+
+def render(m) -> str:
+    return m.get_root().render()
+
+
+def specs(page: str) -> dict[str, dict]:
+    """The layer specs embedded in a page, by layer name."""
+    out = {}
+    for text in re.findall(r"kcmr\.layer\((\{.*?\})\);", page):
+        spec = json.loads(text)
+        out[spec["name"]] = spec
+    return out
+
+
+def polygons_of(spec) -> list:
+    """Rebuild the displayed (multi)polygons of a polygon spec, in EPSG:4326."""
+    pts = maps.decode_coordinates(spec["coords"])
+    out, p, r, at = [], 0, 0, 0
+    for n_polys in spec["polys"]:
+        polys = []
+        for _ in range(n_polys):
+            rings = []
+            for _ in range(spec["rings"][p]):
+                rings.append(pts[at : at + spec["verts"][r]])
+                at += spec["verts"][r]
+                r += 1
+            polys.append(shapely.Polygon(rings[0], rings[1:]))
+            p += 1
+        out.append(shapely.MultiPolygon(polys))
+    assert at == len(pts)
+    return out
+
+
+@pytest.fixture
+def hostile_page(municipalities):
+    layers = _mapdata.layers(municipalities, hostile=True)
+    return render(maps.interactive_map(layers, title="<b>bold</b> title"))
+
+
+def test_payloads_never_reach_the_page_as_html(hostile_page):
+    page = hostile_page
+    assert _mapdata.XSS not in page
+    assert _mapdata.XSS_COLUMN not in page
+    assert "onerror=alert(1)" in page  # the value is there, with its brackets escaped ...
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page
+    assert "<b>bold</b>" not in page  # ... and the legend title is escaped text
+    assert "&lt;b&gt;bold&lt;/b&gt; title" in json.loads(
+        re.search(r"d\.innerHTML = (\".*?\");", page).group(1)
+    )
+
+
+def test_template_syntax_in_values_is_kept_literally(hostile_page):
+    # branca re-parses macro output as Jinja; our data must never go through that
+    assert json.dumps(_mapdata.JINJA)[1:-1] in hostile_page
+    assert "operator" in specs(hostile_page)["CHA: confirmed hazardous areas"]["cols"]
+    rows = specs(hostile_page)["CHA: confirmed hazardous areas"]["rows"]
+    assert any(_mapdata.JINJA in row for row in rows)
+
+
+def test_layers_colours_and_controls(municipalities):
+    page = render(maps.interactive_map(_mapdata.layers(municipalities)))
+    found = specs(page)
+    for name in [
+        "KMAC regions",
+        "Municipalities",
+        "Closed hazards (released or removed)",
+        "CHA: confirmed hazardous areas",
+        "SHA: suspected hazardous areas",
+        "Released: cleared",
+        "Released: reduced by technical survey (TS)",
+        "Released: cancelled by non-technical survey (NTS)",
+        "Strike footprints",
+        "Evidence points",
+    ]:
+        assert name in found, name
+    assert (
+        found["CHA: confirmed hazardous areas"]["style"]["color"]
+        != (found["SHA: suspected hazardous areas"]["style"]["color"])
+    )
+    methods = [found[n]["style"]["color"] for n in found if n.startswith("Released")]
+    assert len(set(methods)) == 3
+    assert found["Evidence points"]["cluster"] is True  # 300 points > threshold
+    assert len(found["CHA: confirmed hazardous areas"]["rows"]) == 2
+    assert (
+        len(found["Released: cancelled by non-technical survey (NTS)"]["rows"]) == 1
+    )  # empty left
+    assert "L.control.layers" in page
+    assert "L.control.scale" in page
+    assert "L.Control.Measure" in page
+    assert "L.control.fullscreen" in page
+    assert "kcmr-legend" in page
+
+
+def test_popups_carry_geodesic_areas(municipalities):
+    layers = _mapdata.layers(municipalities)
+    found = specs(render(maps.interactive_map(layers)))
+    spec = found["CHA: confirmed hazardous areas"]
+    col = spec["cols"].index("area_m2 (geodesic)")
+    hz = layers["hazards"]
+    cha = hz[(hz.kind == "CHA") & (hz.status == "active")]
+    expected = [f"{a:,.0f}" for a in maps.geodesic_area(cha)]
+    assert [row[col] for row in spec["rows"]] == expected
+
+
+def test_synthetic_banner_only_for_synthetic_data():
+    synthetic = render(maps.interactive_map(_mapdata.layers(synthetic=True)))
+    real = render(maps.interactive_map(_mapdata.layers(synthetic=False)))
+    assert "kcmr-banner" in synthetic and "NOT FOR FIELD USE" in synthetic
+    assert 'class="kcmr-banner"' not in real
+
+
+def test_displayed_shapes_within_one_metre_of_the_data(municipalities):
+    layers = _mapdata.layers(municipalities)
+    spec = specs(render(maps.interactive_map(layers)))["SHA: suspected hazardous areas"]
+    shown = gpd.GeoSeries(polygons_of(spec), crs=4326).to_crs(9141)
+    hz = layers["hazards"]
+    stored = hz[(hz.kind == "SHA") & (hz.status == "active")].geometry.to_crs(9141)
+    assert len(shown) == len(stored) == 1
+    assert len(shapely.get_interior_ring(shown.iloc[0].geoms[0], 0).coords) > 3  # hole kept
+    for a, b in zip(shown, stored, strict=True):
+        assert shapely.hausdorff_distance(a, b, densify=0.1) < 1.0
+    # and the simplification did reduce the vertices
+    assert shapely.get_num_coordinates(shown.iloc[0]) < shapely.get_num_coordinates(stored.iloc[0])
+
+
+def test_fadeout_rings_layer_when_given(municipalities):
+    layers = _mapdata.layers()
+    rings = gpd.GeoDataFrame(
+        {"hazard_id": ["DEMO-H0"], "area_m2": [123.0]},
+        geometry=[
+            layers["hazards"]
+            .geometry.iloc[0]
+            .buffer(0.0005)
+            .difference(layers["hazards"].geometry.iloc[0])
+        ],
+        crs=4326,
+    )
+    page = render(maps.interactive_map(layers, fadeout_rings=rings))
+    assert any(name.startswith("Fade-out rings") for name in specs(page))
+
+
+@needs_assets
+def test_offline_page_has_no_remote_reference(municipalities):
+    page = render(maps.interactive_map(_mapdata.layers(municipalities), offline=True))
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+href=", page)
+    assert "tile.openstreetmap.org" not in page
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", page)  # no remote CSS images
+
+
+def test_online_page_keeps_osm_tiles_with_attribution():
+    page = render(maps.interactive_map(_mapdata.layers()))
+    assert "tile.openstreetmap.org" in page
+    attribution = re.search(r'"attribution": (".*?[^\\]")', page).group(1)
+    assert "OpenStreetMap</a> contributors" in json.loads(attribution)
+
+
+def test_offline_without_assets_names_the_fix(tmp_path):
+    with pytest.raises(MissingDependencyError, match="npm install"):
+        maps.interactive_map(_mapdata.layers(), offline=True, assets_dir=tmp_path)
+
+
+def test_refuses_layers_without_crs():
+    hz = _mapdata.hazards().set_crs(None, allow_override=True)
+    with pytest.raises(CRSError):
+        maps.interactive_map({"hazards": hz})
+    with pytest.raises(InputError):
+        maps.interactive_map(["not", "layers"])
+
+
+def test_save_map_refuses_to_overwrite(tmp_path):
+    m = maps.interactive_map({"hazards": _mapdata.hazards()})
+    path = maps.save_map(m, tmp_path / "m.html")
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    with pytest.raises(InputError, match="overwrite"):
+        maps.save_map(m, path)
+    maps.save_map(m, path, overwrite=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-180, 180, allow_nan=False), st.floats(-90, 90, allow_nan=False)),
+        min_size=0,
+        max_size=40,
+    )
+)
+def test_encoding_round_trips_to_the_precision(points):
+    arr = np.array(points, dtype=float).reshape(-1, 2)
+    back = maps.decode_coordinates(maps.encode_coordinates(arr))
+    assert back.shape == arr.shape
+    if len(arr):
+        assert np.abs(back - arr).max() <= 0.5e-6 + 1e-9
+    text = maps.encode_coordinates(arr)
+    assert not set(text) & set("<>&\"'")
+
+
+def test_cli_map(demo_store_copy, tmp_path):
+    out = tmp_path / "map.html"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--store", demo_store_copy.uri, "map", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "kcmr.layer(" in out.read_text(encoding="utf-8")
+    again = runner.invoke(cli, ["--store", demo_store_copy.uri, "map", "-o", str(out)])
+    assert again.exit_code == 1
+    assert "exists" in again.output
+
+
+def test_demo_step_writes_the_three_outputs(demo_store, tmp_path, boundaries_path):
+    from kosovo_cmr.demo import DemoContext
+
+    ctx = DemoContext(out_dir=tmp_path, store=demo_store, boundaries_path=boundaries_path)
+    maps.demo_step(ctx)
+    names = {p.name for _, p in ctx.outputs}
+    expected = {"map.html", "fieldmaps.pdf"} | (
+        {"map-offline.html"} if _offline.available() else set()
+    )
+    assert expected <= names
+    for _, path in ctx.outputs:
+        assert path.stat().st_size > 10_000

@@ -1,0 +1,251 @@
+"""The interactive maps in a real headless Chromium (Debian's, driven by Playwright).
+
+Run with ``pytest -m browser``. Locally these tests skip when /usr/bin/chromium or the
+offline assets are missing; in CI they fail instead (``.ci/setup.d`` installs both).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import _mapdata
+import geopandas as gpd
+import pytest
+import shapely
+from conftest import in_ci
+
+from kosovo_cmr import _offline, maps
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
+# a 1x1 transparent PNG, served for tile requests in the online-map test
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+def _missing(reason: str):
+    if in_ci():
+        pytest.fail(f"{reason} (CI must run the browser tests: see .ci/setup.d/)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        _missing("Debian chromium is not installed (apt-get install -y chromium)")
+    if not _offline.available():
+        _missing(f"offline map assets missing: {_offline.install_command()}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page with every non-file request aborted (or served by ``serve``) and recorded."""
+
+    def __init__(self, browser, *, serve=None):
+        self.page = browser.new_page(viewport={"width": 1000, "height": 700})
+        self.errors, self.dialogs, self.requests = [], [], []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+
+        def route(r):
+            url = r.request.url
+            if url.startswith("file://"):
+                return r.continue_()
+            self.requests.append(url)
+            body = serve(url) if serve else None
+            return r.fulfill(body=body, status=200) if body is not None else r.abort()
+
+        self.page.route("**/*", route)
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self, path):
+        self.page.goto(Path(path).resolve().as_uri(), wait_until="load")
+        self.page.wait_for_function("() => typeof kcmr !== 'undefined'")
+        self.page.wait_for_timeout(300)
+        return self.page
+
+    def eval(self, script, arg=None):
+        return self.page.evaluate(script, arg)
+
+    def close(self):
+        self.page.close()
+
+
+MAP = "() => window[document.querySelector('.folium-map').id]"
+COUNT = """(colour) => { const m = window[document.querySelector('.folium-map').id]; let n = 0;
+  m.eachLayer(l => { if (l instanceof L.Polygon && l.options.color === colour) n++; });
+  return n; }"""
+
+
+@pytest.fixture(scope="module")
+def offline_file(tmp_path_factory, municipalities):
+    path = tmp_path_factory.mktemp("maps") / "offline.html"
+    layers = _mapdata.layers(municipalities, hostile=True)
+    return maps.save_map(maps.interactive_map(layers, offline=True), path), layers
+
+
+def test_offline_page_renders_with_the_network_cut(browser, offline_file):
+    path, _ = offline_file
+    p = Page(browser)
+    try:
+        page = p.open(path)
+        assert p.requests == []  # not one request left the file
+        assert p.errors == []
+        assert page.locator(".leaflet-control-layers").count() == 1
+        assert page.locator(".kcmr-banner").inner_text().startswith("SYNTHETIC")
+        assert page.locator(".leaflet-control-scale").count() == 1
+        assert page.locator(".leaflet-control-zoom-fullscreen").count() == 1
+        assert page.locator(".leaflet-control-measure").count() == 1
+        assert "CHA: confirmed" in page.locator(".kcmr-legend").inner_text()
+        assert p.eval(COUNT, maps.COLOURS["CHA"]) == 2
+        assert page.locator(".marker-cluster").count() >= 1  # evidence clustered
+    finally:
+        p.close()
+
+
+def test_layers_toggle(browser, offline_file):
+    path, _ = offline_file
+    p = Page(browser)
+    try:
+        page = p.open(path)
+        label = page.locator(".leaflet-control-layers-overlays label", has_text="CHA: confirmed")
+        assert p.eval(COUNT, maps.COLOURS["CHA"]) == 2
+        label.locator("input").uncheck()
+        assert p.eval(COUNT, maps.COLOURS["CHA"]) == 0
+        label.locator("input").check()
+        assert p.eval(COUNT, maps.COLOURS["CHA"]) == 2
+        closed = page.locator(".leaflet-control-layers-overlays label", has_text="Closed hazards")
+        assert not closed.locator("input").is_checked()  # hidden at first
+        closed.locator("input").check()
+        assert p.eval(COUNT, maps.COLOURS["closed"]) == 1
+        assert p.errors == []
+    finally:
+        p.close()
+
+
+def test_popup_shows_the_payload_as_text_and_fires_nothing(browser, offline_file):
+    path, layers = offline_file
+    hostile = layers["hazards"].iloc[0]
+    inside = hostile.geometry.representative_point()
+    p = Page(browser)
+    try:
+        page = p.open(path)
+        for above in ("Evidence points", "Strike footprints"):  # drawn over the hazard
+            overlays = page.locator(".leaflet-control-layers-overlays label", has_text=above)
+            overlays.locator("input").uncheck()
+        p.eval(
+            "([lat, lng]) => { const m = (" + MAP + ")(); m.setView([lat, lng], 17, "
+            "{animate: false}); }",
+            [inside.y, inside.x],
+        )
+        page.wait_for_timeout(300)
+        xy = p.eval(
+            "([lat, lng]) => { const m = (" + MAP + ")(); const p = m.latLngToContainerPoint("
+            "[lat, lng]); const r = m.getContainer().getBoundingClientRect();"
+            "return [r.left + p.x, r.top + p.y]; }",
+            [inside.y, inside.x],
+        )
+        page.mouse.move(*xy)
+        page.wait_for_timeout(200)
+        page.mouse.click(*xy)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=3000)
+        text = popup.inner_text()
+        assert _mapdata.XSS in text
+        assert _mapdata.XSS_COLUMN in text  # the hostile column name, as text
+        assert _mapdata.JINJA in text
+        assert "area_m2 (geodesic)" in text
+        assert popup.locator("img").count() == 0
+        assert popup.locator("svg").count() == 0
+        assert page.locator("img[src='x']").count() == 0
+        page.wait_for_timeout(300)
+        assert p.dialogs == []
+        assert p.errors == []
+    finally:
+        p.close()
+
+
+def test_displayed_polygons_within_one_metre(browser, offline_file):
+    path, layers = offline_file
+    p = Page(browser)
+    try:
+        p.open(path)
+        rings = p.eval(
+            """(colour) => { const out = []; const m = window[document.querySelector(
+              '.folium-map').id]; m.eachLayer(l => { if (l instanceof L.Polygon &&
+              l.options.color === colour) out.push(l.getLatLngs()[0].map(
+              p => [p.lng, p.lat])); }); return out; }""",
+            maps.COLOURS["CHA"],
+        )
+    finally:
+        p.close()
+    shown = gpd.GeoSeries([shapely.Polygon(r) for r in rings], crs=4326).to_crs(9141)
+    hz = layers["hazards"]
+    stored = hz[(hz.kind == "CHA") & (hz.status == "active")].geometry.to_crs(9141)
+    assert len(shown) == len(stored) == 2
+    for geom in stored:
+        nearest = min(shown, key=lambda s: s.distance(geom.centroid))
+        assert shapely.hausdorff_distance(nearest, geom, densify=0.1) < 1.0
+
+
+def test_online_map_loads_its_libraries_and_osm_tiles(browser, tmp_path, municipalities):
+    """The online page, with the CDN served from the local copies and tiles stubbed."""
+    path = maps.save_map(
+        maps.interactive_map(_mapdata.layers(municipalities)), tmp_path / "online.html"
+    )
+    local = {url: name for name, (_, url) in _offline.ASSETS.items()}
+
+    def serve(url):
+        if url in local:
+            file = _offline.asset_path(local[url])
+            return _offline.inline_css(file) if file.suffix == ".css" else file.read_text()
+        if "tile.openstreetmap.org" in url:
+            return PNG
+        return None
+
+    p = Page(browser, serve=serve)
+    try:
+        page = p.open(path)
+        page.wait_for_timeout(500)
+        assert any("tile.openstreetmap.org" in u for u in p.requests)
+        assert set(p.requests) <= set(local) | {u for u in p.requests if "openstreetmap" in u}
+        assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+        assert p.errors == []
+    finally:
+        p.close()
+
+
+def test_demo_map_offline_renders(browser, demo_store, tmp_path):
+    path = maps.save_map(
+        maps.interactive_map(demo_store, offline=True), tmp_path / "demo-offline.html"
+    )
+    p = Page(browser)
+    try:
+        page = p.open(path)
+        assert p.requests == [] and p.errors == []
+        assert p.eval(COUNT, maps.COLOURS["CHA"]) == 22
+        assert p.eval(COUNT, maps.COLOURS["SHA"]) == 13
+        assert page.locator(".kcmr-banner").count() == 1
+    finally:
+        p.close()
