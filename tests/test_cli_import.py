@@ -109,3 +109,17 @@ def test_validate_is_a_dry_run(runner, tmp_path):
 def test_help_lists_both_commands(runner):
     result = runner.invoke(cli, ["--help"])
     assert "import" in result.output and "validate" in result.output
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(runner, tmp_path):
+    import shapely
+
+    many = hazards(300)
+    many["geometry"] = [
+        shapely.affinity.translate(g, 0, (i // 30) * 0.002)  # 10 rows of 30 squares
+        for i, g in enumerate(hazards(30).geometry.tolist() * 10)
+    ]
+    src = write_gpkg(tmp_path / "many.gpkg", many)
+    result = kcmr(runner, tmp_path, "import", str(src), "--layer", "hazards")
+    assert result.exit_code == 0
+    assert result.stderr == ""  # CliRunner's stderr is not a TTY: no tqdm output

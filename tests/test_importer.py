@@ -459,3 +459,15 @@ def test_every_reason_code_is_documented():
     guide = (Path(__file__).parent.parent / "docs/guides/importing.rst").read_text()
     missing = [code for code in REASONS if f"``{code}``" not in guide]
     assert not missing
+
+
+def test_shapefile_cut_names_are_matched():
+    renames, _ = map_fields(
+        ["HazardID", "HazardType", "DateRecord", "Organisati", "evidence_i"], "hazards"
+    )
+    assert renames == {
+        "HazardID": "hazard_id",
+        "HazardType": "kind",
+        "DateRecord": "recorded",
+        "Organisati": "operator",
+    }

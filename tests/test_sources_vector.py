@@ -258,3 +258,12 @@ def test_mojibake_is_flagged(tmp_path):
     assert report.imported == 2
     assert any("place" in n and "mojibake" in n for n in report.notices)
     assert looks_like_mojibake("ShtÃ«rpcÃ«") and not looks_like_mojibake("Shtërpcë")
+
+
+def test_encoding_option_overrides_detection(tmp_path):
+    src = _cp1252_shapefile(tmp_path, cpg=False)
+    report = accounted(
+        import_layer(src, "evidence", store=tmp_path / "s.gpkg", encoding="cp1252")
+    )
+    assert not any("cpg" in n for n in report.notices)
+    assert open_store(tmp_path / "s.gpkg").read("evidence")["place"].tolist() == NAMES
