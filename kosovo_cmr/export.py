@@ -471,7 +471,8 @@ def to_shapefile(
 
     The map (:func:`shapefile_field_map`) is written beside the file as
     ``<name>.fields.json`` ({field: column}) so that the long names can be restored.
-    Booleans are written as integers 0/1 (dBASE has no boolean that GDAL reads back).
+    Booleans are written as integers 0/1 and dates as ``YYYY-MM-DD`` text (GDAL writes
+    no dBASE boolean, nor a date field from a datetime column).
 
     Raises
     ------
@@ -493,8 +494,13 @@ def to_shapefile(
     mapping = shapefile_field_map(columns, field_map)
     out = gdf.rename(columns=mapping)
     for column in out.columns:
-        if column != out.geometry.name and pd.api.types.is_bool_dtype(out[column].dtype):
+        if column == out.geometry.name:
+            continue
+        if pd.api.types.is_bool_dtype(out[column].dtype):
             out[column] = out[column].astype("int32")
+        elif pd.api.types.is_datetime64_any_dtype(out[column].dtype):
+            text = out[column].dt.strftime("%Y-%m-%d")
+            out[column] = text.where(out[column].notna(), None)
     pyogrio.write_dataframe(out, path, driver="ESRI Shapefile", encoding="UTF-8")
     fields_json.write_text(json.dumps({v: k for k, v in mapping.items()}, indent=1))
     return path
