@@ -435,6 +435,7 @@ def import_layer(
         max_misclosure_m=max_misclosure_m,
     )
     notices = list(src.notices)
+    _rename_reserved(src, notices)
     src_crs = _resolve_crs(src, crs, notices)
     n = len(src)
     issues: list[list[Issue]] = [list(i) for i in src.issues]
@@ -573,6 +574,25 @@ def _rejects_path(source, rejects, fmt, overwrite) -> Path:
     if not path.parent.exists():
         raise InputError(f"folder {path.parent} does not exist")
     return path
+
+
+#: Attribute names a GeoPackage keeps for itself (feature id, geometry column).
+_RESERVED = ("fid", "geom", "geometry")
+
+
+def _rename_reserved(src: SourceData, notices: list[str]) -> None:
+    """Rename attributes that a GeoPackage cannot hold as ordinary columns."""
+    renames = {}
+    for col in src.frame.columns:
+        if str(col).lower() in _RESERVED:
+            new = f"{col}_source"
+            while new in src.frame.columns:
+                new += "_"
+            renames[col] = new
+    if renames:
+        src.frame = src.frame.rename(columns=renames)
+        for old, new in renames.items():
+            notices.append(f"column {old!r} kept as {new!r} (a GeoPackage reserves the name)")
 
 
 def _resolve_crs(src: SourceData, crs, notices: list[str]):

@@ -238,3 +238,17 @@ def test_fuzz_number_rejects_or_is_finite(text):
     except InputError:
         return
     assert math.isfinite(value)
+
+
+def test_reserved_column_names_are_kept_renamed(tmp_path):
+    src = write(
+        tmp_path / "fid.csv",
+        f"fid,evidence_id,item,x,y\nabc,E-1,crater,{LON},{LAT}\ndef,E-2,crater,{LON},\n",
+    )
+    report = accounted(
+        import_layer(src, "evidence", store=tmp_path / "s.gpkg", crs=4326,
+                     rejects=tmp_path / "r.gpkg")
+    )  # fmt: skip
+    assert (report.imported, report.rejected) == (1, 1)
+    assert open_store(tmp_path / "s.gpkg").read("evidence")["fid_source"].tolist() == ["abc"]
+    assert any("fid_source" in n for n in report.notices)
