@@ -62,6 +62,7 @@ def test_traverse_that_does_not_close_is_rejected(tmp_path):
     src.write_text(table(["HZ-1"]) + table(["HZ-2"], last_distance=70).split("\n", 1)[1])
     report = run(src, tmp_path, crs="EPSG:9141", bearing="grid")
     assert (report.read, report.imported, report.rejected) == (2, 1, 1)
+    assert any("largest 30.00 m (1:12); bearings grid" in n for n in report.notices)
     assert report.reasons == {"traverse_misclosure": 1}
     row = report.features.set_index("id").loc["HZ-2"]
     assert "misclosure 30.00 m (1:12)" in row["details"]

@@ -371,6 +371,16 @@ def read_traverse(
             f"{path}: {', '.join(sorted(varying)[:5])} vary within a polygon; the value of its "
             "first point was kept"
         )
+    measured = [e for e in extra if e["misclosure_m"] is not None]
+    if measured:
+        worst = max(measured, key=lambda e: e["misclosure_m"])
+        ratio = worst["misclosure_ratio"]
+        notices.append(
+            f"{path}: misclosure measured on {len(measured)} of {len(extra)} polygon(s); "
+            f"largest {worst['misclosure_m']:.2f} m"
+            + (f" (1:{1 / ratio:,.0f})" if ratio else "")
+            + f"; bearings {bearing}"
+        )
     frame = pd.DataFrame(rows, columns=keep)
     extras = pd.DataFrame(extra, columns=["misclosure_m", "misclosure_ratio",
                                           "traverse_length_m", "turning_points"])  # fmt: skip
