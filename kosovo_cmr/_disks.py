@@ -244,7 +244,9 @@ def _uncovered_arcs(n, circle, start, end, skip):
 
 def _arc_terms(cx, cy, r, a, b):
     """Green's integral 0.5 * (x dy - y dx) along each arc (centre relative to an origin)."""
-    return 0.5 * (r * r * (b - a) + r * cx * (np.sin(b) - np.sin(a)) - r * cy * (np.cos(b) - np.cos(a)))
+    return 0.5 * (
+        r * r * (b - a) + r * cx * (np.sin(b) - np.sin(a)) - r * cy * (np.cos(b) - np.cos(a))
+    )
 
 
 def union_of_disks(x, y, r, *, method: str = "auto") -> DiskUnion:
@@ -269,8 +271,16 @@ def union_of_disks(x, y, r, *, method: str = "auto") -> DiskUnion:
     if n_in == 0:
         empty = np.zeros(0)
         return DiskUnion(
-            x, y, r, np.zeros(0, dtype=np.int64), 0, empty, np.zeros((0, 2)),
-            np.zeros(0, dtype=np.int64), empty, empty,
+            x,
+            y,
+            r,
+            np.zeros(0, dtype=np.int64),
+            0,
+            empty,
+            np.zeros((0, 2)),
+            np.zeros(0, dtype=np.int64),
+            empty,
+            empty,
         )
     keep, inverse = _dedupe(x, y, r)
     ux, uy, ur = x[keep], y[keep], r[keep]

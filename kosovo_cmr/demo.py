@@ -39,6 +39,7 @@ DEMO_STEPS: list[str] = [
     "kosovo_cmr.demo:load_layers",
     "kosovo_cmr.report:demo_step",
     "kosovo_cmr.maps:demo_step",
+    "kosovo_cmr.fadeout:demo_step",
 ]
 
 

@@ -31,6 +31,9 @@ COMMANDS: dict[str, str] = {
     "map": "map",
     "fieldmap": "fieldmap",
     "export": "export",
+    "fadeout": "fadeout:fadeout_command",
+    "buffer-impact": "fadeout:impact_command",
+    "cha-check": "fadeout:cha_command",
 }
 
 

@@ -1,0 +1,260 @@
+"""``kcmr fadeout``, ``kcmr buffer-impact`` and ``kcmr cha-check``: fade-out areas and rules.
+
+Thin faces on :func:`kosovo_cmr.fadeout.delineate`, :func:`~kosovo_cmr.fadeout.buffer_impact`
+and :func:`~kosovo_cmr.fadeout.cha_consistency`. Evidence (and hazards, boundaries) are
+read from the store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kosovo_cmr.cli._options import boundaries_option, check_output, format_option, output_option
+
+
+def _rule_options(prefix: str = "", label: str = "", default: str | None = None):
+    """``--rule`` (or ``--from``/``--to``) and the matching uniform-distance option."""
+
+    def decorator(func):
+        func = click.option(
+            f"--{prefix}distance" if prefix else "--distance",
+            f"{prefix.replace('-', '_')}distance_m",
+            type=float,
+            default=None,
+            metavar="M",
+            help=f"A uniform {label}rule: M metres around every evidence point.",
+        )(func)
+        name = {"from-": "--from", "to-": "--to"}.get(prefix, "--rule")
+        return click.option(
+            name,
+            f"{prefix.replace('-', '_')}rule",
+            default=None,
+            metavar="NAME|PATH",
+            help=f"The {label}fade-out rule: a shipped rule (kosovo-nmas-2024, "
+            "kosovo-pre-2024) or a rule file (TOML)."
+            + (f" [default: {default}]" if default else ""),
+        )(func)
+
+    return decorator
+
+
+def _rule(name, distance_m, default):
+    from kosovo_cmr.fadeout import load_rule
+
+    if name is None and distance_m is None:
+        name = default
+    return load_rule(name, distance_m=distance_m)
+
+
+def _write_layer(gdf, output: Path):
+    from kosovo_cmr.errors import InputError
+
+    drivers = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile"}
+    driver = drivers.get(output.suffix.lower())
+    if driver is None:
+        raise InputError(f"cannot write {output}: use a .gpkg, .geojson or .shp file name")
+    if output.exists():
+        output.unlink()
+    gdf.to_file(output, driver=driver)
+
+
+use_accuracy_option = click.option(
+    "--use-accuracy",
+    is_flag=True,
+    help="Add each point's recorded accuracy_m to its fade-out distance.",
+)
+
+
+@click.command("fadeout")
+@_rule_options(default="kosovo-nmas-2024")
+@use_accuracy_option
+@format_option(["table", "csv", "json"], "table")
+@output_option(help="Write the cluster polygons to this file (.gpkg, .geojson, .shp).")
+@click.pass_obj
+def fadeout_command(state, rule, distance_m, use_accuracy, fmt, output, overwrite):
+    """Delineate the area to clear: the union of the fade-out disks, per cluster.
+
+    Areas are the exact geodesic area of the union of the true circles (m2), not of the
+    drawn polygons. The cluster table goes to stdout; -o writes the polygons.
+    """
+    from kosovo_cmr._text import render_table
+    from kosovo_cmr.fadeout import delineate
+
+    check_output(output, overwrite)
+    chosen = _rule(rule, distance_m, "kosovo-nmas-2024")
+    evidence = state.store(create=False).read("evidence")
+    clusters = delineate(evidence, chosen, use_accuracy=use_accuracy)
+    if output is not None:
+        _write_layer(clusters, output)
+        click.echo(f"wrote {output} ({len(clusters)} clusters)", err=True)
+    table = clusters.drop(columns="geometry")
+    if fmt == "json":
+        import json
+
+        click.echo(
+            json.dumps(
+                {
+                    "rule": chosen.name,
+                    "clusters": table.to_dict(orient="records"),
+                    "area_m2": float(table["area_m2"].sum()),
+                },
+                indent=2,
+                ensure_ascii=False,
+                default=str,
+            )
+        )
+    elif fmt == "csv":
+        click.echo(table.to_csv(index=False).rstrip("\n"))
+    else:
+        shown = table.assign(area_m2=table["area_m2"].map(lambda a: f"{a:,.0f}"))
+        click.echo(render_table(shown))
+        click.echo(f"{chosen.describe()}; total {table['area_m2'].sum():,.0f} m2")
+
+
+@click.command("buffer-impact")
+@_rule_options("from-", "old ", default="kosovo-pre-2024")
+@_rule_options("to-", "new ", default="kosovo-nmas-2024")
+@click.option(
+    "--by",
+    type=click.Choice(["none", "hazard", "municipality", "region"]),
+    default="none",
+    show_default=True,
+    help="Group the table by hazard, municipality or region.",
+)
+@use_accuracy_option
+@format_option(["table", "csv", "json"], "table")
+@output_option(help="Write the table (or JSON) to this file instead of stdout.")
+@click.option(
+    "--rings",
+    "rings_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the ring layer (land inside the old area, outside the new) to this "
+    "file (.gpkg, .geojson, .shp); --overwrite applies.",
+)
+@boundaries_option
+@click.pass_obj
+def impact_command(
+    state,
+    from_rule,
+    from_distance_m,
+    to_rule,
+    to_distance_m,
+    by,
+    use_accuracy,
+    fmt,
+    output,
+    overwrite,
+    rings_path,
+    boundaries,
+):
+    """Area to clear under two fade-out rules and what the change saves.
+
+    By municipality or region the union is split by overlay with the boundaries (the
+    store's boundaries layer, else --boundaries); rows then sum to the total. By hazard
+    each hazard's evidence is unioned on its own. The total is the whole union.
+    """
+    from kosovo_cmr._text import render_table
+    from kosovo_cmr.boundaries import read_municipalities
+    from kosovo_cmr.fadeout import buffer_impact
+
+    check_output(output, overwrite)
+    check_output(rings_path, overwrite)
+    old = _rule(from_rule, from_distance_m, "kosovo-pre-2024")
+    new = _rule(to_rule, to_distance_m, "kosovo-nmas-2024")
+    store = state.store(create=False)
+    evidence = store.read("evidence")
+    municipalities = None
+    if by in ("municipality", "region"):
+        if boundaries is None and store.has_layer("boundaries"):
+            municipalities = store.read("boundaries")
+        else:
+            municipalities = read_municipalities(boundaries)
+    result = buffer_impact(
+        evidence, old, new, by=by, boundaries=municipalities, use_accuracy=use_accuracy
+    )
+    if fmt == "json":
+        text = result.to_json()
+    elif fmt == "csv":
+        import pandas as pd
+
+        text = pd.concat([result.table, pd.DataFrame([result.total])], ignore_index=True).to_csv(
+            index=False
+        )
+    else:
+        import pandas as pd
+
+        shown = pd.concat([result.table, pd.DataFrame([result.total])], ignore_index=True)
+        for col in ("area_from_m2", "area_to_m2", "saved_m2"):
+            shown[col] = shown[col].map(lambda a: f"{a:,.0f}")
+        shown["saved_pct"] = shown["saved_pct"].map(lambda p: f"{p:.1f}")
+        text = f"from {old.describe()}\nto   {new.describe()}\n" + render_table(shown)
+    if output is None:
+        click.echo(text.rstrip("\n"))
+    else:
+        output.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    if rings_path is not None:
+        _write_layer(result.rings, rings_path)
+        click.echo(f"wrote {rings_path} ({len(result.rings)} rings)", err=True)
+
+
+@click.command("cha-check")
+@_rule_options(default="kosovo-nmas-2024")
+@use_accuracy_option
+@click.option(
+    "--all-hazards",
+    is_flag=True,
+    help="Check closed hazards too (default: only status active).",
+)
+@format_option(["table", "csv", "json"], "table")
+@output_option(help="Write the findings with their geometry (.gpkg, .geojson, .shp).")
+@click.pass_obj
+def cha_command(state, rule, distance_m, use_accuracy, all_hazards, fmt, output, overwrite):
+    """List hazards that do not cover their evidence plus fade-out, and stray evidence.
+
+    A hazard is listed when the fade-out disk of one of its own evidence points reaches
+    outside its polygon (uncovered_m2 says how much); an evidence point is listed when it
+    lies in no checked hazard. Exit code 0 even when there are findings.
+    """
+    from kosovo_cmr._text import render_table
+    from kosovo_cmr.fadeout import cha_consistency
+
+    check_output(output, overwrite)
+    chosen = _rule(rule, distance_m, "kosovo-nmas-2024")
+    store = state.store(create=False)
+    hazards = store.read("hazards")
+    if not all_hazards and "status" in hazards.columns:
+        hazards = hazards[hazards["status"] == "active"]
+    evidence = store.read("evidence")
+    found = cha_consistency(hazards, evidence, chosen, use_accuracy=use_accuracy)
+    if output is not None:
+        _write_layer(found, output)
+        click.echo(f"wrote {output} ({len(found)} findings)", err=True)
+    table = found.drop(columns="geometry")
+    if fmt == "json":
+        import json
+
+        click.echo(
+            json.dumps(
+                {"rule": chosen.name, "findings": table.to_dict(orient="records")},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    elif fmt == "csv":
+        click.echo(table.to_csv(index=False).rstrip("\n"))
+    else:
+        counts = table["check"].value_counts()
+        shown = table.assign(
+            uncovered_m2=table["uncovered_m2"].map(lambda a: f"{a:,.1f}"),
+            evidence_ids=table["evidence_ids"].map(lambda s: s if len(s) < 40 else s[:39] + "…"),
+        )
+        click.echo(render_table(shown) if len(shown) else "(no findings)")
+        click.echo(
+            f"{counts.get('fadeout_outside_hazard', 0)} hazard(s) not covering their "
+            f"fade-out, {counts.get('evidence_outside_hazards', 0)} evidence point(s) in no "
+            f"hazard ({chosen.name})"
+        )
