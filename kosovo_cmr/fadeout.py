@@ -426,8 +426,8 @@ def delineate(
     >>> ev = gpd.GeoDataFrame({"ordnance": ["BLU-97"], "item": ["component"]},
     ...                       geometry=[Point(21.0, 42.6)], crs=4326)
     >>> out = delineate(ev, "kosovo-nmas-2024")
-    >>> round(float(out.area_m2[0]))  # pi * 25 m ** 2, on the ellipsoid
-    1963
+    >>> round(float(out.area_m2[0]))  # pi * 25 ** 2 / 0.9999 ** 2 (grid scale at lon 21)
+    1964
     """
     rule = load_rule(rule)
     crs = require_crs(evidence, name="evidence")
