@@ -40,6 +40,7 @@ DEMO_STEPS: list[str] = [
     "kosovo_cmr.report:demo_step",
     "kosovo_cmr.maps:demo_step",
     "kosovo_cmr.fadeout:demo_step",
+    "kosovo_cmr.forecast:demo_step",
 ]
 
 
