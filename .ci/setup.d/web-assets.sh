@@ -3,7 +3,8 @@
 # into a cache OUTSIDE the repository (KCMR_WEB_ASSETS, default ~/.cache/kosovo_cmr/web).
 # Idempotent and quiet: does nothing when every package is there.
 set -euo pipefail
-dir="${KCMR_WEB_ASSETS:-$HOME/.cache/kosovo_cmr/web}"
+home="${HOME:-$(python3 -c 'import pathlib; print(pathlib.Path.home())')}"
+dir="${KCMR_WEB_ASSETS:-$home/.cache/kosovo_cmr/web}"
 packages=(leaflet@1.9.4 leaflet.markercluster@1.5.3 leaflet.fullscreen@3.0.0 leaflet-measure@3.1.0)
 have=1
 for pkg in "${packages[@]}"; do
