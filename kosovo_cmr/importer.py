@@ -554,9 +554,9 @@ def _open(store, *, dry_run: bool):
 
     if isinstance(store, Store):
         return store
-    uri = store if store is not None else settings.store_path
-    if dry_run:
-        if not Path(os.fspath(uri)).exists():
+    uri = os.fspath(store if store is not None else settings.store_path)
+    if dry_run and not uri.startswith("postgres"):
+        if not Path(uri).exists():
             return None
         return open_store(uri, create=False)
     return open_store(uri, create=True)
