@@ -37,7 +37,7 @@ import pandas as pd
 
 from kosovo_cmr._resources import layer_file
 from kosovo_cmr.crs import geodesic_area, require_crs
-from kosovo_cmr.errors import InputError
+from kosovo_cmr.errors import InputError, KcmrError
 
 __all__ = [
     "PRIORITIES",
@@ -192,6 +192,7 @@ def area_to_clear(
     *,
     evidence: gpd.GeoDataFrame | None = None,
     fadeout_rule=None,
+    basis: str = "union",
 ) -> pd.Series:
     """Area to clear per hazard, geodesic m2 (see the module notes for the definition).
 
@@ -202,8 +203,13 @@ def area_to_clear(
     evidence : GeoDataFrame, optional
         Evidence points with ``hazard_id``; needed with ``fadeout_rule``.
     fadeout_rule : optional
-        Anything :func:`kosovo_cmr.fadeout.load_rule` accepts (a rule name or file), or
-        a rule it returned. None: the hazard's recorded area.
+        Anything :func:`kosovo_cmr.fadeout.load_rule` accepts: a rule name
+        (``"kosovo-nmas-2024"``), a TOML file or a rule. None: the hazard's recorded area.
+    basis : {"union", "redrawn"}, optional
+        With a rule, for a hazard that has evidence: ``"union"`` (default) clears the
+        recorded polygon and the fade-out area around its evidence; ``"redrawn"`` clears
+        only the fade-out area (the hazard redrawn from its evidence under the rule,
+        exact geodesic area from :func:`kosovo_cmr.fadeout.delineate`).
 
     Returns
     -------
@@ -212,19 +218,20 @@ def area_to_clear(
 
     Raises
     ------
-    kosovo_cmr.errors.MissingDependencyError
-        If a rule is given and :mod:`kosovo_cmr.fadeout` is not available.
+    kosovo_cmr.errors.InputError
+        If a rule is given without evidence, or the rule cannot be loaded.
     """
     require_crs(hazards, name="hazards")
     recorded = pd.Series(geodesic_area(hazards), index=hazards.index, name="area_to_clear_m2")
     if fadeout_rule is None:
         return recorded
+    if basis not in ("union", "redrawn"):
+        raise InputError(f"basis must be 'union' or 'redrawn', got {basis!r}")
     if evidence is None:
         raise InputError("a fade-out rule needs the evidence layer (evidence=)")
-    from kosovo_cmr.errors import require
+    from kosovo_cmr import fadeout
 
-    fadeout = require("kosovo_cmr.fadeout", "test")
-    rule = fadeout.load_rule(fadeout_rule) if isinstance(fadeout_rule, str | Path) else fadeout_rule
+    rule = fadeout.load_rule(fadeout_rule)
     require_crs(evidence, name="evidence")
     ev = evidence.to_crs(hazards.crs)
     out = recorded.copy()
@@ -233,6 +240,9 @@ def area_to_clear(
         if own.empty or row.geometry is None or row.geometry.is_empty:
             continue
         drawn = fadeout.delineate(own, rule)
+        if basis == "redrawn":
+            out[label] = float(drawn["area_m2"].sum())
+            continue
         drawn_geom = drawn.to_crs(hazards.crs).union_all()
         union = row.geometry.union(drawn_geom)
         out[label] = float(geodesic_area([union], crs=hazards.crs)[0])
@@ -245,6 +255,7 @@ def clearance_effort(
     terrain: pd.DataFrame | None = None,
     evidence: gpd.GeoDataFrame | None = None,
     fadeout_rule=None,
+    fadeout_basis: str = "union",
     effort: dict | None = None,
     rate_factor: float = 1.0,
 ) -> pd.DataFrame:
@@ -261,6 +272,8 @@ def clearance_effort(
         Evidence points, for ``fadeout_rule``.
     fadeout_rule : optional
         See :func:`area_to_clear`.
+    fadeout_basis : {"union", "redrawn"}, optional
+        See ``basis`` in :func:`area_to_clear`.
     effort : dict, optional
         A :func:`read_effort` result (default the shipped file).
     rate_factor : float, optional
@@ -280,7 +293,9 @@ def clearance_effort(
     for col in ("hazard_id", "kind", "priority", "operator"):
         out[col] = hazards[col].to_numpy() if col in hazards else None
     out["area_m2"] = geodesic_area(hazards)
-    out["area_to_clear_m2"] = area_to_clear(hazards, evidence=evidence, fadeout_rule=fadeout_rule)
+    out["area_to_clear_m2"] = area_to_clear(
+        hazards, evidence=evidence, fadeout_rule=fadeout_rule, basis=fadeout_basis
+    )
     for col in ("slope_p90_deg", "dense_veg_share"):
         out[col] = terrain[col].reindex(hazards.index) if terrain is not None else np.nan
     out["method"] = choose_method(terrain, index=hazards.index, effort=effort)
@@ -510,9 +525,10 @@ def scenarios(
     teams : dict, optional
         Current capacity (default :func:`read_capacity`).
     fadeout_rules : dict, optional
-        Scenario label -> fade-out rule (see :func:`area_to_clear`). Default: the
-        effort file's ``[fadeout]`` table (50 m and 25 m) if :mod:`kosovo_cmr.fadeout` is
-        available; a rule that fails is reported in the table's ``note``.
+        Scenario label -> fade-out rule (see :func:`area_to_clear`), or a dict
+        ``{"rule": ..., "basis": "union" | "redrawn"}``. Default: the
+        effort file's ``[fadeout]`` table (50 m and 25 m). A scenario that cannot be
+        computed (no evidence layer, unknown rule) is reported in the table's ``note``.
 
     Returns
     -------
@@ -562,22 +578,27 @@ def scenarios(
             )
         )
     if fadeout_rules is None:
-        try:
-            import kosovo_cmr.fadeout  # noqa: F401
-        except ImportError:
-            fadeout_rules = {}
-            runs.append(("fade-out 50 m vs 25 m", "", None, {}, "needs kosovo_cmr.fadeout"))
-        else:
-            fadeout_rules = dict(effort.get("fadeout", {}))
-    for label, rule in fadeout_rules.items():
+        fadeout_rules = dict(effort.get("fadeout", {}))
+    for label, spec in fadeout_rules.items():
+        rule, basis = (
+            (spec.get("rule"), spec.get("basis", "union"))
+            if isinstance(spec, dict)
+            else (spec, "union")
+        )
         try:
             table = clearance_effort(
-                hazards, terrain=terrain, evidence=evidence, fadeout_rule=rule, effort=effort
+                hazards,
+                terrain=terrain,
+                evidence=evidence,
+                fadeout_rule=rule,
+                fadeout_basis=basis,
+                effort=effort,
             )
-        except Exception as exc:  # report the failure in the table, keep the others
+        except KcmrError as exc:  # e.g. no evidence layer: say so in the table
             runs.append((label, "", None, {}, f"not computed: {exc}"))
             continue
-        runs.append((label, _teams_text(teams), table, {"teams": teams}, f"rule {rule}"))
+        what = "hazard + fade-out" if basis == "union" else "CHAs redrawn from evidence"
+        runs.append((label, _teams_text(teams), table, {"teams": teams}, f"{what}, rule {rule}"))
 
     rows, schedules = [], {}
     for label, capacity, table, kwargs, note in runs:
@@ -706,6 +727,7 @@ PLAN_COLUMNS = (
 SCENARIO_COLUMNS = (
     "scenario",
     "capacity",
+    "area_to_clear_m2",
     "team_days",
     "area_per_year_m2",
     "high",

@@ -198,7 +198,6 @@ def test_scenarios_table(small_hazards, effort):
 
 
 def test_area_to_clear_with_fadeout_rule(small_hazards):
-    pytest.importorskip("kosovo_cmr.fadeout")
     from shapely.geometry import Point
 
     evidence = gpd.GeoDataFrame(
@@ -216,6 +215,13 @@ def test_area_to_clear_with_fadeout_rule(small_hazards):
     # half of a 50 m disk sticks out of H1: pi 50^2 / 2 = 3,927 m2 more
     assert got[0] - recorded[0] == pytest.approx(np.pi * 2500 / 2, rel=0.01)
     assert got[1] == recorded[1] and got[2] == recorded[2]
+    redrawn = area_to_clear(
+        small_hazards, evidence=evidence, fadeout_rule="kosovo-pre-2024", basis="redrawn"
+    )
+    assert redrawn[0] == pytest.approx(np.pi * 2500, rel=0.01)  # H1 becomes the one disk
+    assert redrawn[1] == recorded[1]  # no evidence: the recorded SHA stands
+    with pytest.raises(InputError):
+        area_to_clear(small_hazards, fadeout_rule="kosovo-pre-2024")  # no evidence given
 
 
 # --- CLI and demo step on the shipped synthetic layers -----------------------------------

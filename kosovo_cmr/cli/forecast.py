@@ -65,8 +65,16 @@ def _parse_teams(values) -> dict:
     "--fadeout",
     "fadeout_rule",
     default=None,
-    help="Fade-out rule for the area to clear (needs kosovo_cmr.fadeout); "
-    "default: each hazard's recorded area.",
+    help="Fade-out rule (name or TOML file) for the per-hazard area to clear, e.g. "
+    "kosovo-nmas-2024; default: each hazard's recorded area.",
+)
+@click.option(
+    "--fadeout-basis",
+    type=click.Choice(["union", "redrawn"]),
+    default="union",
+    show_default=True,
+    help="With --fadeout: clear the hazard plus the fade-out area (union), or redraw "
+    "hazards with evidence from it (redrawn).",
 )
 @click.option(
     "--what",
@@ -94,6 +102,7 @@ def command(
     working_days,
     start_year,
     fadeout_rule,
+    fadeout_basis,
     what,
     chart,
     fmt,
@@ -151,7 +160,12 @@ def command(
         )
     plan = schedule(
         clearance_effort(
-            hazards, terrain=terrain, evidence=evidence, fadeout_rule=fadeout_rule, effort=effort
+            hazards,
+            terrain=terrain,
+            evidence=evidence,
+            fadeout_rule=fadeout_rule,
+            fadeout_basis=fadeout_basis,
+            effort=effort,
         ),
         teams=teams,
         effort=effort,

@@ -1,0 +1,75 @@
+"""Plan the remaining CMR clearance: terrain per hazard, team-days, completion forecast.
+
+Runs on the SYNTHETIC demo layers and a SYNTHETIC DEM and land cover generated here;
+with real data, point ``dem=`` at an SRTM or Copernicus DEM tile and ``cover=`` at an
+ESA WorldCover tile, in whatever CRS they come. Outputs go to a temporary folder.
+
+    python plan_clearance.py
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+
+from kosovo_cmr import settings
+from kosovo_cmr.demo import load_layers, run_demo
+from kosovo_cmr.forecast import (
+    clearance_effort,
+    completion,
+    plot_burndown,
+    read_capacity,
+    read_effort,
+    scenarios,
+    schedule,
+)
+from kosovo_cmr.rasters import rasterize_hazards, synthetic_terrain
+from kosovo_cmr.terrain import terrain_stats
+
+
+def main() -> None:
+    """Run the planning chain and print what a planner reads."""
+    out = Path(tempfile.mkdtemp(prefix="kcmr-plan-"))
+    ctx = run_demo(out, boundaries=settings.resolve_boundaries_path(), steps=[load_layers])
+    hazards = ctx.store.read("hazards")
+    active = hazards[hazards["status"] == "active"].reset_index(drop=True)
+    evidence = ctx.store.read("evidence")
+
+    # 1. Terrain: slope and dense vegetation per hazard (windowed reads only).
+    dem, cover = synthetic_terrain(out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)  # rasterio/affine noise
+        terrain = terrain_stats(active, dem=dem, cover=cover)
+    print(terrain.round(2).head(5).to_string(index=False))
+
+    # 2. Effort: method from the rules in layers/effort.toml, team-days = area / rate.
+    effort = read_effort()
+    teams = read_capacity(effort=effort)
+    table = clearance_effort(active, terrain=terrain, evidence=evidence, effort=effort)
+    plan = schedule(table, teams=teams, effort=effort)
+    h = plan.iloc[0]
+    print(
+        f"\n{h.hazard_id} ({h.priority}, {h.operator}): {h.area_to_clear_m2:,.0f} m2 by "
+        f"{h.method} at {h.rate_m2_per_team_day:g} m2/team-day = {h.team_days:,.1f} team-days; "
+        f"with {h.teams:g} teams {h.working_days:,.1f} working days "
+        f"({effort['season']['working_days']} a season)"
+    )
+    print("completion at current capacity:", completion(plan))
+
+    # 3. Scenarios and the burn-down chart.
+    summary, schedules = scenarios(active, terrain=terrain, evidence=evidence, effort=effort)
+    print()
+    print(summary.drop(columns=["note"]).to_string(index=False))
+    png = plot_burndown(
+        {k: v for k, v in schedules.items() if not k.startswith("current,")},
+        out / "burndown.png",
+        effort=effort,
+        synthetic=True,
+    )
+    tif = rasterize_hazards(active, out / "hazards-10m.tif", cell_size_m=10)
+    print(f"\nwrote {png}, {tif}")
+
+
+if __name__ == "__main__":
+    main()
