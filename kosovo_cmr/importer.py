@@ -826,6 +826,7 @@ def _check_attributes(attrs: pd.DataFrame, schema, alive, issues) -> pd.DataFram
             continue
         values = list(out[col.name])
         converted: list = []
+        memo: dict = {}  # values repeat (dates, kinds): convert each distinct one once
         for i, v in enumerate(values):
             if _isnull(v):
                 if col.default is not None:
@@ -837,7 +838,20 @@ def _check_attributes(attrs: pd.DataFrame, schema, alive, issues) -> pd.DataFram
                 converted.append(None)
                 continue
             try:
-                value = _value(v, col.kind)
+                key = (type(v), v) if isinstance(v, str | int | float) else None
+                if key is not None and key in memo:
+                    value = memo[key]
+                    if isinstance(value, Exception):
+                        raise value
+                else:
+                    try:
+                        value = _value(v, col.kind)
+                    except (ValueError, TypeError, OverflowError) as exc:
+                        if key is not None:
+                            memo[key] = exc
+                        raise
+                    if key is not None:
+                        memo[key] = value
             except (ValueError, TypeError, OverflowError) as exc:
                 if alive[i]:
                     issues[i].append(Issue("bad_value", f"{col.name}={str(v)[:40]!r}: {exc}"))
