@@ -380,7 +380,8 @@ def import_layer(
         What to do with ids repeated in the source or already in the store (see the
         module notes).
     mode : {"append", "replace"}
-        Add to the layer, or replace the whole layer with the imported features.
+        Add to the layer, or replace the whole layer with the imported features (a
+        source of which nothing is imported leaves the layer as it was).
     rejects : path, optional
         Rejects file (``.gpkg``, or ``.geojson`` which also writes a ``.csv``); default
         ``<source stem>.rejects-<UTC time>.gpkg`` in the working directory. Written only
@@ -542,7 +543,9 @@ def import_layer(
         )
         _store(store_obj, accepted, schema, existing, replaced_ids, mode=mode, source=source)
     elif mode == "replace":
-        _store(store_obj, _empty_like(schema), schema, None, set(), mode="replace", source=source)
+        report.notices.append(
+            f"nothing to import: layer {schema.name!r} was left as it was, not emptied"
+        )
     return report
 
 
@@ -919,12 +922,6 @@ def _check_ids(ids, alive, issues, existing, idcol, *, on_conflict, dry_run) -> 
     for i in clash:
         issues[i].append(Issue("id_in_store", f"{idcol}={ids[i]!r}"))
     return set()
-
-
-def _empty_like(schema):
-    from kosovo_cmr.store.base import empty_layer
-
-    return empty_layer(schema.name)
 
 
 def _store(store_obj, accepted, schema, existing, replaced_ids, *, mode, source) -> None:

@@ -59,7 +59,7 @@ def run(src, layer="hazards", *, store_path, **kw):
     report = import_layer(src, layer, store=store_path, **kw)
     assert report.read == report.imported + report.rejected
     assert len(report.features) == report.read
-    if kw.get("mode") == "replace":
+    if kw.get("mode") == "replace" and report.imported:
         assert stored_count(store_path, layer) == report.imported
     else:
         assert stored_count(store_path, layer) == before + report.imported - report.replaced
@@ -471,3 +471,13 @@ def test_shapefile_cut_names_are_matched():
         "DateRecord": "recorded",
         "Organisati": "operator",
     }
+
+
+def test_mode_replace_never_empties_the_layer_with_a_bad_source(tmp_path, store_path):
+    run(write_gpkg(tmp_path / "v1.gpkg", hazards(2)), store_path=store_path)
+    before = store_path.read_bytes()
+    bad = write_geojson(tmp_path / "bad.geojson", [feature(props("X-1"), None)])
+    report = run(bad, store_path=store_path, mode="replace")
+    assert (report.imported, report.rejected) == (0, 1)
+    assert any("left as it was" in n for n in report.notices)
+    assert store_path.read_bytes() == before
