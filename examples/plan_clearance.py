@@ -62,7 +62,7 @@ def main() -> None:
     print()
     print(summary.drop(columns=["note"]).to_string(index=False))
     png = plot_burndown(
-        {k: v for k, v in schedules.items() if not k.startswith("current,")},
+        schedules,
         out / "burndown.png",
         effort=effort,
         synthetic=True,

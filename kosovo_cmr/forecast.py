@@ -671,7 +671,7 @@ def plot_burndown(
 
     effort = effort if effort is not None else read_effort()
     deadline = int(effort.get("target", {}).get("deadline_year", 2030))
-    fig, ax = plt.subplots(figsize=(9, 5.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(9, 6.4), dpi=110)
     colours = {"high": "#b2182b", "medium": "#ef8a62", "low": "#fddbc7"}
     for k, (label, sched) in enumerate(schedules.items()):
         curve = burndown(sched, effort=effort, until=until)
@@ -699,7 +699,7 @@ def plot_burndown(
     ax.set_ylabel("area still to clear (km$^2$)")
     ax.set_title(title + (" - SYNTHETIC DEMO DATA" if synthetic else ""))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper right", ncol=2)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path)
@@ -820,7 +820,7 @@ def demo_step(ctx) -> None:
     table.to_csv(ctx.output("forecast-scenarios.csv"), index=False)
     ctx.add_output("forecast scenarios (CSV)", ctx.output("forecast-scenarios.csv"))
     png = plot_burndown(
-        {k: v for k, v in schedules.items() if not k.startswith("current,")},
+        schedules,
         ctx.output("burndown.png"),
         effort=effort,
         synthetic=True,

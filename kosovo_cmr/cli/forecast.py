@@ -177,7 +177,7 @@ def command(
         )
     if chart:
         plot_burndown(
-            {k: v for k, v in schedules.items() if not k.startswith("current,")},
+            schedules,
             chart,
             effort=effort,
             synthetic=bool(hazards.get("synthetic", False).any()) if len(hazards) else False,
