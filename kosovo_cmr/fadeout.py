@@ -498,7 +498,9 @@ def _split_by_zones(un: _Union, zones, names, *, tolerance_m: float) -> pd.Serie
     zone_of = np.full(du.n_clusters, -1, dtype=np.int64)
     zone_of[ci] = zi
     whole = zone_of >= 0
-    shares = np.bincount(zone_of[whole], weights=un.area_m2[whole], minlength=len(zones))
+    shares = np.bincount(zone_of[whole], weights=un.area_m2[whole], minlength=len(zones)).astype(
+        float
+    )
     rest = np.flatnonzero(~whole)
     outside = 0.0
     if len(rest):
@@ -826,7 +828,7 @@ def cha_consistency(
             ("fadeout_outside_hazard", h, len(out), ", ".join(ev_ids[out]), area, uncovered)
         )
     tree = shapely.STRtree(hgeom)
-    _, hit = tree.query(pts, predicate="within")
+    hit, _ = tree.query(pts, predicate="within")
     stray = np.ones(len(pts), dtype=bool)
     stray[hit] = False
     for i in np.flatnonzero(stray):
