@@ -647,31 +647,49 @@ def scenarios(
 
 def plot_burndown(
     schedules: dict,
-    path: str | Path,
+    path: str | Path | None = None,
     *,
     effort: dict | None = None,
     until: int = 2035,
     title: str = "CMR clearance burn-down",
     synthetic: bool = False,
-) -> Path:
+) -> Path | bytes:
     """Draw remaining area against time for each scenario to a PNG (matplotlib, Agg).
 
     The first scenario is also drawn by priority class (stacked); a line marks the end
-    of the deadline year.
+    of the deadline year. No pyplot state is touched (a bare Agg figure), so it is safe
+    in servers and threads.
+
+    Parameters
+    ----------
+    schedules : dict
+        Scenario label -> :func:`schedule` table (as :func:`scenarios` returns).
+    path : path, optional
+        The PNG to write; None returns the PNG bytes instead (for an HTML report).
+    effort : dict, optional
+        A :func:`read_effort` result (season, start year, deadline).
+    until : int, optional
+        Last year drawn.
+    title : str, optional
+        Chart title.
+    synthetic : bool, optional
+        Say SYNTHETIC DEMO DATA in the title.
 
     Returns
     -------
-    pathlib.Path
-        The written PNG.
+    pathlib.Path or bytes
+        The written PNG, or its bytes when ``path`` is None.
     """
-    import matplotlib
+    import io
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     effort = effort if effort is not None else read_effort()
     deadline = int(effort.get("target", {}).get("deadline_year", 2030))
-    fig, ax = plt.subplots(figsize=(9, 6.4), dpi=110)
+    fig = Figure(figsize=(9, 6.4), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     colours = {"high": "#b2182b", "medium": "#ef8a62", "low": "#fddbc7"}
     for k, (label, sched) in enumerate(schedules.items()):
         curve = burndown(sched, effort=effort, until=until)
@@ -701,9 +719,12 @@ def plot_burndown(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
     fig.tight_layout()
+    if path is None:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
     path = Path(path)
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 

@@ -137,6 +137,16 @@ def test_burndown_monotone_and_flat_in_winter(effort):
     assert (curve[["high", "medium", "low"]].sum(axis=1) == curve["all"]).all()
 
 
+def test_plot_burndown_bytes_and_file(effort, tmp_path):
+    from kosovo_cmr.forecast import plot_burndown
+
+    sched = schedule(hand_table(), teams={"A": 2, "B": 1}, effort=effort)
+    png = plot_burndown({"hand": sched}, effort=effort)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    path = plot_burndown({"hand": sched}, tmp_path / "b.png", effort=effort)
+    assert path.read_bytes()[:8] == png[:8]
+
+
 def test_season_to_year():
     assert season_to_year(0.0, start_year=2025) == pytest.approx(2025 + 3 / 12)
     assert season_to_year(1.0, start_year=2025) == pytest.approx(2025 + 11 / 12)
