@@ -180,7 +180,7 @@ def command(
             schedules,
             chart,
             effort=effort,
-            synthetic=bool(hazards.get("synthetic", False).any()) if len(hazards) else False,
+            synthetic="synthetic" in hazards and bool(hazards["synthetic"].astype(bool).any()),
         )
         click.echo(f"burn-down chart: {chart}", err=True)
     if fmt == "json":
