@@ -16,8 +16,8 @@ Safe by construction
 
 Light
     Each layer is one compact block: geometries are simplified in the metric CRS with a
-    tolerance of :data:`SIMPLIFY_TOLERANCE_M` (0.5 m, topology preserved; any shape that
-    then strays more than 0.9 m is simplified less), rounded to 1e-6 degree (at most
+    tolerance of :data:`SIMPLIFY_TOLERANCE_M` (0.5 m; any shape that then strays more
+    than 0.9 m, or is no longer valid, is simplified less), rounded to 1e-6 degree (at most
     0.06 m in Kosovo) and delta-encoded as a polyline string, so every displayed shape
     lies within 1 m of the stored geometry; the browser decodes it.
     ``benchmarks/map_size.py`` compares it with plain ``folium.GeoJson``.
@@ -174,19 +174,22 @@ def _text(value) -> str:
 
 
 def _prepare_geometry(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSeries:
-    """Simplify in the metric CRS (topology kept) and return the geometry in EPSG:4326.
+    """Simplify in the metric CRS and return the geometry in EPSG:4326.
 
-    GEOS's topology-preserving simplification can stray a little past its tolerance, so
-    each result is measured (Hausdorff distance to the original, metres): one that
-    strays past :data:`MAX_SIMPLIFY_DEVIATION_M` is simplified again at a quarter of the
-    tolerance, and kept unsimplified if it still does.
+    Douglas-Peucker keeps each ring within ``tolerance_m`` of its original, but may
+    collapse a thin part or a ring, so each result is measured (Hausdorff distance to the
+    original, metres): one that strays past :data:`MAX_SIMPLIFY_DEVIATION_M` is
+    simplified again, topology preserved, at a quarter of the tolerance, and kept
+    unsimplified if it still strays.
     """
     geoms = gdf.geometry
     if tolerance_m > 0 and (geoms.geom_type.isin(["Polygon", "MultiPolygon"])).any():
         metric = np.asarray(geoms.to_crs(settings.metric_crs).values, dtype=object)
-        simplified = shapely.simplify(metric, tolerance_m, preserve_topology=True)
+        simplified = shapely.simplify(metric, tolerance_m, preserve_topology=False)
         limit = max(MAX_SIMPLIFY_DEVIATION_M, tolerance_m)
-        far = shapely.hausdorff_distance(metric, simplified) > limit
+        far = (shapely.hausdorff_distance(metric, simplified) > limit) | ~shapely.is_valid(
+            simplified
+        )
         if far.any():
             finer = shapely.simplify(metric[far], tolerance_m / 4, preserve_topology=True)
             still = shapely.hausdorff_distance(metric[far], finer) > limit
@@ -683,7 +686,7 @@ def interactive_map(
     title : str, optional
         The legend's title.
     tolerance_m : float, default :data:`SIMPLIFY_TOLERANCE_M`
-        Simplification tolerance in metres (metric CRS), topology preserved; 0 keeps
+        Simplification tolerance in metres (metric CRS, Douglas-Peucker); 0 keeps
         every vertex. Displayed shapes stay within max(``tolerance_m``,
         :data:`MAX_SIMPLIFY_DEVIATION_M`) + 0.06 m of the data.
     cluster_threshold : int, default :data:`CLUSTER_THRESHOLD`
