@@ -561,3 +561,17 @@ def test_demo_step_writes_tables_and_rings(demo_store_copy, tmp_path):
     rings = gpd.read_file(tmp_path / "fadeout-rings.geojson")
     assert rings.synthetic.all() and len(rings) > 0
     assert any("50 m -> 25 m" in line for line in ctx.summary)
+
+
+def test_chunked_triangulation_matches_all_pairs(monkeypatch):
+    import kosovo_cmr._disks as disks
+
+    monkeypatch.setattr(disks, "_CHUNK", 100)
+    rng = np.random.default_rng(3)
+    centres = rng.uniform(0, 3000, (30, 2))
+    pts = np.concatenate([c + rng.normal(0, 30, (60, 2)) for c in centres])
+    r = rng.choice([25.0, 50.0], len(pts))
+    a = union_of_disks(pts[:, 0], pts[:, 1], r)  # auto: chunks of about 100 points
+    b = union_of_disks(pts[:, 0], pts[:, 1], r, method="pairs")
+    assert a.n_clusters == b.n_clusters
+    assert np.allclose(np.sort(a.area), np.sort(b.area), rtol=1e-12)
