@@ -325,8 +325,8 @@ def season_to_year(t, *, start_year: int, first_month: int = 4, last_month: int 
     --------
     >>> round(season_to_year(0.5, start_year=2025), 3)  # mid-season: 1 April + 4 months
     2025.583
-    >>> season_to_year(1.0, start_year=2025)  # end of the first season: 30 November
-    2025.9166666666666
+    >>> round(season_to_year(1.0, start_year=2025), 4)  # end of the first season: 30 November
+    2025.9167
     """
     t = np.asarray(t, dtype=float)
     n = np.where(t > 0, np.ceil(t) - 1, 0)

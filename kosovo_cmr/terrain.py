@@ -96,7 +96,7 @@ def cell_spacing_m(transform, crs, rows: np.ndarray) -> tuple[np.ndarray, np.nda
     >>> dx, dy = cell_spacing_m(from_origin(20, 43, 1 / 3600, 1 / 3600), "EPSG:4326",
     ...                         np.array([0]))
     >>> round(float(dx[0]), 1), round(float(dy[0]), 1)
-    (22.6, 30.9)
+    (22.7, 30.9)
     """
     if crs is None:
         raise CRSError("the raster has no CRS; assign one (e.g. gdal_edit.py -a_srs) first")
