@@ -173,18 +173,24 @@ def _text(value) -> str:
     return str(value)
 
 
-def _prepare_geometry(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSeries:
+def _prepare_geometry(
+    gdf: gpd.GeoDataFrame, tolerance_m: float, *, context: bool = False
+) -> gpd.GeoSeries:
     """Simplify in the metric CRS and return the geometry in EPSG:4326.
 
     Douglas-Peucker keeps each ring within ``tolerance_m`` of its original, but may
     collapse a thin part or a ring, so each result is measured (Hausdorff distance to the
     original, metres): one that strays past :data:`MAX_SIMPLIFY_DEVIATION_M` is
     simplified again, topology preserved, at a quarter of the tolerance, and kept
-    unsimplified if it still strays.
+    unsimplified if it still strays. ``context`` layers (the boundaries, drawn at 5 m)
+    are simplified with topology preserved and not measured.
     """
     geoms = gdf.geometry
     if tolerance_m > 0 and (geoms.geom_type.isin(["Polygon", "MultiPolygon"])).any():
         metric = np.asarray(geoms.to_crs(settings.metric_crs).values, dtype=object)
+        if context:
+            simplified = shapely.simplify(metric, tolerance_m, preserve_topology=True)
+            return gpd.GeoSeries(simplified, index=gdf.index, crs=settings.metric_crs).to_crs(4326)
         simplified = shapely.simplify(metric, tolerance_m, preserve_topology=False)
         limit = max(MAX_SIMPLIFY_DEVIATION_M, tolerance_m)
         far = (shapely.hausdorff_distance(metric, simplified) > limit) | ~shapely.is_valid(
@@ -234,11 +240,12 @@ def _layer_spec(
     weight: float = 2.0,
     dash: str | None = None,
     cluster: bool = False,
+    context: bool = False,
 ) -> dict | None:
     present = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty]
     if present.empty:
         return None
-    geoms = _prepare_geometry(present, tolerance_m)
+    geoms = _prepare_geometry(present, tolerance_m, context=context)
     polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"]).all()
     spec = _polygon_spec(geoms) if polygonal else _point_spec(geoms)
     columns = [c for c in present.columns if c != present.geometry.name]
@@ -348,6 +355,7 @@ def _specs(layers: dict[str, gpd.GeoDataFrame], *, tolerance_m, cluster_threshol
                     colour=COLOURS["regions"],
                     tooltip=["region"],
                     tolerance_m=max(tol, 5.0),
+                    context=True,
                     fill_opacity=0.0,
                     weight=3.0,
                 ),
@@ -360,6 +368,7 @@ def _specs(layers: dict[str, gpd.GeoDataFrame], *, tolerance_m, cluster_threshol
                 colour=COLOURS["municipalities"],
                 tooltip=["municipality", "region"],
                 tolerance_m=max(tol, 5.0),
+                context=True,
                 fill_opacity=0.02,
                 weight=1.0,
                 dash="4 3",
