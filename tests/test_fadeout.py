@@ -575,3 +575,12 @@ def test_chunked_triangulation_matches_all_pairs(monkeypatch):
     b = union_of_disks(pts[:, 0], pts[:, 1], r, method="pairs")
     assert a.n_clusters == b.n_clusters
     assert np.allclose(np.sort(a.area), np.sort(b.area), rtol=1e-12)
+
+
+@pytest.mark.parametrize("by", ["none", "hazard", "municipality", "region"])
+def test_impact_of_no_evidence_is_zero(by, municipalities):
+    ev = evidence_at([500000.0], [4700000.0], hazard_id=["H1"]).iloc[:0]
+    res = buffer_impact(ev, "kosovo-pre-2024", "kosovo-nmas-2024", by=by, boundaries=municipalities)
+    assert res.total["area_from_m2"] == 0 and res.total["saved_pct"] == 0
+    assert res.table.area_from_m2.sum() == 0
+    assert len(res.rings) == 0
