@@ -209,15 +209,20 @@ def _label_hidden(x, y, r, labels, hidden):
     if not len(hid):
         return labels
     tree = cKDTree(np.column_stack([x[vis], y[vis]]))
-    k = min(16, len(vis))
-    dist, idx = tree.query(np.column_stack([x[hid], y[hid]]), k=k)
-    dist = dist.reshape(len(hid), k)
-    idx = idx.reshape(len(hid), k)
-    power = dist**2 - r[vis][idx] ** 2
-    best = np.argmin(power, axis=1)
-    ok = power[np.arange(len(hid)), best] < 0
-    labels[hid[ok]] = labels[vis[idx[np.arange(len(hid)), best]][ok]]
-    for h in hid[~ok]:  # rare: the covering disk is not among the 16 nearest centres
+    todo = hid
+    for k in (4, 16):  # most hidden disks lie in one of their nearest visible neighbours
+        if not len(todo):
+            break
+        k = min(k, len(vis))
+        dist, idx = tree.query(np.column_stack([x[todo], y[todo]]), k=k)
+        dist = dist.reshape(len(todo), k)
+        idx = idx.reshape(len(todo), k)
+        power = dist**2 - r[vis][idx] ** 2
+        best = np.argmin(power, axis=1)
+        ok = power[np.arange(len(todo)), best] < 0
+        labels[todo[ok]] = labels[vis[idx[np.arange(len(todo)), best]][ok]]
+        todo = todo[~ok]
+    for h in todo:  # rare: the covering disk is not among the 16 nearest centres
         near = tree.query_ball_point([x[h], y[h]], float(r.max()))
         near = np.asarray(near, dtype=np.int64)
         pw = (x[vis][near] - x[h]) ** 2 + (y[vis][near] - y[h]) ** 2 - r[vis][near] ** 2
