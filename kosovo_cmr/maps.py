@@ -69,6 +69,9 @@ MAX_SIMPLIFY_DEVIATION_M: float = 0.9
 #: Coordinates are written as integers of this many degrees (1e-6 deg: <= 0.06 m here).
 COORDINATE_PRECISION_DEG: float = 1e-6
 
+#: The fade-out rules whose difference the rings show (old, new): 50 m -> 25 m in 2024.
+FADEOUT_RULES: tuple[str, str] = ("kosovo-pre-2024", "kosovo-nmas-2024")
+
 #: Evidence layers with more points than this are clustered (Leaflet.markercluster).
 CLUSTER_THRESHOLD: int = 200
 
@@ -93,7 +96,7 @@ _RELEASE_LABELS = {
     "cancellation_nts": "Released: cancelled by non-technical survey (NTS)",
 }
 
-_BANNER = "SYNTHETIC DEMO DATA - not real hazards - NOT FOR FIELD USE"
+_BANNER = "SYNTHETIC DEMO DATA - NOT FOR FIELD USE"
 
 
 # --- compact coordinate encoding -----------------------------------------------------------
@@ -306,13 +309,16 @@ def _fadeout_rings(evidence: gpd.GeoDataFrame):
     except ImportError:
         return None
     try:
-        impact = fadeout.buffer_impact(evidence, "2023", "2024")
-        rings = getattr(impact, "rings", None)
+        impact = fadeout.buffer_impact(evidence, *FADEOUT_RULES)
+        rings = impact.rings
     except (KcmrError, TypeError, ValueError, KeyError, AttributeError) as exc:
         log.info("fade-out rings left out: %s", exc)
         return None
-    if rings is None or len(rings) == 0:
+    rings = rings[~rings.geometry.isna() & ~rings.geometry.is_empty]
+    if len(rings) == 0:
         return None
+    if _is_synthetic(evidence):
+        rings = rings.assign(synthetic=True)
     return rings
 
 
@@ -431,7 +437,7 @@ def _specs(layers: dict[str, gpd.GeoDataFrame], *, tolerance_m, cluster_threshol
                 fadeout,
                 label="Fade-out rings (released by the 25 m rule)",
                 colour=COLOURS["fadeout"],
-                tooltip=list(fadeout.columns[:2]),
+                tooltip=[c for c in ("cluster_id", "area_m2") if c in fadeout.columns],
                 tolerance_m=tol,
                 fill_opacity=0.4,
             )
@@ -546,7 +552,7 @@ var kcmr = (function () {
 """
 
 _RUNTIME_CSS = """
-.kcmr-banner {position: absolute; top: 0; left: 50%; transform: translateX(-50%);
+.kcmr-banner {position: absolute; top: 0; left: 56px; white-space: nowrap;
   z-index: 1000; background: #b10026; color: #fff; font: bold 14px sans-serif;
   padding: 4px 14px; border-radius: 0 0 6px 6px; pointer-events: none;
   letter-spacing: 0.04em;}
