@@ -20,15 +20,12 @@ def command():
     help="Copy only this layer (repeat for several; default: every layer of SRC).",
 )
 def copy(src, dst, layers):
-    r"""Copy the layers of store SRC into store DST, replacing them there.
+    """Copy the layers of store SRC into store DST, replacing them there.
 
-    SRC and DST are GeoPackage paths (*.gpkg) or postgresql:// URLs. Every feature,
-    attribute, dtype and the CRS are kept; the copy lands in DST in one atomic step
-    with a provenance record naming SRC.
-
-    \b
-    Example:
-      kcmr store copy kmac.gpkg postgresql://kcmr@db.kmac.local/kmac
+    SRC and DST are GeoPackage paths (ending .gpkg) or postgresql:// URLs. Every
+    feature, attribute, dtype and the CRS are kept; the copy lands in DST in one atomic
+    step with a provenance record naming SRC. For example, to publish a GeoPackage to
+    the team's server: kcmr store copy kmac.gpkg postgresql://kcmr@db.kmac.local/kmac
     """
     from kosovo_cmr.store.copy import copy_store
 
