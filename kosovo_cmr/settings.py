@@ -12,6 +12,8 @@ Environment variables (read once, at import):
     Default store: a GeoPackage path or a ``postgresql://`` URL.
 ``KCMR_BOUNDARIES``
     Path to the municipal boundaries (see :data:`boundaries_path`).
+``KCMR_DASK_SCHEDULER``
+    Where the dask engine runs (see :data:`dask_scheduler`).
 ``KCMR_WEB_ASSETS``
     Folder of the npm packages inlined into offline maps (see :data:`web_assets_dir`).
 """
@@ -106,6 +108,11 @@ web_assets_dir: str = os.environ.get(
 
 #: Default output folder of ``kcmr demo``.
 demo_dir: str = "kcmr-demo"
+
+#: Where the dask engine (:mod:`kosovo_cmr.engine`) runs: ``None`` or ``"threads"``
+#: (this process), ``"processes"``, ``"local"`` (a local dask distributed cluster) or the
+#: address of a dask scheduler, e.g. ``"tcp://10.0.0.5:8786"``. Env: ``KCMR_DASK_SCHEDULER``.
+dask_scheduler: str | None = os.environ.get("KCMR_DASK_SCHEDULER") or None
 
 #: Seed of the synthetic demo generator. Changing it changes every demo feature.
 demo_seed: int = 20241231
