@@ -141,4 +141,25 @@ def inline_block(names_js: list[str], names_css: list[str], *, root=None) -> str
     for name in names_js:
         js = asset_path(name, root=root).read_text(encoding="utf-8")
         parts.append(f"<script>/* {name} */\n{_script_safe(js)}\n</script>")
+        if name == "leaflet":
+            parts.append(_default_icon_script(root))
     return "\n".join(parts)
+
+
+def _default_icon_script(root) -> str:
+    """Point Leaflet's default marker icon at inlined images (a plugin may use it)."""
+    images = assets_root(root) / "leaflet" / "dist" / "images"
+    urls = {
+        key: _data_uri(images / name)
+        for key, name in (
+            ("iconUrl", "marker-icon.png"),
+            ("iconRetinaUrl", "marker-icon-2x.png"),
+            ("shadowUrl", "marker-shadow.png"),
+        )
+        if (images / name).is_file()
+    }
+    options = ", ".join(f'{key}: "{url}"' for key, url in urls.items())
+    return (
+        "<script>/* leaflet default icon, inlined */\n"
+        f'L.Icon.Default.imagePath = ""; L.Icon.Default.mergeOptions({{{options}}});\n</script>'
+    )

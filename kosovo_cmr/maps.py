@@ -650,7 +650,7 @@ def _elements():
             figure.html.add_child(Raw(self.banner), name=name)
             figure.script.add_child(
                 Raw(
-                    f"var {name} = L.control({{position: 'bottomleft'}});"
+                    f"var {name} = L.control({{position: 'bottomright'}});"
                     f"{name}.onAdd = function () {{"
                     "var d = L.DomUtil.create('div', 'kcmr-legend');"
                     f"d.innerHTML = {self.legend_json};"

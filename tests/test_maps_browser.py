@@ -124,6 +124,31 @@ def test_offline_page_renders_with_the_network_cut(browser, offline_file):
         p.close()
 
 
+def test_measure_and_fullscreen_work_offline(browser, offline_file):
+    path, _ = offline_file
+    p = Page(browser)
+    try:
+        page = p.open(path)
+        page.hover(".leaflet-control-measure")
+        page.click(".leaflet-control-measure .js-start")
+        for xy in [(450, 350), (560, 370), (520, 460)]:
+            page.mouse.click(*xy)
+            page.wait_for_timeout(100)
+        page.click(".leaflet-control-measure .js-finish")
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=3000)
+        assert "Sq Meters" in popup.inner_text() and "Hectares" in popup.inner_text()
+        page.click(".leaflet-control-zoom-fullscreen")
+        page.wait_for_function(
+            "() => !!document.fullscreenElement || document.querySelector('.leaflet-container')"
+            ".classList.contains('leaflet-fullscreen-on')",
+            timeout=3000,
+        )
+        assert p.requests == [] and p.errors == []  # also no missing file (icons)
+    finally:
+        p.close()
+
+
 def test_layers_toggle(browser, offline_file):
     path, _ = offline_file
     p = Page(browser)
