@@ -575,6 +575,10 @@ def test_chunked_triangulation_matches_all_pairs(monkeypatch):
     b = union_of_disks(pts[:, 0], pts[:, 1], r, method="pairs")
     assert a.n_clusters == b.n_clusters
     assert np.allclose(np.sort(a.area), np.sort(b.area), rtol=1e-12)
+    for workers in (1, 3):  # serial and threaded chunks give the same result
+        monkeypatch.setattr(disks, "_WORKERS", workers)
+        c = union_of_disks(pts[:, 0], pts[:, 1], r)
+        assert np.array_equal(c.labels, a.labels) and np.array_equal(c.area, a.area)
 
 
 @pytest.mark.parametrize("by", ["none", "hazard", "municipality", "region"])
