@@ -75,6 +75,9 @@ ENGINES = ("local", "dask")
 #: Default number of evidence points per dask partition.
 POINTS_PER_PARTITION = 250_000
 
+#: Seconds to wait for a remote dask scheduler to answer.
+CONNECT_TIMEOUT_S = 20
+
 _COLS = ["_pid", "_x", "_y", "_r"]
 
 
@@ -128,7 +131,7 @@ def _scheduler(scheduler: str | None, workers: int | None):
             yield {"scheduler": client}
         return
     try:
-        client = distributed.Client(scheduler, timeout="20s")
+        client = distributed.Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
     except (OSError, TimeoutError) as exc:
         raise InputError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from exc
     with client:

@@ -1,0 +1,180 @@
+"""The dask engine gives the local engine's results (kosovo_cmr.engine)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from kosovo_cmr import engine
+from kosovo_cmr.demo import read_demo_layer
+from kosovo_cmr.errors import InputError
+from kosovo_cmr.overlay import units_for
+
+pytest.importorskip("dask_geopandas", reason="the 'scale' extra is not installed")
+
+RTOL = 1e-4  # 0.01 %, the issue's bound; the engines agree far more closely
+
+
+@pytest.fixture(scope="module")
+def evidence():
+    return read_demo_layer("evidence")
+
+
+def _clustered(n_clusters=60, per=40, seed=7, chain=200):
+    """Strike-like clusters in Kosovo plus a chain of touching disks across the country."""
+    rng = np.random.default_rng(seed)
+    cx = rng.uniform(7_420_000, 7_560_000, n_clusters)
+    cy = rng.uniform(4_650_000, 4_760_000, n_clusters)
+    x = np.repeat(cx, per) + rng.normal(0, 60, n_clusters * per)
+    y = np.repeat(cy, per) + rng.normal(0, 30, n_clusters * per)
+    # a chain: points 40 m apart (25 m disks touch) across 8 km, through many partitions
+    t = np.arange(chain) * 40.0
+    x = np.concatenate([x, 7_480_000 + t])
+    y = np.concatenate([y, 4_700_000 + 0.3 * t])
+    n = len(x)
+    return gpd.GeoDataFrame(
+        {
+            "evidence_id": [f"P-{i}" for i in range(n)],
+            "hazard_id": rng.choice(["H-1", "H-2", None], n),
+            "item": rng.choice(["submunition", "fragments", "crater"], n),
+            "ordnance": rng.choice(["BLU-97", "BL755", "unknown"], n),
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs="EPSG:9141",
+    ).to_crs(4326)
+
+
+def _sorted_clusters(frame):
+    return frame.sort_values(["area_m2", "evidence"]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("npartitions", [1, 3, 8])
+def test_delineate_same_clusters_as_local(npartitions, caplog):
+    ev = _clustered()
+    local = engine.delineate(ev, "kosovo-nmas-2024")
+    with caplog.at_level("INFO", logger="kosovo_cmr.engine"):
+        dask = engine.delineate(ev, "kosovo-nmas-2024", engine="dask", npartitions=npartitions)
+    (message,) = [r.getMessage() for r in caplog.records if "cluster moves" in r.getMessage()]
+    moves = int(message.split(", ")[1].split()[0])
+    assert (moves > 0) == (npartitions > 1), message  # the chain crosses partitions
+    assert len(dask) == len(local)
+    a, b = _sorted_clusters(local), _sorted_clusters(dask)
+    np.testing.assert_allclose(b["area_m2"], a["area_m2"], rtol=1e-9)
+    assert b["evidence"].tolist() == a["evidence"].tolist()
+    assert dask["evidence"].sum() == len(ev)
+    assert dask["cluster_id"].tolist() == list(range(1, len(dask) + 1))
+    assert dask.crs == ev.crs
+    # the chain crosses partitions and must still be one cluster
+    assert dask["evidence"].max() == local["evidence"].max() >= 200
+
+
+def test_partitions_hold_every_point_once_and_whole_clusters():
+    from kosovo_cmr.fadeout import load_rule
+
+    ev = _clustered(seed=3)
+    rule = load_rule("kosovo-pre-2024")
+    parts = engine.cluster_labels(
+        ev, radius_m=lambda p: rule.distances_m(p), npartitions=6, scheduler="synchronous"
+    )
+    ids = pd.concat([p["evidence_id"] for p in parts])
+    assert len(parts) == 6
+    assert not ids.duplicated().any()
+    assert set(ids) == set(ev["evidence_id"])
+    # whole clusters: the per-partition unions add up to the union of all
+    from kosovo_cmr.fadeout import union_area_m2
+
+    summed = sum(union_area_m2(p, rule) for p in parts if len(p))
+    assert summed == pytest.approx(union_area_m2(ev, rule), rel=1e-9)
+
+
+@pytest.mark.parametrize("by", ["none", "hazard", "region", "municipality"])
+def test_buffer_impact_demo_same_table(evidence, municipalities, by):
+    local = engine.buffer_impact(
+        evidence, "kosovo-pre-2024", "kosovo-nmas-2024", by=by, boundaries=municipalities
+    )
+    dask = engine.buffer_impact(
+        evidence,
+        "kosovo-pre-2024",
+        "kosovo-nmas-2024",
+        by=by,
+        boundaries=municipalities,
+        engine="dask",
+        npartitions=4,
+    )
+    assert dask.engine == "dask" and local.engine == "local"
+    assert dask.table["group"].tolist() == local.table["group"].tolist()
+    assert dask.table["evidence"].tolist() == local.table["evidence"].tolist()
+    pd.testing.assert_frame_equal(dask.table, local.table, rtol=RTOL)
+    for key in ("area_from_m2", "area_to_m2", "saved_m2"):
+        assert dask.total[key] == pytest.approx(local.total[key], rel=RTOL)
+    assert dask.total["evidence"] == local.total["evidence"] == len(evidence)
+
+
+def test_buffer_impact_matches_fadeout_module(evidence):
+    from kosovo_cmr.fadeout import buffer_impact
+
+    direct = buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", by="hazard")
+    dask = engine.buffer_impact(
+        evidence, "kosovo-pre-2024", "kosovo-nmas-2024", by="hazard", engine="dask"
+    )
+    pd.testing.assert_frame_equal(dask.table, direct.table, rtol=RTOL)
+
+
+def test_buffer_impact_rings_with_accuracy():
+    ev = _clustered(seed=11)
+    ev["accuracy_m"] = np.random.default_rng(1).uniform(0, 10, len(ev))
+    kw = dict(use_accuracy=True, rings=True)
+    local = engine.buffer_impact(ev, "kosovo-pre-2024", "kosovo-nmas-2024", **kw)
+    dask = engine.buffer_impact(
+        ev, "kosovo-pre-2024", "kosovo-nmas-2024", engine="dask", npartitions=5, **kw
+    )
+    pd.testing.assert_frame_equal(dask.table, local.table, rtol=RTOL)
+    assert len(dask.rings) == len(local.rings)
+    assert dask.rings["area_m2"].sum() == pytest.approx(local.rings["area_m2"].sum(), rel=RTOL)
+    assert dask.rings.crs == ev.crs
+
+
+def test_accepts_a_dask_geodataframe(evidence):
+    import dask_geopandas
+
+    ddf = dask_geopandas.from_geopandas(evidence, npartitions=3)
+    dask = engine.delineate(ddf, "kosovo-nmas-2024", engine="dask")
+    local = engine.delineate(evidence, "kosovo-nmas-2024")
+    assert dask["area_m2"].sum() == pytest.approx(local["area_m2"].sum(), rel=1e-9)
+
+
+@pytest.mark.parametrize("by", ["region", "municipality"])
+def test_overlay_same_table(municipalities, by):
+    hazards = read_demo_layer("hazards")
+    units, name = units_for(by, municipalities)
+    local = engine.contamination_by_unit(hazards, units, name_column=name)
+    dask = engine.contamination_by_unit(
+        hazards, units, name_column=name, engine="dask", npartitions=4
+    )
+    pd.testing.assert_frame_equal(dask, local, rtol=RTOL)
+
+
+def test_runs_unchanged_on_a_distributed_cluster(evidence):
+    pytest.importorskip("distributed")
+    local = engine.buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", by="hazard")
+    dask = engine.buffer_impact(
+        evidence,
+        "kosovo-pre-2024",
+        "kosovo-nmas-2024",
+        by="hazard",
+        engine="dask",
+        npartitions=3,
+        scheduler="local",
+        workers=2,
+    )
+    pd.testing.assert_frame_equal(dask.table, local.table, rtol=RTOL)
+
+
+def test_bad_engine_and_unreachable_scheduler(evidence, monkeypatch):
+    monkeypatch.setattr(engine, "CONNECT_TIMEOUT_S", 2)
+    with pytest.raises(InputError, match="engine must be"):
+        engine.delineate(evidence, engine="spark")
+    with pytest.raises(InputError, match="cannot reach the dask scheduler"):
+        engine.delineate(evidence, engine="dask", scheduler="tcp://127.0.0.1:1")
