@@ -138,6 +138,11 @@ def test_triangulation_and_all_pairs_agree_with_a_fine_reference(seed, n, spread
     ref = fine_reference(x, y, r, quad_segs=256).area
     assert ref <= a.total_area * (1 + 1e-12)
     assert a.total_area == pytest.approx(ref, rel=polygon_deficit(256) * 1.01)
+    polys = cluster_polygons(a, tolerance_m=0.01)
+    assert shapely.is_valid(polys).all()
+    drawn = shapely.area(polys)
+    assert (drawn <= a.area * (1 + 1e-9)).all()
+    assert np.allclose(drawn, a.area, rtol=(4 / 3) * 0.01 / 25)
 
 
 def test_polygons_are_valid_and_within_tolerance_of_the_circles():
