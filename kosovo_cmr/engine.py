@@ -103,6 +103,32 @@ class EngineImpact:
     total: dict
     rings: gpd.GeoDataFrame | None
     engine: str
+    from_rule: object = None
+    to_rule: object = None
+    by: str = "none"
+
+    def to_dict(self) -> dict:
+        """Return the result as one JSON-ready object, as the local engine's ``to_dict``."""
+
+        def plain(value):
+            return value.item() if isinstance(value, np.generic) else value
+
+        return {
+            "from": getattr(self.from_rule, "name", None),
+            "to": getattr(self.to_rule, "name", None),
+            "by": self.by,
+            "rows": [
+                {k: plain(v) for k, v in rec.items()}
+                for rec in self.table.to_dict(orient="records")
+            ],
+            "total": {k: plain(v) for k, v in self.total.items()},
+        }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """Return the result as JSON text (see :meth:`to_dict`)."""
+        import json
+
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
 
 def _check_engine(engine: str) -> None:
@@ -124,7 +150,11 @@ def _scheduler(scheduler: str | None, workers: int | None):
     if scheduler == "local":
         with (
             distributed.LocalCluster(
-                n_workers=workers or 2, threads_per_worker=1, processes=True
+                n_workers=workers or 2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.WARNING,
             ) as cluster,
             distributed.Client(cluster) as client,
         ):
@@ -550,7 +580,9 @@ def buffer_impact(
             use_accuracy=use_accuracy,
             tolerance_m=tolerance_m,
         )
-        return EngineImpact(res.table, res.total, res.rings if rings else None, "local")
+        return EngineImpact(
+            res.table, res.total, res.rings if rings else None, "local", r_from, r_to, by
+        )
     import dask
 
     with _scheduler(scheduler, workers) as how:
@@ -569,7 +601,7 @@ def buffer_impact(
     columns = ["group", "evidence", "area_from_m2", "area_to_m2", "saved_m2", "saved_pct"]
     if not results:
         table = pd.DataFrame(columns=columns)
-        return EngineImpact(table, _row("total", 0, 0.0, 0.0), None, "dask")
+        return EngineImpact(table, _row("total", 0, 0.0, 0.0), None, "dask", r_from, r_to, by)
     tables = pd.concat([t for t, _, _ in results], ignore_index=True)
     sums = tables.groupby("group", sort=False)[["evidence", "area_from_m2", "area_to_m2"]].sum()
     order = _group_order(by, boundaries, tables["group"])
@@ -588,7 +620,7 @@ def buffer_impact(
         ring_layer = pd.concat([r for _, _, r in results if len(r)], ignore_index=True)
         ring_layer = gpd.GeoDataFrame(ring_layer, geometry="geometry", crs=ddf.crs)
         ring_layer["cluster_id"] = np.arange(1, len(ring_layer) + 1, dtype=np.int64)
-    return EngineImpact(table, total, ring_layer, "dask")
+    return EngineImpact(table, total, ring_layer, "dask", r_from, r_to, by)
 
 
 # --------------------------------------------------------------------------- overlays

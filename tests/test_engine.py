@@ -178,3 +178,48 @@ def test_bad_engine_and_unreachable_scheduler(evidence, monkeypatch):
         engine.delineate(evidence, engine="spark")
     with pytest.raises(InputError, match="cannot reach the dask scheduler"):
         engine.delineate(evidence, engine="dask", scheduler="tcp://127.0.0.1:1")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["buffer-impact", "--by", "region", "--format", "csv"],
+        ["buffer-impact", "--by", "hazard", "--format", "json"],
+        ["fadeout", "--format", "csv"],
+        ["overlay", "--by", "municipality", "--format", "csv"],
+    ],
+)
+def test_cli_engine_dask_prints_what_local_prints(demo_store, args):
+    from click.testing import CliRunner
+
+    from kosovo_cmr.cli.main import cli
+
+    runner = CliRunner()
+    base = ["--store", demo_store.uri, *args]
+    local = runner.invoke(cli, [*base, "--engine", "local"])
+    dask = runner.invoke(cli, [*base, "--engine", "dask", "--scheduler", "threads"])
+    assert local.exit_code == 0, local.output
+    assert dask.exit_code == 0, dask.output
+    if args[0] == "fadeout":  # same clusters, numbered in another order
+        import io
+
+        a = pd.read_csv(io.StringIO(local.output)).sort_values(["area_m2", "evidence"])
+        b = pd.read_csv(io.StringIO(dask.output)).sort_values(["area_m2", "evidence"])
+        np.testing.assert_allclose(b["area_m2"], a["area_m2"], rtol=RTOL)
+        assert b["evidence"].tolist() == a["evidence"].tolist()
+    elif args[-1] == "json":
+        import json
+
+        a, b = json.loads(local.output), json.loads(dask.output)
+        assert [r["group"] for r in a["rows"]] == [r["group"] for r in b["rows"]]
+        for ra, rb in zip(a["rows"], b["rows"], strict=True):
+            assert rb["area_to_m2"] == pytest.approx(ra["area_to_m2"], rel=RTOL)
+        assert (a["from"], a["to"], a["by"]) == (b["from"], b["to"], b["by"])
+    else:
+        import io
+
+        pd.testing.assert_frame_equal(
+            pd.read_csv(io.StringIO(dask.output)),
+            pd.read_csv(io.StringIO(local.output)),
+            rtol=RTOL,
+        )

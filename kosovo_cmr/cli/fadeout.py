@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from kosovo_cmr.cli._engine import engine_options
 from kosovo_cmr.cli._options import boundaries_option, check_output, format_option, output_option
 
 
@@ -72,20 +73,25 @@ use_accuracy_option = click.option(
 @use_accuracy_option
 @format_option(["table", "csv", "json"], "table")
 @output_option(help="Write the cluster polygons to this file (.gpkg, .geojson, .shp).")
+@engine_options
 @click.pass_obj
-def fadeout_command(state, rule, distance_m, use_accuracy, fmt, output, overwrite):
+def fadeout_command(
+    state, rule, distance_m, use_accuracy, fmt, output, overwrite, engine, scheduler
+):
     """Delineate the area to clear: the union of the fade-out disks, per cluster.
 
     Areas are the exact geodesic area of the union of the true circles (m2), not of the
     drawn polygons. The cluster table goes to stdout; -o writes the polygons.
     """
     from kosovo_cmr._text import render_table
-    from kosovo_cmr.fadeout import delineate
+    from kosovo_cmr.engine import delineate
 
     check_output(output, overwrite)
     chosen = _rule(rule, distance_m, "kosovo-nmas-2024")
     evidence = state.store(create=False).read("evidence")
-    clusters = delineate(evidence, chosen, use_accuracy=use_accuracy)
+    clusters = delineate(
+        evidence, chosen, use_accuracy=use_accuracy, engine=engine, scheduler=scheduler
+    )
     if output is not None:
         _write_layer(clusters, output)
         click.echo(f"wrote {output} ({len(clusters)} clusters)", err=True)
@@ -135,6 +141,7 @@ def fadeout_command(state, rule, distance_m, use_accuracy, fmt, output, overwrit
     "file (.gpkg, .geojson, .shp); --overwrite applies.",
 )
 @boundaries_option
+@engine_options
 @click.pass_obj
 def impact_command(
     state,
@@ -149,6 +156,8 @@ def impact_command(
     overwrite,
     rings_path,
     boundaries,
+    engine,
+    scheduler,
 ):
     """Area to clear under two fade-out rules and what the change saves.
 
@@ -158,7 +167,7 @@ def impact_command(
     """
     from kosovo_cmr._text import render_table
     from kosovo_cmr.boundaries import read_municipalities
-    from kosovo_cmr.fadeout import buffer_impact
+    from kosovo_cmr.engine import buffer_impact
 
     check_output(output, overwrite)
     check_output(rings_path, overwrite)
@@ -173,7 +182,15 @@ def impact_command(
         else:
             municipalities = read_municipalities(boundaries)
     result = buffer_impact(
-        evidence, old, new, by=by, boundaries=municipalities, use_accuracy=use_accuracy
+        evidence,
+        old,
+        new,
+        by=by,
+        boundaries=municipalities,
+        use_accuracy=use_accuracy,
+        rings=rings_path is not None,
+        engine=engine,
+        scheduler=scheduler,
     )
     if fmt == "json":
         text = result.to_json()

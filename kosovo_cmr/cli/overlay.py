@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from kosovo_cmr.cli._engine import engine_options
 from kosovo_cmr.cli._options import (
     boundaries_option,
     check_output,
@@ -30,8 +31,9 @@ from kosovo_cmr.cli._options import (
 @format_option(["table", "json", "csv"], "table")
 @output_option()
 @boundaries_option
+@engine_options
 @click.pass_obj
-def command(state, by, on_date, fmt, output, overwrite, boundaries):
+def command(state, by, on_date, fmt, output, overwrite, boundaries, engine, scheduler):
     """Count and measure the CHAs and SHAs per region or municipality.
 
     Areas are geodesic (m2). A hazard straddling a boundary has its area split exactly
@@ -44,8 +46,9 @@ def command(state, by, on_date, fmt, output, overwrite, boundaries):
 
     from kosovo_cmr._text import render_table
     from kosovo_cmr.boundaries import read_municipalities
+    from kosovo_cmr.engine import contamination_by_unit
     from kosovo_cmr.errors import InputError
-    from kosovo_cmr.overlay import contamination_by_unit, hazards_open_on, units_for
+    from kosovo_cmr.overlay import hazards_open_on, units_for
 
     check_output(output, overwrite)
     if on_date is not None:
@@ -62,7 +65,9 @@ def command(state, by, on_date, fmt, output, overwrite, boundaries):
     else:
         municipalities = read_municipalities(boundaries)
     units, name = units_for(by, municipalities)
-    table = contamination_by_unit(hazards, units, name_column=name)
+    table = contamination_by_unit(
+        hazards, units, name_column=name, engine=engine, scheduler=scheduler
+    )
     if fmt == "json":
         text = json.dumps(
             {"by": by, "date": on_date, "rows": table.to_dict(orient="records")}, indent=2
