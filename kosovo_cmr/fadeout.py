@@ -509,9 +509,13 @@ def _split_by_zones(un: _Union, zones, names, *, tolerance_m: float) -> pd.Serie
         pi, zj = tree.query(polys, predicate="intersects")
         parts = shapely.area(shapely.intersection(polys[pi], zones[zj]))
         frac = parts / pa[pi]
+        # overlapping zones must not count land twice: scale a cluster's fractions down
+        # when they add up to more than one
+        inside = np.bincount(pi, weights=frac, minlength=len(rest))
+        frac = frac / np.maximum(inside, 1.0)[pi]
+        inside = np.minimum(inside, 1.0)
         exact = un.area_m2[rest]
         shares += np.bincount(zj, weights=frac * exact[pi], minlength=len(zones))
-        inside = np.bincount(pi, weights=frac, minlength=len(rest))
         outside = float(np.sum(np.clip(1.0 - inside, 0.0, None) * exact))
     result.iloc[: len(zones)] += shares
     result[OUTSIDE] += outside

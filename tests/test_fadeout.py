@@ -593,3 +593,23 @@ def test_impact_of_no_evidence_is_zero(by, municipalities):
     assert res.total["area_from_m2"] == 0 and res.total["saved_pct"] == 0
     assert res.table.area_from_m2.sum() == 0
     assert len(res.rings) == 0
+
+
+def test_overlapping_zones_do_not_count_land_twice():
+    x0, y0 = TO_METRIC.transform(21.0, 42.6)
+    zones = gpd.GeoDataFrame(
+        {"municipality": ["A", "B"], "region": ["R", "R"]},
+        geometry=[
+            box(x0 - 500, y0 - 500, x0 + 60, y0 + 500),
+            box(x0 - 60, y0 - 500, x0 + 500, y0 + 500),
+        ],
+        crs=METRIC,
+    ).to_crs(4326)
+    ev = evidence_at([x0 - 20, x0 + 20], [y0, y0], ordnance="other")
+    res = buffer_impact(
+        ev, "kosovo-pre-2024", "kosovo-nmas-2024", by="municipality", boundaries=zones
+    )
+    t = res.table.set_index("group")
+    assert list(t.index) == ["A", "B"]
+    assert t.area_from_m2.sum() == pytest.approx(res.total["area_from_m2"], rel=1e-12)
+    assert t.loc["A", "area_from_m2"] == pytest.approx(t.loc["B", "area_from_m2"], rel=1e-3)
