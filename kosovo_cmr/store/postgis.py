@@ -42,6 +42,7 @@ all quoted by the driver.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -132,7 +133,7 @@ class PostGISStore(Store):
                 f"?schema={self.schema}" if "?" not in self.uri else f"&schema={self.schema}"
             )
         self.lock_timeout_s = LOCK_TIMEOUT_S if lock_timeout_s is None else float(lock_timeout_s)
-        self._engine = sa.create_engine(url, pool_pre_ping=True)
+        self._engine = _engine_for(url.render_as_string(hide_password=False))
         try:
             with self._engine.connect() as conn:
                 version = conn.execute(
@@ -154,7 +155,7 @@ class PostGISStore(Store):
         return f"PostGISStore({self.uri!r})"
 
     def close(self) -> None:
-        """Close the store's pooled connections."""
+        """Close the pooled connections to the store's server (they reopen when needed)."""
         self._engine.dispose()
 
     # -- names ----------------------------------------------------------------------------
@@ -347,6 +348,12 @@ class PostGISStore(Store):
             return self._engine.connect()
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot connect to PostGIS store {self.uri}: {_reason(exc)}") from exc
+
+
+@functools.lru_cache(maxsize=16)
+def _engine_for(url: str):
+    """One connection pool per server URL and process, shared by the stores opened on it."""
+    return sa.create_engine(url, pool_pre_ping=True)
 
 
 def _provenance_table(schema: str):
