@@ -12,13 +12,15 @@ How the evidence is partitioned
 The fade-out area of a point depends on every point whose disk touches its own, so a
 partition may only be measured alone if it holds *whole clusters*. The dask engine
 
-1. sorts the points along a Hilbert curve into spatially compact partitions
-   (:meth:`dask_geopandas.GeoDataFrame.spatial_shuffle`);
+1. sorts the points along a Z-order (Morton) curve of the national grid into spatially
+   compact partitions (a dask shuffle; cheaper to compute than dask-geopandas' Hilbert
+   distance, and as good for partitions of this size);
 2. gives each partition a *halo*: the points of the other partitions inside its
    bounding box grown by twice the largest fade-out distance (the farthest two disks
    can be and still touch);
-3. finds the connected clusters of each partition with its halo (disks touch when the
-   distance between centres is at most the sum of their radii), and joins clusters
+3. finds the connected clusters of each partition with its halo (points closer than
+   twice the largest distance, read off the Delaunay triangulation, so O(n log n);
+   such clusters may join more disks than touch, never fewer), and joins clusters
    that share a halo point across partitions (a union-find over a small table of
    links, the only data gathered on the client);
 4. moves the points of the few clusters that cross a partition boundary into one
@@ -202,7 +204,29 @@ def _annotate(part: gpd.GeoDataFrame, radius, partition_info=None) -> gpd.GeoDat
     out["_x"] = np.asarray(x, float)
     out["_y"] = np.asarray(y, float)
     out["_r"] = np.asarray(r, float)
+    out["_key"] = _morton(out["_x"].to_numpy(), out["_y"].to_numpy())
     return out
+
+
+#: Extent of the Z-order grid, EPSG:9141 metres (Kosovo with a margin; points outside
+#: are clamped to its edge, which only makes their partitions less compact).
+_GRID = (7_300_000.0, 4_550_000.0, 7_700_000.0, 4_850_000.0)
+
+
+def _morton(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Z-order (Morton) code of metric points on a 2**16 x 2**16 grid over Kosovo."""
+    xmin, ymin, xmax, ymax = _GRID
+    side = float(max(xmax - xmin, ymax - ymin))
+    ix = np.clip((x - xmin) / side * 65535, 0, 65535).astype(np.uint64)
+    iy = np.clip((y - ymin) / side * 65535, 0, 65535).astype(np.uint64)
+
+    def spread(v):
+        v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+        v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+        v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+        return (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+
+    return (spread(ix) | (spread(iy) << np.uint64(1))).astype(np.int64)
 
 
 def _bounds(part) -> tuple:
@@ -224,39 +248,63 @@ def _clip(part, box) -> pd.DataFrame:
     return pd.DataFrame(part.loc[m, _COLS])
 
 
-def _components(part, halos) -> dict:
-    """Find the connected clusters of a partition's points together with its halo points."""
+def _touching_components(xy: np.ndarray, reach: float) -> tuple[int, np.ndarray]:
+    """Label the connected components of the points joined when closer than ``reach``.
+
+    Two points are in one component exactly when a path of Delaunay edges no longer
+    than ``reach`` joins them (the Euclidean minimum spanning tree lies in the Delaunay
+    triangulation), so the threshold graph never has to be built: O(n log n) however
+    dense the evidence. Coincident points are joined to the vertex they coincide with;
+    degenerate inputs (fewer than three points, all collinear) fall back to a k-d tree.
+    """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
+    from scipy.spatial import Delaunay, QhullError, cKDTree
 
-    own = pd.DataFrame(part[_COLS])
-    halo = pd.concat([h for h in halos if len(h)], ignore_index=True) if halos else None
-    pts = own if halo is None or not len(halo) else pd.concat([own, halo], ignore_index=True)
-    n = len(pts)
+    n = len(xy)
     if n == 0:
-        return {
-            "own": np.zeros(0, np.int64),
-            "halo_pid": np.zeros(0, np.int64),
-            "halo_label": np.zeros(0, np.int64),
-            "pid": np.zeros(0, np.int64),
-            "n": 0,
-        }
-    xy = pts[["_x", "_y"]].to_numpy()
-    r = pts["_r"].to_numpy()
-    pairs = cKDTree(xy).query_pairs(2.0 * float(r.max()) * (1 + 1e-9), output_type="ndarray")
-    if len(pairs):
-        d = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
-        pairs = pairs[d <= (r[pairs[:, 0]] + r[pairs[:, 1]]) * (1 + 1e-9)]
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+        return 0, np.zeros(0, np.int64)
+    try:
+        if n < 3:
+            raise QhullError("too few points")
+        tri = Delaunay(xy - xy.mean(axis=0))
+        t = tri.simplices
+        edges = [t[:, [0, 1]], t[:, [1, 2]], t[:, [0, 2]]]
+        if len(tri.coplanar):  # coincident points are left out: join them to their twin
+            edges.append(tri.coplanar[:, [0, 2]])
+        edges = np.concatenate(edges)
+    except QhullError:
+        edges = cKDTree(xy).query_pairs(reach, output_type="ndarray")
+    if len(edges):
+        d = np.hypot(*(xy[edges[:, 0]] - xy[edges[:, 1]]).T)
+        edges = edges[d <= reach]
+    graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
     k, labels = connected_components(graph, directed=False)
+    return int(k), labels
+
+
+def _components(part, halos) -> dict:
+    """Find the connected clusters of a partition's points together with its halo points.
+
+    Points are joined when closer than twice the largest radius: clusters formed so may
+    join more than the disks' own clusters, never fewer, which is all that whole-cluster
+    partitions need (areas of unions add up either way).
+    """
+    own = pd.DataFrame(part[_COLS])
+    halos = [h for h in halos if len(h)]
+    pts = pd.concat([own, *halos], ignore_index=True) if halos else own
+    if len(pts) == 0:
+        empty = np.zeros(0, np.int64)
+        return {"own": empty, "pid": empty, "halo_pid": empty, "halo_label": empty, "n": 0}
+    reach = 2.0 * float(pts["_r"].max()) * (1 + 1e-9)
+    k, labels = _touching_components(pts[["_x", "_y"]].to_numpy(), reach)
     n_own = len(own)
     return {
         "own": labels[:n_own].astype(np.int64),
         "pid": own["_pid"].to_numpy(np.int64),
         "halo_pid": pts["_pid"].to_numpy(np.int64)[n_own:],
         "halo_label": labels[n_own:].astype(np.int64),
-        "n": int(k),
+        "n": k,
     }
 
 
@@ -287,7 +335,17 @@ def _assemble(part, comp, staying: np.ndarray, incoming) -> gpd.GeoDataFrame:
     frames = [keep, *[p for p in incoming if len(p)]]
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else keep
     out = gpd.GeoDataFrame(out, geometry=part.geometry.name, crs=part.crs)
-    return out.drop(columns=_COLS)
+    return out.drop(columns=[c for c in (*_COLS, "_key") if c in out.columns]).reset_index(
+        drop=True
+    )
+
+
+def _persist(things, how) -> list:
+    import dask
+
+    if not isinstance(how.get("scheduler"), str | None):
+        return list(how["scheduler"].persist(list(things)))  # on the cluster's workers
+    return list(dask.persist(*things, **{k: v for k, v in how.items() if v is not None}))
 
 
 def _whole_cluster_partitions(ddf, radius, how):
@@ -298,12 +356,8 @@ def _whole_cluster_partitions(ddf, radius, how):
 
     ddf = ddf.map_partitions(_annotate, radius, meta=_annotate(ddf._meta, radius))
     if ddf.npartitions > 1:
-        ddf = ddf.spatial_shuffle(by="hilbert", npartitions=ddf.npartitions)
-    parts = ddf.to_delayed()
-    if how.get("scheduler") is not None and not isinstance(how["scheduler"], str):
-        parts = how["scheduler"].persist(parts)  # keep partitions on the cluster's workers
-    else:
-        parts = dask.persist(*parts, **{k: v for k, v in how.items() if v is not None})
+        ddf = ddf.set_index("_key", npartitions=ddf.npartitions, sort=True, shuffle_method="tasks")
+    parts = _persist(ddf.to_delayed(), how)  # kept on the workers, computed once
     bounds = _compute(*[dask.delayed(_bounds)(p) for p in parts], how=how)
     rmax = max((b[4] for b in bounds), default=0.0)
     reach = 2.0 * rmax
@@ -322,6 +376,7 @@ def _whole_cluster_partitions(ddf, radius, how):
         dask.delayed(_components)(parts[i], [dask.delayed(_clip)(parts[j], b) for j, b in nb])
         for i, nb in neighbours.items()
     ]
+    comps = _persist(comps, how)
     links = [
         dask.delayed(_links)(comps[i], comps[j], i, j)
         for i, nb in neighbours.items()
