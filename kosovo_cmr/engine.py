@@ -739,7 +739,7 @@ def contamination_by_unit(
     else:
         ddf = hazards
     if ddf.npartitions > 1:
-        ddf = ddf.spatial_shuffle(by="hilbert", npartitions=ddf.npartitions)
+        ddf = ddf.spatial_shuffle(by="hilbert", npartitions=ddf.npartitions, shuffle_method="tasks")
     with _scheduler(scheduler, workers) as how:
         tables = _compute(
             *[

@@ -223,3 +223,14 @@ def test_cli_engine_dask_prints_what_local_prints(demo_store, args):
             pd.read_csv(io.StringIO(local.output)),
             rtol=RTOL,
         )
+
+
+def test_overlay_on_a_distributed_cluster(municipalities):
+    pytest.importorskip("distributed")
+    hazards = read_demo_layer("hazards")
+    units, name = units_for("municipality", municipalities)
+    local = engine.contamination_by_unit(hazards, units, name_column=name)
+    dask = engine.contamination_by_unit(
+        hazards, units, name_column=name, engine="dask", npartitions=3, scheduler="local", workers=2
+    )
+    pd.testing.assert_frame_equal(dask, local, rtol=RTOL)
