@@ -2,10 +2,10 @@
 
 ``engine="local"`` runs :mod:`kosovo_cmr.fadeout` and :mod:`kosovo_cmr.overlay` in this
 process. ``engine="dask"`` partitions the data in space with dask-geopandas and runs the
-very same functions on each partition, in parallel and in bounded memory, on the cores
-of this machine or, unchanged, on a dask distributed cluster (``scheduler=
-"tcp://host:8786"``). The results equal the local engine's: areas to within floating
-point (far inside 0.01 %), counts exactly.
+very same functions on each partition, in parallel, with the data spread over the
+workers' memory, on the cores of this machine or, unchanged, on a dask distributed
+cluster (``scheduler="tcp://host:8786"``). The results equal the local engine's: areas
+to within floating point (far inside 0.01 %), counts exactly.
 
 How the evidence is partitioned
 -------------------------------
