@@ -143,10 +143,10 @@ def resolve_boundaries_path(path: str | os.PathLike | None = None) -> Path:
         p = Path(chosen)
         if not p.exists():
             raise InputError(f"boundaries file not found: {p}")
-        return p
+        return p.resolve()
     for candidate in _boundary_candidates:
         if candidate.exists():
-            return candidate
+            return candidate.resolve()
     raise InputError(
         "municipal boundaries not found; pass --boundaries PATH or set KCMR_BOUNDARIES "
         "(expected ../shared/data/kosovo-municipalities-2018/XK_EA_2018.shp)"
