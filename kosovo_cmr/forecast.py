@@ -50,7 +50,11 @@ __all__ = [
     "completion",
     "burndown",
     "scenarios",
+    "burndown_curves",
     "plot_burndown",
+    "plot_burndown_curves",
+    "forecast_section",
+    "scenario_section",
     "demo_step",
 ]
 
@@ -645,6 +649,29 @@ def scenarios(
 # --- outputs -------------------------------------------------------------------------------
 
 
+def burndown_curves(
+    schedules: dict, *, effort: dict | None = None, until: int = 2035
+) -> dict[str, pd.DataFrame]:
+    """Return the :func:`burndown` curve of each scenario.
+
+    Parameters
+    ----------
+    schedules : dict
+        Scenario label -> :func:`schedule` table (as :func:`scenarios` returns).
+    effort : dict, optional
+        A :func:`read_effort` result (season and start year).
+    until : int, optional
+        Last year of the curves.
+
+    Returns
+    -------
+    dict
+        Scenario label -> :func:`burndown` table.
+    """
+    effort = effort if effort is not None else read_effort()
+    return {label: burndown(s, effort=effort, until=until) for label, s in schedules.items()}
+
+
 def plot_burndown(
     schedules: dict,
     path: str | Path | None = None,
@@ -680,19 +707,62 @@ def plot_burndown(
     pathlib.Path or bytes
         The written PNG, or its bytes when ``path`` is None.
     """
+    effort = effort if effort is not None else read_effort()
+    return plot_burndown_curves(
+        burndown_curves(schedules, effort=effort, until=until),
+        path,
+        start_year=int(effort["season"]["start_year"]),
+        deadline=int(effort.get("target", {}).get("deadline_year", 2030)),
+        title=title,
+        synthetic=synthetic,
+    )
+
+
+def plot_burndown_curves(
+    curves: dict,
+    path: str | Path | None = None,
+    *,
+    start_year: int,
+    deadline: int = 2030,
+    title: str = "CMR clearance burn-down",
+    synthetic: bool = False,
+) -> Path | bytes:
+    """Draw burn-down curves (:func:`burndown_curves`, or their JSON form) to a PNG.
+
+    Parameters
+    ----------
+    curves : dict
+        Scenario label -> a table or a dict of lists with ``year``, one column per
+        priority class and ``all`` (m2 remaining). The first is drawn stacked by class.
+    path : path, optional
+        The PNG to write; None returns the PNG bytes instead.
+    start_year : int
+        First season drawn.
+    deadline : int, optional
+        Year whose end is marked.
+    title : str, optional
+        Chart title.
+    synthetic : bool, optional
+        Say SYNTHETIC DEMO DATA in the title.
+
+    Returns
+    -------
+    pathlib.Path or bytes
+        The written PNG, or its bytes when ``path`` is None.
+    """
     import io
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    effort = effort if effort is not None else read_effort()
-    deadline = int(effort.get("target", {}).get("deadline_year", 2030))
     fig = Figure(figsize=(9, 6.4), dpi=110)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     colours = {"high": "#b2182b", "medium": "#ef8a62", "low": "#fddbc7"}
-    for k, (label, sched) in enumerate(schedules.items()):
-        curve = burndown(sched, effort=effort, until=until)
+    until = start_year
+    for k, (label, curve) in enumerate(curves.items()):
+        curve = pd.DataFrame(curve)
+        until = max(until, int(np.floor(curve["year"].max())))
         if k == 0:
             ax.stackplot(
                 curve["year"],
@@ -711,7 +781,7 @@ def plot_burndown(
         )
     ax.axvline(deadline + 1, color="grey", lw=1)
     ax.text(deadline + 1, ax.get_ylim()[1] * 0.97, f" end {deadline}", va="top", color="grey")
-    ax.set_xlim(effort["season"]["start_year"], until + 1)
+    ax.set_xlim(start_year, until + 1)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("year (work April-November)")
     ax.set_ylabel("area still to clear (km$^2$)")
@@ -726,6 +796,110 @@ def plot_burndown(
     path = Path(path)
     fig.savefig(path)
     return path
+
+
+def forecast_section(
+    hazards: gpd.GeoDataFrame,
+    *,
+    terrain: pd.DataFrame | None = None,
+    evidence: gpd.GeoDataFrame | None = None,
+    effort: dict | None = None,
+    teams: dict | None = None,
+    until: int = 2035,
+) -> dict:
+    """Compute the completion forecast as a JSON-ready section of the land release report.
+
+    Runs :func:`scenarios` on the hazards still to clear and keeps what a report shows:
+    the scenario table, the burn-down curve of each scenario (so the chart can be drawn
+    again from the JSON) and the assumptions behind them.
+
+    Parameters
+    ----------
+    hazards : GeoDataFrame
+        The hazards to clear (active).
+    terrain, evidence, effort, teams
+        As for :func:`scenarios`.
+    until : int, optional
+        Last year of the burn-down curves.
+
+    Returns
+    -------
+    dict
+        ``scenarios`` (rows of the :func:`scenarios` table; a completion year is null
+        when the class is never completed, or has no hazard: see
+        ``hazards_by_priority``), ``burndown`` (scenario ->
+        ``{"year": [...], "high": [...], "medium": [...], "low": [...], "all": [...]}``,
+        m2 remaining), ``deadline_year``, ``start_year``, ``terrain`` (whether slope and
+        cover chose the methods) and ``assumptions`` (working days, season, teams,
+        rates, effort file).
+    """
+    effort = effort if effort is not None else read_effort()
+    teams = dict(teams if teams is not None else read_capacity(effort=effort))
+    table, schedules = scenarios(
+        hazards, terrain=terrain, evidence=evidence, effort=effort, teams=teams
+    )
+    return scenario_section(
+        table, schedules, effort=effort, teams=teams, terrain=terrain is not None, until=until
+    )
+
+
+def scenario_section(
+    table: pd.DataFrame,
+    schedules: dict,
+    *,
+    effort: dict,
+    teams: dict,
+    terrain: bool = False,
+    until: int = 2035,
+) -> dict:
+    """Turn a :func:`scenarios` result into the JSON-ready :func:`forecast_section`.
+
+    Parameters
+    ----------
+    table, schedules
+        What :func:`scenarios` returned.
+    effort : dict
+        The :func:`read_effort` result the scenarios used.
+    teams : dict
+        The current capacity they used.
+    terrain : bool, optional
+        Whether terrain statistics chose the methods.
+    until : int, optional
+        Last year of the burn-down curves.
+
+    Returns
+    -------
+    dict
+        See :func:`forecast_section`.
+    """
+    import json
+
+    curves = burndown_curves(schedules, effort=effort, until=until)
+    season = effort["season"]
+    first = next(iter(schedules.values()), None)
+    return {
+        "deadline_year": int(effort.get("target", {}).get("deadline_year", 2030)),
+        "start_year": int(season["start_year"]),
+        "hazards": 0 if first is None else int(len(first)),
+        "hazards_by_priority": {
+            p: 0 if first is None else int((first["priority"] == p).sum()) for p in PRIORITIES
+        },
+        "terrain": bool(terrain),
+        "scenarios": json.loads(table.to_json(orient="records")),
+        "burndown": {
+            label: {col: [float(v) for v in curve[col]] for col in curve.columns}
+            for label, curve in curves.items()
+        },
+        "assumptions": {
+            "working_days_per_season": int(season["working_days"]),
+            "season_months": [int(season["first_month"]), int(season["last_month"])],
+            "teams": teams,
+            "rates_m2_per_team_day": {
+                k: float(m["rate_m2_per_team_day"]) for k, m in effort["methods"].items()
+            },
+            "effort_file": str(effort.get("path", "")),
+        },
+    }
 
 
 #: Columns of the per-hazard plan shown to users: enough to recompute team-days by hand.
@@ -847,6 +1021,9 @@ def demo_step(ctx) -> None:
         synthetic=True,
     )
     ctx.add_output("burn-down chart to 2030 (PNG)", png)
+    ctx.results["forecast"] = scenario_section(
+        table, schedules, effort=effort, teams=read_capacity(effort=effort), terrain=True
+    )
     days = effort["season"]["working_days"]
     methods = per_hazard["method"].value_counts().to_dict()
     ctx.summary.append(
