@@ -37,10 +37,10 @@ DEMO_LAYERS = ("hazards", "evidence", "strikes", "releases")
 #: The steps of the demo, in order, as ``"module:function"``. Each takes a DemoContext.
 DEMO_STEPS: list[str] = [
     "kosovo_cmr.demo:load_layers",
-    "kosovo_cmr.report:demo_step",
-    "kosovo_cmr.maps:demo_step",
     "kosovo_cmr.fadeout:demo_step",
     "kosovo_cmr.forecast:demo_step",
+    "kosovo_cmr.report:demo_step",
+    "kosovo_cmr.maps:demo_step",
 ]
 
 
@@ -53,6 +53,9 @@ class DemoContext:
     boundaries_path: Path
     outputs: list[tuple[str, Path]] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
+    #: Results a step leaves for later ones (e.g. ``"forecast"``: the forecast section
+    #: that the report step embeds in the HTML report).
+    results: dict = field(default_factory=dict)
 
     def output(self, name: str) -> Path:
         """Return the path of an output file in the demo folder."""

@@ -858,6 +858,7 @@ def land_release_report(
     *,
     year: int,
     capacity: pd.DataFrame | None = None,
+    forecast: dict | None = None,
 ) -> dict:
     """Compute the land release report of a year from the layers.
 
@@ -873,6 +874,9 @@ def land_release_report(
         The report year.
     capacity : DataFrame, optional
         Teams and personnel (default: the shipped ``layers/capacity.csv``).
+    forecast : dict, optional
+        A completion forecast (:func:`kosovo_cmr.forecast.forecast_section`) to include
+        as ``forecast``: the HTML page then shows its burn-down chart and scenario table.
 
     Returns
     -------
@@ -882,7 +886,8 @@ def land_release_report(
         (Table 5), ``ts_by_municipality`` (Table 6), ``clearance_by_district``
         (Table 7), ``cleared_without_cmr`` (Table 8), ``clearance_by_year`` (Table 9),
         ``indicators``, ``reconciliation`` (:func:`reconcile`), ``label_check``
-        (:func:`check_district_labels`) and ``totals`` (per table).
+        (:func:`check_district_labels`), ``totals`` (per table) and, when given,
+        ``forecast``.
     """
     from kosovo_cmr.boundaries import regions_from_municipalities
 
@@ -907,7 +912,7 @@ def land_release_report(
         (len(hazards) and hazards.get("synthetic", pd.Series(False)).fillna(False).any())
         or (len(rel) and rel.get("synthetic", pd.Series(False)).fillna(False).any())
     )
-    return _plain(
+    out = _plain(
         {
             "title": f"Land release report {year}",
             "year": year,
@@ -946,10 +951,20 @@ def land_release_report(
             },
         }
     )
+    if forecast is not None:
+        out["forecast"] = forecast
+    return out
 
 
 def report_from_store(
-    store, *, year: int, boundaries=None, capacity: pd.DataFrame | None = None
+    store,
+    *,
+    year: int,
+    boundaries=None,
+    capacity: pd.DataFrame | None = None,
+    forecast: bool | dict = False,
+    dem=None,
+    cover=None,
 ) -> dict:
     """Compute the land release report of a year from a store.
 
@@ -964,6 +979,14 @@ def report_from_store(
         :func:`kosovo_cmr.settings.resolve_boundaries_path`).
     capacity : DataFrame, optional
         See :func:`land_release_report`.
+    forecast : bool or dict, optional
+        Include the completion forecast: ``True`` computes it
+        (:func:`kosovo_cmr.forecast.forecast_section`) for the store's active hazards,
+        with their evidence for the fade-out scenarios; a dict is used as it is.
+    dem, cover : path, optional
+        A DEM (and land cover) GeoTIFF for the forecast's methods
+        (:func:`kosovo_cmr.terrain.terrain_stats`); without one the effort file's
+        ``unknown_terrain_method`` applies.
 
     Returns
     -------
@@ -978,16 +1001,43 @@ def report_from_store(
         municipalities = store.read("boundaries")
     else:
         municipalities = read_municipalities(boundaries)
-    report = land_release_report(hazards, releases, municipalities, year=year, capacity=capacity)
+    if forecast is True:
+        forecast = _forecast_from_store(store, hazards, dem=dem, cover=cover)
+    elif forecast is False or forecast is None:
+        if dem is not None or cover is not None:
+            raise InputError("a DEM or land cover is only used with the forecast")
+        forecast = None
+    report = land_release_report(
+        hazards, releases, municipalities, year=year, capacity=capacity, forecast=forecast
+    )
     report["store"] = store.uri
     return report
 
 
+def _forecast_from_store(store, hazards: gpd.GeoDataFrame, *, dem=None, cover=None) -> dict:
+    from kosovo_cmr.forecast import forecast_section, read_effort
+
+    if cover is not None and dem is None:
+        raise InputError("a land cover raster needs a DEM too")
+    active = hazards[hazards["status"] == "active"].reset_index(drop=True)
+    evidence = store.read("evidence") if store.has_layer("evidence") else None
+    effort = read_effort()
+    terrain = None
+    if dem is not None:
+        from kosovo_cmr.terrain import terrain_stats
+
+        terrain = terrain_stats(
+            active, dem=dem, cover=cover, steep_deg=effort["terrain"].get("steep_slope_deg", 15)
+        )
+    return forecast_section(active, terrain=terrain, evidence=evidence, effort=effort)
+
+
 def demo_step(ctx) -> None:
-    """Write the 2024 land release report (HTML and JSON)."""
+    """Write the 2024 land release report (HTML and JSON), with the completion forecast."""
     from kosovo_cmr.report_render import write_report
 
-    report = report_from_store(ctx.store, year=2024)
+    # the planning step's forecast (on the synthetic DEM) when it ran, else one without terrain
+    report = report_from_store(ctx.store, year=2024, forecast=ctx.results.get("forecast", True))
     for fmt in ("html", "json"):
         path = Path(ctx.output(f"report-2024.{fmt}"))
         write_report(report, path, fmt=fmt)

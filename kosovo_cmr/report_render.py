@@ -5,7 +5,8 @@ Every renderer takes the dict of :func:`kosovo_cmr.report.land_release_report`:
 * ``md`` — the tables as GitHub-flavoured Markdown;
 * ``html`` — one self-contained page: the tables and three charts (clearance per year,
   release by method and operator, contamination by region) drawn with matplotlib's Agg
-  backend and inlined as base64 PNG; no script, no external file;
+  backend and inlined as base64 PNG, plus the burn-down chart to 2030 when the report
+  holds a completion forecast (``forecast``); no script, no external file;
 * ``json`` — the report itself;
 * ``csv`` — every table in one tidy file, one value per line: ``table``, ``row``,
   ``field``, ``value``;
@@ -163,7 +164,58 @@ def sections(report: dict) -> list[dict]:
     out.append(_operators(report))
     out.extend(_ledger(report))
     out.append(_labels(report))
+    if report.get("forecast"):
+        out.append(_forecast(report["forecast"]))
     return out
+
+
+#: Columns of the forecast scenario table: (field, header, kind).
+FORECAST_COLUMNS = (
+    ("scenario", "Scenario", "text"),
+    ("capacity", "Capacity", "text"),
+    ("area_to_clear_m2", "Area to clear (m²)", "m2"),
+    ("team_days", "Team-days", "m2"),
+    ("high", "High priority done", "year"),
+    ("medium", "Medium done", "year"),
+    ("low", "Low done", "year"),
+    ("all", "All done", "year"),
+)
+
+
+def _forecast(fc: dict) -> dict:
+    deadline = fc["deadline_year"]
+    remaining = f"remaining_end_{deadline}_m2"
+    cols = (*FORECAST_COLUMNS, (remaining, f"Left end {deadline} (m²)", "m2"))
+    counts = fc.get("hazards_by_priority", {})
+
+    def cell(r, f, k):
+        never = (
+            k == "year"
+            and r.get(f) is None
+            and r.get("team_days") is not None  # computed
+            and (f == "all" and fc["hazards"] or counts.get(f, 1))  # the class has hazards
+        )
+        return "never" if never else _fmt(r.get(f), k)
+
+    rows = [[cell(r, f, k) for f, _, k in cols] for r in fc["scenarios"]]
+    a = fc["assumptions"]
+    rates = ", ".join(f"{k} {v:g}" for k, v in a["rates_m2_per_team_day"].items())
+    notes = [f"{r['scenario']}: {r['note']}." for r in fc["scenarios"] if r.get("note")]
+    return {
+        "title": f"Completion forecast to {deadline}",
+        "headers": [h for _, h, _ in cols],
+        "numeric": [k != "text" for _, _, k in cols],
+        "rows": rows,
+        "note": (
+            f"{fc['hazards']} hazards still to clear; seasons from {fc['start_year']}, "
+            f"{a['working_days_per_season']} working days a season (months "
+            f"{a['season_months'][0]}-{a['season_months'][1]}); rates in m² per team-day: "
+            f"{rates}; methods chosen "
+            + ("from slope and cover" if fc["terrain"] else "without terrain data")
+            + f" (effort file {a['effort_file']}). "
+            + " ".join(notes)
+        ).strip(),
+    }
 
 
 def _table(report, key, title, cols) -> dict:
@@ -482,6 +534,19 @@ def _charts_b64(report: dict) -> dict[str, str]:
     ax.legend(fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     out["contamination_by_region"] = _png(fig)
+
+    fc = report.get("forecast")
+    if fc and fc.get("burndown"):
+        from kosovo_cmr.forecast import plot_burndown_curves
+
+        png = plot_burndown_curves(
+            fc["burndown"],
+            start_year=fc["start_year"],
+            deadline=fc["deadline_year"],
+            title=f"CMR clearance burn-down to {fc['deadline_year']}",
+            synthetic=bool(report.get("synthetic")),
+        )
+        out["burndown"] = base64.b64encode(png).decode("ascii")
     return out
 
 
@@ -516,6 +581,7 @@ def to_html(report: dict) -> str:
         "clearance_by_year": "Clearance per year",
         "release_by_operator": "Release by method and operator",
         "contamination_by_region": "Contamination by region",
+        "burndown": "Burn-down: area still to clear per scenario (completion forecast)",
     }
     parts.append("<section><h2>Charts</h2>")
     for name, data in _charts_b64(report).items():
@@ -590,6 +656,9 @@ def _long_rows(report: dict):
     for i, row in enumerate(led["causes"]):
         for field, value in row.items():
             yield "reconciliation_causes", i, field, value
+    for i, row in enumerate((report.get("forecast") or {}).get("scenarios", [])):
+        for field, value in row.items():
+            yield "forecast_scenarios", i, field, value
 
 
 def to_csv(report: dict) -> str:
@@ -661,6 +730,15 @@ def to_xlsx(report: dict, path: str | os.PathLike) -> Path:
         "causes": pd.DataFrame(report["reconciliation"]["causes"]),
         "labels": pd.DataFrame(report["label_check"]),
     }
+    if report.get("forecast"):
+        sheets["forecast"] = pd.DataFrame(report["forecast"]["scenarios"])
+        sheets["burndown"] = pd.concat(
+            [
+                pd.DataFrame(curve).assign(scenario=label)
+                for label, curve in report["forecast"]["burndown"].items()
+            ],
+            ignore_index=True,
+        )
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name, index=False)

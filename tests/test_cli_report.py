@@ -250,3 +250,77 @@ def test_overlay_by_municipality(demo_store, tmp_path):
     assert "Totals" in table.stdout and "6,265,292" in table.stdout
     bad = run("overlay", "--date", "someday", store=demo_store.uri)
     assert bad.exit_code == 1
+
+
+# --- the completion forecast in the report (issue: planning) ---------------------------
+
+
+def report_cli(store, *args):
+    return CliRunner().invoke(cli, ["--store", store.uri, "report", "--year", "2024", *args])
+
+
+@pytest.fixture(scope="module")
+def forecast_report(demo_store):
+    result = report_cli(demo_store, "--forecast", "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_report_without_forecast_has_none(demo_report):
+    assert "forecast" not in demo_report
+
+
+def test_forecast_section_matches_kcmr_forecast(forecast_report, demo_store):
+    fc = forecast_report["forecast"]
+    result = CliRunner().invoke(
+        cli, ["--store", demo_store.uri, "forecast", "--what", "scenarios", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert fc["scenarios"] == json.loads(result.output)["scenarios"]
+    assert fc["hazards"] == 35 and sum(fc["hazards_by_priority"].values()) == 35
+    assert fc["terrain"] is False
+
+
+def test_burndown_curves_agree_with_the_scenario_table(forecast_report):
+    fc = forecast_report["forecast"]
+    deadline = fc["deadline_year"]
+    for row in fc["scenarios"]:
+        if row["team_days"] is None:
+            continue
+        curve = fc["burndown"][row["scenario"]]
+        assert curve["all"][0] == pytest.approx(row["area_to_clear_m2"])
+        # the end of the deadline year's season: the last sample of that year
+        samples = zip(curve["year"], curve["all"], strict=True)
+        at_deadline = [a for y, a in samples if y < deadline + 1][-1]
+        assert at_deadline == pytest.approx(row[f"remaining_end_{deadline}_m2"], abs=1e-6)
+        by_class = zip(curve["high"], curve["medium"], curve["low"], strict=True)
+        assert [sum(parts) for parts in by_class] == pytest.approx(curve["all"])
+
+
+def test_html_report_embeds_the_burndown_chart(demo_store, tmp_path):
+    out, plain = tmp_path / "r.html", tmp_path / "plain.html"
+    result = report_cli(demo_store, "--forecast", "--format", "html", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert 'alt="Burn-down' in page
+    assert "Completion forecast to 2030" in page and "NPA at 5 teams" in page
+    assert report_cli(demo_store, "--format", "html", "-o", str(plain)).exit_code == 0
+    assert 'alt="Burn-down' not in plain.read_text(encoding="utf-8")
+
+
+def test_forecast_in_markdown_csv_and_xlsx(demo_store, tmp_path):
+    md = report_cli(demo_store, "--forecast", "--format", "md").output
+    assert "Completion forecast to 2030" in md and "| current capacity |" in md
+    csv_text = report_cli(demo_store, "--forecast", "--format", "csv").output
+    assert "forecast_scenarios,0,scenario,current capacity" in csv_text
+    path = tmp_path / "r.xlsx"
+    assert report_cli(demo_store, "--forecast", "--format", "xlsx", "-o", str(path)).exit_code == 0
+    assert {"forecast", "burndown"} <= set(openpyxl.load_workbook(path).sheetnames)
+
+
+def test_dem_without_forecast_is_refused(demo_store, tmp_path):
+    dem = tmp_path / "dem.tif"
+    dem.write_bytes(b"x")
+    result = report_cli(demo_store, "--dem", str(dem))
+    assert result.exit_code == 1
+    assert "only used with the forecast" in result.output

@@ -22,14 +22,33 @@ from kosovo_cmr.cli._options import (
     default=None,
     help="Teams and personnel per operator and year, CSV (default: layers/capacity.csv).",
 )
+@click.option(
+    "--forecast/--no-forecast",
+    default=False,
+    help="Add the completion forecast: scenario table and burn-down chart to 2030.",
+)
+@click.option(
+    "--dem",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="DEM GeoTIFF for the forecast's methods (slope); needs --forecast.",
+)
+@click.option(
+    "--cover",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Land-cover GeoTIFF for the forecast's methods; needs --forecast and --dem.",
+)
 @boundaries_option
 @click.pass_obj
-def command(state, year, fmt, output, overwrite, capacity, boundaries):
+def command(state, year, fmt, output, overwrite, capacity, forecast, dem, cover, boundaries):
     """Tables 1 and 4-9, indicators and the reconciliation ledger of a year.
 
     Computed from the store's hazards and releases; areas are geodesic m2. Without -o
     the report goes to stdout (not for xlsx). HTML is one self-contained page with its
-    charts. A report on synthetic data says so in a banner.
+    charts. A report on synthetic data says so in a banner. With --forecast the report
+    also holds the completion forecast (as `kcmr forecast` computes it) and the HTML page
+    its burn-down chart.
     """
     from kosovo_cmr.errors import InputError
     from kosovo_cmr.report import read_capacity, report_from_store
@@ -40,7 +59,15 @@ def command(state, year, fmt, output, overwrite, capacity, boundaries):
     check_output(output, overwrite)
     store = state.store(create=False)
     table = read_capacity(capacity) if capacity else None
-    report = report_from_store(store, year=year, boundaries=boundaries, capacity=table)
+    report = report_from_store(
+        store,
+        year=year,
+        boundaries=boundaries,
+        capacity=table,
+        forecast=forecast,
+        dem=dem,
+        cover=cover,
+    )
     text = write_report(report, output, fmt=fmt)
     if text is not None:
         click.echo(text.rstrip("\n"))
