@@ -859,6 +859,7 @@ def land_release_report(
     year: int,
     capacity: pd.DataFrame | None = None,
     forecast: dict | None = None,
+    published: dict | str | os.PathLike | None = None,
 ) -> dict:
     """Compute the land release report of a year from the layers.
 
@@ -877,6 +878,11 @@ def land_release_report(
     forecast : dict, optional
         A completion forecast (:func:`kosovo_cmr.forecast.forecast_section`) to include
         as ``forecast``: the HTML page then shows its burn-down chart and scenario table.
+    published : dict, path or name, optional
+        Published figures to check (:mod:`kosovo_cmr.published`; ``"mar-2025-kosovo"``
+        is the shipped transcription of the Mine Action Review): adds
+        ``published_check``, the publication's own arithmetic and every printed figure
+        against the one computed here.
 
     Returns
     -------
@@ -886,8 +892,8 @@ def land_release_report(
         (Table 5), ``ts_by_municipality`` (Table 6), ``clearance_by_district``
         (Table 7), ``cleared_without_cmr`` (Table 8), ``clearance_by_year`` (Table 9),
         ``indicators``, ``reconciliation`` (:func:`reconcile`), ``label_check``
-        (:func:`check_district_labels`), ``totals`` (per table) and, when given,
-        ``forecast``.
+        (:func:`check_district_labels`), ``totals`` (per table) and, when asked for,
+        ``forecast`` and ``published_check``.
     """
     from kosovo_cmr.boundaries import regions_from_municipalities
 
@@ -953,6 +959,10 @@ def land_release_report(
     )
     if forecast is not None:
         out["forecast"] = forecast
+    if published is not None:
+        from kosovo_cmr.published import check
+
+        out["published_check"] = _plain(check(out, published))
     return out
 
 
@@ -965,6 +975,7 @@ def report_from_store(
     forecast: bool | dict = False,
     dem=None,
     cover=None,
+    published=None,
 ) -> dict:
     """Compute the land release report of a year from a store.
 
@@ -987,6 +998,8 @@ def report_from_store(
         A DEM (and land cover) GeoTIFF for the forecast's methods
         (:func:`kosovo_cmr.terrain.terrain_stats`); without one the effort file's
         ``unknown_terrain_method`` applies.
+    published : dict, path or name, optional
+        See :func:`land_release_report`.
 
     Returns
     -------
@@ -1008,7 +1021,13 @@ def report_from_store(
             raise InputError("a DEM or land cover is only used with the forecast")
         forecast = None
     report = land_release_report(
-        hazards, releases, municipalities, year=year, capacity=capacity, forecast=forecast
+        hazards,
+        releases,
+        municipalities,
+        year=year,
+        capacity=capacity,
+        forecast=forecast,
+        published=published,
     )
     report["store"] = store.uri
     return report
@@ -1034,10 +1053,16 @@ def _forecast_from_store(store, hazards: gpd.GeoDataFrame, *, dem=None, cover=No
 
 def demo_step(ctx) -> None:
     """Write the 2024 land release report (HTML and JSON), with the completion forecast."""
+    from kosovo_cmr.published import PUBLISHED
     from kosovo_cmr.report_render import write_report
 
     # the planning step's forecast (on the synthetic DEM) when it ran, else one without terrain
-    report = report_from_store(ctx.store, year=2024, forecast=ctx.results.get("forecast", True))
+    report = report_from_store(
+        ctx.store,
+        year=2024,
+        forecast=ctx.results.get("forecast", True),
+        published=PUBLISHED,
+    )
     for fmt in ("html", "json"):
         path = Path(ctx.output(f"report-2024.{fmt}"))
         write_report(report, path, fmt=fmt)
@@ -1047,4 +1072,10 @@ def demo_step(ctx) -> None:
         f"report 2024: clearance {report['release_by_method']['clearance_m2']:,.0f} m2, "
         f"unexplained change {led['unexplained_m2']:,.0f} m2 "
         f"({len(led['causes'])} feature(s) listed)"
+    )
+    pc = report["published_check"]
+    ctx.summary.append(
+        f"published figures ({pc['source']['title']}): {pc['internal_failures']} printed "
+        f"figure(s) disagree with the publication's own tables, {pc['mismatches']} with "
+        "the layers"
     )

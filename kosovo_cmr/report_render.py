@@ -166,7 +166,64 @@ def sections(report: dict) -> list[dict]:
     out.append(_labels(report))
     if report.get("forecast"):
         out.append(_forecast(report["forecast"]))
+    if report.get("published_check"):
+        out.extend(_published(report["published_check"]))
     return out
+
+
+def _base_fmt(value, unit: str) -> str:
+    """Format a value in base units (m2 or count) for a published-figures row."""
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if unit != "m2_per_item" else f"{value:,.1f}"
+
+
+def _published(pc: dict) -> list[dict]:
+    """Lay out the published-figures check: the publication's own sums, then the layers."""
+    title = pc["source"]["title"] or pc["source"]["file"]
+    bad = [r for r in pc["internal"] if not r["ok"]]
+    internal = {
+        "title": "Published figures: the publication against itself",
+        "headers": ["Check", "Printed", "Other printed figures allow", "Off by"],
+        "numeric": [False, True, True, True],
+        "rows": [
+            [
+                f"{r['id']} ({r['what']})",
+                _base_fmt(r["printed"], ""),
+                " to ".join(_base_fmt(v, "") for v in r["expected"]),
+                _base_fmt(r["gap"], ""),
+            ]
+            for r in bad
+        ],
+        "note": (
+            f"{title}: {len(pc['internal'])} checks of printed totals and relations between "
+            f"printed figures (each taken with its rounding), {len(bad)} failed. Figures in "
+            "m2 or counts."
+        ),
+    }
+    wrong = [r for r in pc["against_layers"] if not r["ok"]]
+    layers = {
+        "title": "Published figures against the layers",
+        "headers": ["Figure", "Where", "Printed", "Computed", "Off by"],
+        "numeric": [False, False, True, True, True],
+        "rows": [
+            [
+                r["id"],
+                r["where"],
+                "–" if r["printed"] is None else f"{r['printed']:,} {r['unit']}".strip(),
+                _base_fmt(r["computed"], r["unit"]),
+                _base_fmt(r["gap"], r["unit"]),
+            ]
+            for r in wrong
+        ],
+        "note": pc.get("note")
+        or (
+            f"{len(pc['against_layers'])} printed figures compared with the layers, "
+            f"{len(wrong)} differ beyond the printed rounding (computed values in m2 or "
+            "counts)."
+        ),
+    }
+    return [internal, layers]
 
 
 #: Columns of the forecast scenario table: (field, header, kind).
@@ -656,6 +713,11 @@ def _long_rows(report: dict):
     for i, row in enumerate(led["causes"]):
         for field, value in row.items():
             yield "reconciliation_causes", i, field, value
+    pc = report.get("published_check") or {}
+    for part in ("internal", "against_layers"):
+        for i, row in enumerate(pc.get(part, [])):
+            for field, value in row.items():
+                yield f"published_{part}", i, field, value
     for i, row in enumerate((report.get("forecast") or {}).get("scenarios", [])):
         for field, value in row.items():
             yield "forecast_scenarios", i, field, value
@@ -730,6 +792,12 @@ def to_xlsx(report: dict, path: str | os.PathLike) -> Path:
         "causes": pd.DataFrame(report["reconciliation"]["causes"]),
         "labels": pd.DataFrame(report["label_check"]),
     }
+    if report.get("published_check"):
+        pc = report["published_check"]
+        sheets["published_internal"] = pd.DataFrame(pc["internal"]).assign(
+            expected=lambda f: f["expected"].map(str)
+        )
+        sheets["published_vs_layers"] = pd.DataFrame(pc["against_layers"])
     if report.get("forecast"):
         sheets["forecast"] = pd.DataFrame(report["forecast"]["scenarios"])
         sheets["burndown"] = pd.concat(

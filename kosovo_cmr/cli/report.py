@@ -39,16 +39,29 @@ from kosovo_cmr.cli._options import (
     default=None,
     help="Land-cover GeoTIFF for the forecast's methods; needs --forecast and --dem.",
 )
+@click.option(
+    "--published",
+    is_flag=False,
+    flag_value="mar-2025-kosovo",
+    default=None,
+    metavar="[NAME|FILE]",
+    help="Check published figures (a TOML file, or the name of a shipped one; alone: "
+    "mar-2025-kosovo, the Mine Action Review 2025): their own arithmetic, and each "
+    "printed figure against the layers.",
+)
 @boundaries_option
 @click.pass_obj
-def command(state, year, fmt, output, overwrite, capacity, forecast, dem, cover, boundaries):
+def command(
+    state, year, fmt, output, overwrite, capacity, forecast, dem, cover, published, boundaries
+):
     """Tables 1 and 4-9, indicators and the reconciliation ledger of a year.
 
     Computed from the store's hazards and releases; areas are geodesic m2. Without -o
     the report goes to stdout (not for xlsx). HTML is one self-contained page with its
     charts. A report on synthetic data says so in a banner. With --forecast the report
     also holds the completion forecast (as `kcmr forecast` computes it) and the HTML page
-    its burn-down chart.
+    its burn-down chart. With --published the report checks the figures a publication
+    printed: against each other, and against the layers.
     """
     from kosovo_cmr.errors import InputError
     from kosovo_cmr.report import read_capacity, report_from_store
@@ -67,6 +80,7 @@ def command(state, year, fmt, output, overwrite, capacity, forecast, dem, cover,
         forecast=forecast,
         dem=dem,
         cover=cover,
+        published=published,
     )
     text = write_report(report, output, fmt=fmt)
     if text is not None:
