@@ -2,8 +2,9 @@
 
 Loads the demo layers and the real municipal boundaries into a temporary GeoPackage,
 computes the report (the Mine Action Review tables 1 and 4-9, the indicators and the
-reconciliation ledger), prints the ledger and its causes, and writes the report as
-Markdown, HTML, JSON, CSV and XLSX into a temporary folder.
+reconciliation ledger), prints the ledger and its causes, checks the figures the Mine
+Action Review printed (against each other and against the layers), and writes the report
+as Markdown, HTML, JSON, CSV and XLSX into a temporary folder.
 
 Run from anywhere::
 
@@ -33,8 +34,8 @@ table = contamination_by_unit(open_end, units, name_column=name)
 table = table[table["total_count"] > 0]
 print(f"{len(table)} municipalities hold the {int(table['total_count'].sum())} open hazards")
 
-# 3. The whole report of 2024.
-report = report_from_store(store, year=2024)
+# 3. The whole report of 2024, checking the figures the Mine Action Review printed.
+report = report_from_store(store, year=2024, published="mar-2025-kosovo")
 led = report["reconciliation"]
 print("SYNTHETIC DATA" if report["synthetic"] else "real data")
 print(f"start of 2024          {led['start_of_year_m2']:>12,.0f} m2")
@@ -51,6 +52,18 @@ for row in led["summary"]:
     print(f"  {row['cause']:<32} {row['features']:>3} feature(s) {row['effect_m2']:>+14,.0f} m2")
 per_sub = report["indicators"]["area_cleared_per_submunition_m2"]["2024"]
 print(f"1 submunition per {per_sub:,.0f} m2 cleared in 2024")
+
+pc = report["published_check"]
+print(f"{pc['source']['title']}:")
+for row in pc["internal"]:
+    if not row["ok"]:
+        lo, hi = row["expected"]
+        print(f"  printed {row['printed']:,.0f}, other printed figures allow {lo:,.0f}-{hi:,.0f}: "
+              f"{row['id']}")
+for row in pc["against_layers"]:
+    if not row["ok"]:
+        printed = f"{row['printed']} {row['unit']}"
+        print(f"  {row['id']}: printed {printed}, layers {row['computed']:,.0f}")
 
 # 4. Every format.
 for fmt in FORMATS:
