@@ -242,10 +242,35 @@ def _bounds(part) -> tuple:
     )
 
 
-def _clip(part, box) -> pd.DataFrame:
-    xmin, ymin, xmax, ymax = box
-    m = (part["_x"] >= xmin) & (part["_x"] <= xmax) & (part["_y"] >= ymin) & (part["_y"] <= ymax)
-    return pd.DataFrame(part.loc[m, _COLS])
+def _cell_codes(x: np.ndarray, y: np.ndarray, cell: float) -> np.ndarray:
+    """Integer code of the ``cell`` x ``cell`` grid square of each metric point."""
+    ix = np.floor(np.asarray(x, float) / cell).astype(np.int64)
+    iy = np.floor(np.asarray(y, float) / cell).astype(np.int64)
+    return (ix << np.int64(32)) + (iy + np.int64(1 << 31))
+
+
+def _near_cells(part, cell: float) -> np.ndarray:
+    """Sorted codes of the grid squares within one square of a point of the partition.
+
+    With squares at least as wide as the reach, every point closer than the reach to a
+    point of the partition lies in one of them: the halo a neighbour sends is its points
+    in these squares, a strip along the partition's own points, not its bounding box
+    (Z-order partitions can have boxes much larger than themselves).
+    """
+    if not len(part):
+        return np.zeros(0, np.int64)
+    own = np.unique(_cell_codes(part["_x"].to_numpy(), part["_y"].to_numpy(), cell))
+    steps = [(dx << 32) + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    return np.unique(np.concatenate([own + np.int64(s) for s in steps]))
+
+
+def _clip(part, near: np.ndarray, cell: float) -> pd.DataFrame:
+    """Return the points of a partition in the grid squares ``near`` (another's halo)."""
+    if not len(part) or not len(near):
+        return pd.DataFrame(part[_COLS].iloc[:0])
+    codes = _cell_codes(part["_x"].to_numpy(), part["_y"].to_numpy(), cell)
+    pos = np.minimum(np.searchsorted(near, codes), len(near) - 1)
+    return pd.DataFrame(part.loc[near[pos] == codes, _COLS])
 
 
 def _touching_components(xy: np.ndarray, reach: float) -> tuple[int, np.ndarray]:
@@ -372,8 +397,12 @@ def _whole_cluster_partitions(ddf, radius, how):
                 continue
             if bj[0] <= box[2] and bj[2] >= box[0] and bj[1] <= box[3] and bj[3] >= box[1]:
                 neighbours[i].append((j, box))
+    cell = max(reach * (1 + 1e-9), 1.0)
+    near = [dask.delayed(_near_cells)(part, cell) for part in parts]
     comps = [
-        dask.delayed(_components)(parts[i], [dask.delayed(_clip)(parts[j], b) for j, b in nb])
+        dask.delayed(_components)(
+            parts[i], [dask.delayed(_clip)(parts[j], near[i], cell) for j, _ in nb]
+        )
         for i, nb in neighbours.items()
     ]
     comps = _persist(comps, how)
