@@ -15,9 +15,11 @@ partition may only be measured alone if it holds *whole clusters*. The dask engi
 1. sorts the points along a Z-order (Morton) curve of the national grid into spatially
    compact partitions (a dask shuffle; cheaper to compute than dask-geopandas' Hilbert
    distance, and as good for partitions of this size);
-2. gives each partition a *halo*: the points of the other partitions inside its
-   bounding box grown by twice the largest fade-out distance (the farthest two disks
-   can be and still touch);
+2. gives each partition a *halo*: the points of the other partitions in the squares of
+   a grid, as wide as twice the largest fade-out distance (the farthest two disks can
+   be and still touch), next to or under one of its own points, a strip along its
+   points rather than its bounding box (a Z-order partition's box can hold more points
+   of other partitions than of its own);
 3. finds the connected clusters of each partition with its halo (points closer than
    twice the largest distance, read off the Delaunay triangulation, so O(n log n);
    such clusters may join more disks than touch, never fewer), and joins clusters
@@ -249,6 +251,19 @@ def _cell_codes(x: np.ndarray, y: np.ndarray, cell: float) -> np.ndarray:
     return (ix << np.int64(32)) + (iy + np.int64(1 << 31))
 
 
+def _cells(part, cell: float) -> np.ndarray:
+    """Sorted codes of the grid squares that hold a point of the partition."""
+    if not len(part):
+        return np.zeros(0, np.int64)
+    return np.unique(_cell_codes(part["_x"].to_numpy(), part["_y"].to_numpy(), cell))
+
+
+def _dilate(cells: np.ndarray) -> np.ndarray:
+    """Sorted codes of the grid squares ``cells`` and the eight around each of them."""
+    steps = [(dx << 32) + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    return np.unique(np.concatenate([cells + np.int64(s) for s in steps]))
+
+
 def _near_cells(part, cell: float) -> np.ndarray:
     """Sorted codes of the grid squares within one square of a point of the partition.
 
@@ -257,11 +272,7 @@ def _near_cells(part, cell: float) -> np.ndarray:
     in these squares, a strip along the partition's own points, not its bounding box
     (Z-order partitions can have boxes much larger than themselves).
     """
-    if not len(part):
-        return np.zeros(0, np.int64)
-    own = np.unique(_cell_codes(part["_x"].to_numpy(), part["_y"].to_numpy(), cell))
-    steps = [(dx << 32) + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
-    return np.unique(np.concatenate([own + np.int64(s) for s in steps]))
+    return _dilate(_cells(part, cell))
 
 
 def _clip(part, near: np.ndarray, cell: float) -> pd.DataFrame:
@@ -387,21 +398,28 @@ def _whole_cluster_partitions(ddf, radius, how):
     rmax = max((b[4] for b in bounds), default=0.0)
     reach = 2.0 * rmax
     p = len(parts)
+    cell = max(reach * (1 + 1e-9), 1.0)
+    # the squares each partition occupies (a few bytes a cluster) decide which
+    # partitions are neighbours, and which squares each sends the other as halo
+    cells = _compute(*[dask.delayed(_cells)(part, cell) for part in parts], how=how)
     neighbours = {i: [] for i in range(p)}
     for i, bi in enumerate(bounds):
         if not bi[5]:
             continue
         box = (bi[0] - reach, bi[1] - reach, bi[2] + reach, bi[3] + reach)
+        near = None
         for j, bj in enumerate(bounds):
             if j == i or not bj[5]:
                 continue
             if bj[0] <= box[2] and bj[2] >= box[0] and bj[1] <= box[3] and bj[3] >= box[1]:
-                neighbours[i].append((j, box))
-    cell = max(reach * (1 + 1e-9), 1.0)
-    near = [dask.delayed(_near_cells)(part, cell) for part in parts]
+                near = _dilate(cells[i]) if near is None else near
+                shared = np.intersect1d(near, cells[j], assume_unique=True)
+                if len(shared):
+                    neighbours[i].append((j, shared))
+    del cells
     comps = [
         dask.delayed(_components)(
-            parts[i], [dask.delayed(_clip)(parts[j], near[i], cell) for j, _ in nb]
+            parts[i], [dask.delayed(_clip)(parts[j], shared, cell) for j, shared in nb]
         )
         for i, nb in neighbours.items()
     ]
