@@ -38,6 +38,16 @@ Hazard overlays (:func:`contamination_by_unit`) partition the hazards the same w
 each hazard is measured in one partition against all the boundaries, so the tables add
 up exactly too.
 
+Memory
+------
+A worker holds its share of the partitions (kept between the steps, not read twice)
+and works on one partition, with its halo, at a time. The size of a partition sets
+that working memory: :func:`points_per_partition` chooses it from a worker memory
+budget (:data:`kosovo_cmr.settings.dask_worker_memory`, ``KCMR_DASK_WORKER_MEMORY``),
+and a local cluster gives its workers that budget as their memory limit, past which
+dask spills the partitions they hold to disk. Without a budget, partitions have
+250,000 points and a worker holds its share of all the points in memory.
+
 Where it runs
 -------------
 ``scheduler=None`` (or ``"threads"``) uses dask's threads in this process;
@@ -69,6 +79,7 @@ __all__ = [
     "buffer_impact",
     "contamination_by_unit",
     "cluster_labels",
+    "points_per_partition",
 ]
 
 log = logging.getLogger(__name__)
@@ -76,8 +87,19 @@ log = logging.getLogger(__name__)
 #: The engines every function of this module accepts.
 ENGINES = ("local", "dask")
 
-#: Default number of evidence points per dask partition.
+#: Default (and largest) number of evidence points per dask partition.
 POINTS_PER_PARTITION = 250_000
+
+#: Fewest evidence points per dask partition, however small the memory budget.
+MIN_POINTS_PER_PARTITION = 10_000
+
+#: Memory of one partition while it is measured, in bytes per evidence point: the
+#: points themselves (about 550 B with two text columns) and the fade-out's working
+#: memory (about 900 B), measured with ``benchmarks/engines.py``'s evidence.
+BYTES_PER_POINT = 1_500
+
+#: Memory of a dask worker process before it holds any data (imports), in bytes.
+WORKER_BASE_BYTES = 400 * 2**20
 
 #: Seconds to wait for a remote dask scheduler to answer.
 CONNECT_TIMEOUT_S = 20
@@ -152,11 +174,20 @@ def _scheduler(scheduler: str | None, workers: int | None):
         return
     distributed = require("distributed", "scale")
     if scheduler == "local":
+        import dask
+
+        budget = _memory_bytes(settings.dask_worker_memory)
+        # with a budget, workers spill held partitions to disk past 60-70 % of it, and
+        # never pause or restart (a task bigger than the budget still runs)
+        soft = {"distributed.worker.memory.pause": False} if budget else {}
+        soft |= {"distributed.worker.memory.terminate": False} if budget else {}
         with (
+            dask.config.set(soft),
             distributed.LocalCluster(
                 n_workers=workers or 2,
                 threads_per_worker=1,
                 processes=True,
+                memory_limit=budget if budget else "auto",
                 dashboard_address=":0",
                 silence_logs=logging.WARNING,
             ) as cluster,
@@ -181,13 +212,51 @@ def _compute(*things, how):
 # --------------------------------------------------------------------------- partitions
 
 
+def _memory_bytes(memory) -> int | None:
+    if memory is None or memory == "":
+        return None
+    if isinstance(memory, int | float):
+        return int(memory)
+    from dask.utils import parse_bytes
+
+    try:
+        return int(parse_bytes(str(memory)))
+    except ValueError as exc:
+        raise InputError(f"dask worker memory must be like '2GB', got {memory!r}") from exc
+
+
+def points_per_partition(memory=None) -> int:
+    """Return the number of evidence points per dask partition for a worker memory budget.
+
+    A partition is worked on whole by one worker, so its size, not the number of
+    points, sets a worker's working memory: a partition gets a quarter of the budget
+    left after the worker's own :data:`WORKER_BASE_BYTES`, at :data:`BYTES_PER_POINT`,
+    between :data:`MIN_POINTS_PER_PARTITION` and :data:`POINTS_PER_PARTITION`.
+
+    Parameters
+    ----------
+    memory : str or int, optional
+        Budget of one worker, e.g. ``"2GB"`` (default
+        :data:`kosovo_cmr.settings.dask_worker_memory`; none: the largest partitions).
+
+    Returns
+    -------
+    int
+    """
+    budget = _memory_bytes(memory if memory is not None else settings.dask_worker_memory)
+    if budget is None:
+        return POINTS_PER_PARTITION
+    room = max(0, budget - WORKER_BASE_BYTES) // 4 // BYTES_PER_POINT
+    return int(min(POINTS_PER_PARTITION, max(MIN_POINTS_PER_PARTITION, room)))
+
+
 def _as_dask(evidence, npartitions: int | None):
     dgpd = require("dask_geopandas", "scale")
     if isinstance(evidence, dgpd.GeoDataFrame):
         require_crs(evidence, name="evidence")
         return evidence if npartitions is None else evidence.repartition(npartitions=npartitions)
     require_crs(evidence, name="evidence")
-    n = npartitions or max(1, -(-len(evidence) // POINTS_PER_PARTITION))
+    n = npartitions or max(1, -(-len(evidence) // points_per_partition()))
     return dgpd.from_geopandas(evidence.reset_index(drop=True), npartitions=n)
 
 
@@ -547,7 +616,8 @@ def delineate(
     use_accuracy, tolerance_m
         As for :func:`kosovo_cmr.fadeout.delineate`.
     npartitions : int, optional
-        Number of spatial partitions (dask; default one per 250,000 points).
+        Number of spatial partitions (dask; default one per
+        :func:`points_per_partition` points, 250,000 without a memory budget).
     scheduler : str, optional
         ``threads``, ``processes``, ``synchronous``, ``local`` or a scheduler address
         such as ``tcp://10.0.0.5:8786`` (default :data:`kosovo_cmr.settings.dask_scheduler`).

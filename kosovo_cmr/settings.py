@@ -14,6 +14,8 @@ Environment variables (read once, at import):
     Path to the municipal boundaries (see :data:`boundaries_path`).
 ``KCMR_DASK_SCHEDULER``
     Where the dask engine runs (see :data:`dask_scheduler`).
+``KCMR_DASK_WORKER_MEMORY``
+    Memory budget of one dask worker (see :data:`dask_worker_memory`).
 ``KCMR_WEB_ASSETS``
     Folder of the npm packages inlined into offline maps (see :data:`web_assets_dir`).
 """
@@ -113,6 +115,13 @@ demo_dir: str = "kcmr-demo"
 #: (this process), ``"processes"``, ``"local"`` (a local dask distributed cluster) or the
 #: address of a dask scheduler, e.g. ``"tcp://10.0.0.5:8786"``. Env: ``KCMR_DASK_SCHEDULER``.
 dask_scheduler: str | None = os.environ.get("KCMR_DASK_SCHEDULER") or None
+
+#: Memory budget of one dask worker, e.g. ``"2GB"``, or ``None`` for dask's default.
+#: The dask engine then makes its partitions small enough for one to be worked on in a
+#: quarter of it, and a local cluster (``dask_scheduler = "local"``) gives each worker
+#: this memory limit, past which the worker spills held partitions to disk.
+#: Env: ``KCMR_DASK_WORKER_MEMORY``.
+dask_worker_memory: str | None = os.environ.get("KCMR_DASK_WORKER_MEMORY") or None
 
 #: Seed of the synthetic demo generator. Changing it changes every demo feature.
 demo_seed: int = 20241231

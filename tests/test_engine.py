@@ -156,8 +156,10 @@ def test_overlay_same_table(municipalities, by):
     pd.testing.assert_frame_equal(dask, local, rtol=RTOL)
 
 
-def test_runs_unchanged_on_a_distributed_cluster(evidence):
+@pytest.mark.parametrize("memory", [None, "600MB"])
+def test_runs_unchanged_on_a_distributed_cluster(evidence, memory, monkeypatch):
     pytest.importorskip("distributed")
+    monkeypatch.setattr(engine.settings, "dask_worker_memory", memory)  # spills past it
     local = engine.buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", by="hazard")
     dask = engine.buffer_impact(
         evidence,
@@ -170,6 +172,55 @@ def test_runs_unchanged_on_a_distributed_cluster(evidence):
         workers=2,
     )
     pd.testing.assert_frame_equal(dask.table, local.table, rtol=RTOL)
+
+
+def test_partitions_shrink_with_the_memory_budget_and_grow_in_number_with_the_input(
+    monkeypatch,
+):
+    assert engine.points_per_partition() == engine.POINTS_PER_PARTITION
+    small, large = engine.points_per_partition("600MB"), engine.points_per_partition("1.5GB")
+    assert engine.MIN_POINTS_PER_PARTITION < small < large < engine.POINTS_PER_PARTITION
+    assert engine.points_per_partition("100MB") == engine.MIN_POINTS_PER_PARTITION
+    assert engine.points_per_partition("64GB") == engine.POINTS_PER_PARTITION
+    with pytest.raises(InputError, match="like '2GB'"):
+        engine.points_per_partition("lots")
+    monkeypatch.setattr(engine.settings, "dask_worker_memory", "600MB")
+    counts = []
+    for n in (small // 2, 3 * small, 7 * small + 1):
+        ev = gpd.GeoDataFrame(
+            geometry=gpd.points_from_xy(np.full(n, 21.0), np.full(n, 42.6)), crs=4326
+        )
+        counts.append(engine._as_dask(ev, None).npartitions)
+    assert counts == [1, 3, 8]
+
+
+def test_halo_is_the_strip_near_a_partition_not_its_bounding_box():
+    # partition A: an L of points 10 km long each way; B: points inside A's bounding box
+    # (far from the L) and a few just within reach of it
+    reach, cell = 100.0, 100.0 * (1 + 1e-9)
+    t = np.arange(0, 10_000, 20.0)
+    ax = np.concatenate([7_450_000 + t, np.full(len(t), 7_450_000.0)])
+    ay = np.concatenate([np.full(len(t), 4_700_000.0), 4_700_000 + t])
+    a = pd.DataFrame({"_pid": np.arange(len(ax)), "_x": ax, "_y": ay, "_r": 50.0})
+    rng = np.random.default_rng(1)
+    bx = 7_450_000 + rng.uniform(1_000, 9_000, 5_000)
+    by = 4_700_000 + rng.uniform(1_000, 9_000, 5_000)
+    near_x = 7_450_000 + np.array([5_000.0, 99.9, 3_333.3])
+    near_y = 4_700_000 + np.array([99.9, 5_000.0, -99.9])
+    b = pd.DataFrame(
+        {
+            "_pid": 10_000 + np.arange(5_003),
+            "_x": np.concatenate([bx, near_x]),
+            "_y": np.concatenate([by, near_y]),
+            "_r": 50.0,
+        }
+    )
+    halo = engine._clip(b, engine._near_cells(a, cell), cell)
+    # every point of B within reach of A is in the halo; almost none of the box's
+    assert set(range(15_000, 15_003)) <= set(halo["_pid"])
+    d = np.hypot(halo["_x"].to_numpy()[:, None] - ax, halo["_y"].to_numpy()[:, None] - ay)
+    assert (d.min(axis=1) <= 3 * reach).all()
+    assert len(halo) < 100
 
 
 def test_bad_engine_and_unreachable_scheduler(evidence, monkeypatch):
