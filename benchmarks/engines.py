@@ -6,11 +6,11 @@ both rules) with
 
 - the local engine (one process);
 - the dask engine on a local dask distributed cluster of 1 worker, then 2 workers
-  (one thread each, one partition per 250,000 points),
+  (one thread each, one partition per 250,000 points, or fewer under ``--memory``),
 
 and prints wall time, peak memory (resident set) of the driving process and of the
-largest worker, the speed-up from 1 to 2 workers, and the relative difference of the
-dask areas from the local ones. Data generation is not timed.
+largest worker (sampled 5 times a second), the speed-up from 1 to 2 workers, and the
+relative difference of the dask areas from the local ones. Data generation is not timed.
 
 The points are strike-like clusters (about 150 points in an oval of about 200 x 100 m,
 BLU-97 / BL755 / other) spread over Kosovo, generated from a fixed seed.
@@ -19,6 +19,7 @@ Usage::
 
     python benchmarks/engines.py                 # 1M and 5M points
     python benchmarks/engines.py --sizes 100000  # a quick run
+    python benchmarks/engines.py --sizes 5000000 --no-local --memory 1.5GB
 
 Timings on a shared machine are noisy; the script says how many cores it saw.
 """
@@ -26,6 +27,7 @@ Timings on a shared machine are noisy; the script says how many cores it saw.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -64,11 +66,52 @@ def _peak_mb(who) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0
 
 
-def run_one(engine: str, n: int, workers: int) -> dict:
+class _ChildPeaks:
+    """Sample the resident set of every child process (the dask workers) 5 times a second.
+
+    ``ru_maxrss`` of ``RUSAGE_CHILDREN`` is not used: it can count a child that inherits
+    the driver's pages when it forks, not only the workers.
+    """
+
+    def __init__(self):
+        import threading
+
+        self.peaks: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.is_set():
+            for child in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    rss = child.memory_info().rss
+                    self.peaks[child.pid] = max(self.peaks.get(child.pid, 0), rss)
+            self._stop.wait(0.2)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def largest_mb(self) -> float:
+        return max(self.peaks.values(), default=0) / 2**20
+
+
+def run_one(engine: str, n: int, workers: int, memory: str | None = None) -> dict:
     """Run one measurement in this process and return its figures."""
     from kosovo_cmr import engine as engines
+    from kosovo_cmr import settings
 
+    settings.dask_worker_memory = memory
     evidence = clustered_evidence(n)
+    children = _ChildPeaks().__enter__()
     start = time.perf_counter()
     if engine == "local":
         result = engines.buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024")
@@ -82,21 +125,25 @@ def run_one(engine: str, n: int, workers: int) -> dict:
             workers=workers,
         )
     wall = time.perf_counter() - start
+    children.__exit__()
     return {
         "engine": engine,
         "n": n,
         "workers": workers,
+        "memory": memory,
         "wall_s": wall,
         "peak_main_mb": _peak_mb(resource.RUSAGE_SELF),
-        "peak_worker_mb": _peak_mb(resource.RUSAGE_CHILDREN),
+        "peak_worker_mb": children.largest_mb,
+        "peak_children_rusage_mb": _peak_mb(resource.RUSAGE_CHILDREN),
         "area_from_m2": result.total["area_from_m2"],
         "area_to_m2": result.total["area_to_m2"],
     }
 
 
-def _measure(engine: str, n: int, workers: int) -> dict:
+def _measure(engine: str, n: int, workers: int, memory: str | None = None) -> dict:
+    extra = ["--memory", memory] if memory else []
     out = subprocess.run(
-        [sys.executable, __file__, "--one", engine, str(n), str(workers)],
+        [sys.executable, __file__, "--one", engine, str(n), str(workers), *extra],
         capture_output=True,
         text=True,
         check=False,
@@ -109,36 +156,55 @@ def _measure(engine: str, n: int, workers: int) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="dask worker counts (1 2)"
+    )
+    parser.add_argument(
+        "--memory",
+        help="memory budget of one dask worker, e.g. 1.5GB (settings.dask_worker_memory): "
+        "smaller partitions, and workers spill to disk past it",
+    )
+    parser.add_argument("--no-local", action="store_true", help="skip the local engine")
     parser.add_argument("--one", nargs=3, metavar=("ENGINE", "N", "WORKERS"), help="internal")
     args = parser.parse_args(argv)
     if args.one:
         engine, n, workers = args.one[0], int(args.one[1]), int(args.one[2])
-        print(json.dumps(run_one(engine, n, workers)))
+        print(json.dumps(run_one(engine, n, workers, args.memory)))
         return
+    if args.memory:
+        from kosovo_cmr.engine import points_per_partition
+
+        print(f"worker memory budget {args.memory}: {points_per_partition(args.memory):,} points")
     print(f"cores seen: {os.cpu_count()} (timings on a shared machine are noisy)")
+    versus = "diff vs 1st" if args.no_local else "diff vs local"
     header = (
         f"{'points':>10} {'engine':<14} {'wall s':>8} {'main MB':>9} {'worker MB':>10} "
-        f"{'area 50 m (m2)':>16} {'area 25 m (m2)':>16} {'diff vs local':>14}"
+        f"{'area 50 m (m2)':>16} {'area 25 m (m2)':>16} {versus:>14}"
     )
     print(header)
     for n in args.sizes:
-        runs = [_measure("local", n, 1), _measure("dask", n, 1), _measure("dask", n, 2)]
-        local = runs[0]
+        local = None if args.no_local else _measure("local", n, 1)
+        dasks = [_measure("dask", n, w, args.memory) for w in args.workers]
+        runs = ([local] if local else []) + dasks
+        ref = local or dasks[0]
         for r in runs:
             label = "local" if r["engine"] == "local" else f"dask {r['workers']} worker(s)"
             diff = max(
-                abs(r["area_from_m2"] - local["area_from_m2"]) / local["area_from_m2"],
-                abs(r["area_to_m2"] - local["area_to_m2"]) / local["area_to_m2"],
+                abs(r["area_from_m2"] - ref["area_from_m2"]) / ref["area_from_m2"],
+                abs(r["area_to_m2"] - ref["area_to_m2"]) / ref["area_to_m2"],
             )
             worker = f"{r['peak_worker_mb']:10.0f}" if r["engine"] == "dask" else f"{'-':>10}"
             print(
                 f"{n:>10,} {label:<14} {r['wall_s']:8.1f} {r['peak_main_mb']:9.0f} {worker} "
                 f"{r['area_from_m2']:16,.0f} {r['area_to_m2']:16,.0f} {diff:14.2e}"
             )
-        print(
-            f"{n:>10,} scaling 1 -> 2 workers: {runs[1]['wall_s'] / runs[2]['wall_s']:.2f}x; "
-            f"dask 2 workers vs local: {local['wall_s'] / runs[2]['wall_s']:.2f}x"
-        )
+        if len(dasks) > 1:
+            first, last = dasks[0], dasks[-1]
+            print(
+                f"{n:>10,} scaling {first['workers']} -> {last['workers']} workers: "
+                f"{first['wall_s'] / last['wall_s']:.2f}x"
+                + (f"; vs local: {local['wall_s'] / last['wall_s']:.2f}x" if local else "")
+            )
         sys.stdout.flush()
 
 
