@@ -45,8 +45,10 @@ and works on one partition, with its halo, at a time. The size of a partition se
 that working memory: :func:`points_per_partition` chooses it from a worker memory
 budget (:data:`kosovo_cmr.settings.dask_worker_memory`, ``KCMR_DASK_WORKER_MEMORY``),
 and a local cluster gives its workers that budget as their memory limit, past which
-dask spills the partitions they hold to disk. Without a budget, partitions have
-250,000 points and a worker holds its share of all the points in memory.
+dask spills the partitions they hold to disk (a soft limit: workers are never paused
+or restarted for it, and a single worker holding all the points can exceed it).
+Without a budget, partitions have 250,000 points and a worker holds its share of all
+the points in memory, so its memory is not bounded by the partition size.
 
 Where it runs
 -------------
