@@ -693,15 +693,10 @@ def _group_order(by: str, boundaries, groups) -> list:
 
 
 def _row(group, evidence, a_from, a_to) -> dict:
-    saved = a_from - a_to
-    return {
-        "group": group,
-        "evidence": int(evidence),
-        "area_from_m2": float(a_from),
-        "area_to_m2": float(a_to),
-        "saved_m2": float(saved),
-        "saved_pct": float(100.0 * saved / a_from) if a_from > 0 else 0.0,
-    }
+    """One row of the impact table, exactly as the local engine writes it."""
+    from kosovo_cmr.fadeout import _row as local_row
+
+    return local_row(group, evidence, a_from, a_to)
 
 
 def buffer_impact(
