@@ -28,7 +28,7 @@ import shapely
 
 from kosovo_cmr import settings
 from kosovo_cmr._resources import layer_file
-from kosovo_cmr.crs import require_crs
+from kosovo_cmr.crs import geodesic_area, require_crs
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.schema import check, conform
 
@@ -159,8 +159,6 @@ def _resolve_overlaps(municipalities: gpd.GeoDataFrame, *, tolerance_m2: float =
     in 2010): 23.4 km2 would be counted twice. Where two municipalities overlap by more
     than ``tolerance_m2``, the overlap is removed from the larger of the two.
     """
-    from kosovo_cmr.crs import geodesic_area
-
     geoms = list(municipalities.geometry.values)
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")

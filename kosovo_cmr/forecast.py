@@ -53,6 +53,7 @@ __all__ = [
     "burndown_curves",
     "plot_burndown",
     "plot_burndown_curves",
+    "inputs_from_store",
     "forecast_section",
     "scenario_section",
     "demo_step",
@@ -798,6 +799,51 @@ def plot_burndown_curves(
     return path
 
 
+def inputs_from_store(
+    store, *, dem=None, cover=None, effort: dict | None = None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, pd.DataFrame | None]:
+    """Read what the forecast works on: active hazards, evidence and their terrain.
+
+    Parameters
+    ----------
+    store : kosovo_cmr.store.base.Store
+        Holds ``hazards`` and, for the fade-out scenarios, ``evidence``.
+    dem, cover : path, optional
+        A DEM (and land cover) GeoTIFF: slope and vegetation then choose each hazard's
+        method (:func:`kosovo_cmr.terrain.terrain_stats`).
+    effort : dict, optional
+        A :func:`read_effort` result (its steep-slope threshold).
+
+    Returns
+    -------
+    hazards : GeoDataFrame
+        The hazards with status ``active``.
+    evidence : GeoDataFrame or None
+        The evidence layer, when the store has one.
+    terrain : DataFrame or None
+        The terrain statistics, when a DEM is given.
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        For a land cover without a DEM.
+    """
+    if cover is not None and dem is None:
+        raise InputError("a land cover raster needs a DEM too (--dem)")
+    effort = effort if effort is not None else read_effort()
+    hazards = store.read("hazards")
+    active = hazards[hazards["status"] == "active"].reset_index(drop=True)
+    evidence = store.read("evidence") if store.has_layer("evidence") else None
+    terrain = None
+    if dem is not None:
+        from kosovo_cmr.terrain import terrain_stats
+
+        terrain = terrain_stats(
+            active, dem=dem, cover=cover, steep_deg=effort["terrain"].get("steep_slope_deg", 15.0)
+        )
+    return active, evidence, terrain
+
+
 def forecast_section(
     hazards: gpd.GeoDataFrame,
     *,
@@ -987,20 +1033,17 @@ def demo_step(ctx) -> None:
 
     from kosovo_cmr._text import render_table
     from kosovo_cmr.rasters import synthetic_terrain
-    from kosovo_cmr.terrain import TerrainWarning, terrain_stats
+    from kosovo_cmr.terrain import TerrainWarning
 
     log = logging.getLogger(__name__)
-    hazards = ctx.store.read("hazards")
-    active = hazards[hazards["status"] == "active"].reset_index(drop=True)
-    evidence = ctx.store.read("evidence") if "evidence" in ctx.store.layers() else None
     dem, cover = synthetic_terrain(ctx.out_dir)
     ctx.add_output("SYNTHETIC DEM (EPSG:4326, 3 arc-seconds)", dem)
     ctx.add_output("SYNTHETIC land cover (EPSG:32634, 100 m)", cover)
     effort = read_effort()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        terrain = terrain_stats(
-            active, dem=dem, cover=cover, steep_deg=effort["terrain"].get("steep_slope_deg", 15)
+        active, evidence, terrain = inputs_from_store(
+            ctx.store, dem=dem, cover=cover, effort=effort
         )
     for w in caught:
         if issubclass(w.category, TerrainWarning):

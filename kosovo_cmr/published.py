@@ -201,10 +201,6 @@ def _combine(op: str, intervals: list[tuple[float, float]]) -> tuple[float, floa
     return lo, hi
 
 
-def _overlap(x: tuple[float, float], y: tuple[float, float]) -> bool:
-    return x[0] <= y[1] + 1e-9 and y[0] <= x[1] + 1e-9
-
-
 def _gap(x: tuple[float, float], y: tuple[float, float]) -> float:
     """Distance between two intervals (0 when they overlap)."""
     return max(0.0, y[0] - x[1], x[0] - y[1])
@@ -231,13 +227,10 @@ def check_internal(published: dict) -> list[dict]:
     for t in published["table"]:
         if "totals" not in t:
             continue
-        for field in t["fields"]:
-            cells = [
-                v
-                for k, v in figs.items()
-                if k.startswith(t["id"] + ".") and k.endswith("." + field) and ".total." not in k
-            ]
-            expected = _combine("sum", [c["interval"] for c in cells])
+        n_keys = len(t.get("row_keys", []))
+        for i, (field, unit) in enumerate(zip(t["fields"], t["units"], strict=True)):
+            cells = [_interval(row[n_keys + i], unit) for row in t["rows"]]
+            expected = _combine("sum", cells)
             total = figs[f"{t['id']}.total.{field}"]
             gap = _gap(total["interval"], expected)
             out.append(

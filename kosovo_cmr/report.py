@@ -1015,7 +1015,7 @@ def report_from_store(
     else:
         municipalities = read_municipalities(boundaries)
     if forecast is True:
-        forecast = _forecast_from_store(store, hazards, dem=dem, cover=cover)
+        forecast = _forecast_from_store(store, dem=dem, cover=cover)
     elif forecast is False or forecast is None:
         if dem is not None or cover is not None:
             raise InputError("a DEM or land cover is only used with the forecast")
@@ -1033,21 +1033,11 @@ def report_from_store(
     return report
 
 
-def _forecast_from_store(store, hazards: gpd.GeoDataFrame, *, dem=None, cover=None) -> dict:
-    from kosovo_cmr.forecast import forecast_section, read_effort
+def _forecast_from_store(store, *, dem=None, cover=None) -> dict:
+    from kosovo_cmr.forecast import forecast_section, inputs_from_store, read_effort
 
-    if cover is not None and dem is None:
-        raise InputError("a land cover raster needs a DEM too")
-    active = hazards[hazards["status"] == "active"].reset_index(drop=True)
-    evidence = store.read("evidence") if store.has_layer("evidence") else None
     effort = read_effort()
-    terrain = None
-    if dem is not None:
-        from kosovo_cmr.terrain import terrain_stats
-
-        terrain = terrain_stats(
-            active, dem=dem, cover=cover, steep_deg=effort["terrain"].get("steep_slope_deg", 15)
-        )
+    active, evidence, terrain = inputs_from_store(store, dem=dem, cover=cover, effort=effort)
     return forecast_section(active, terrain=terrain, evidence=evidence, effort=effort)
 
 

@@ -246,12 +246,9 @@ def _forecast(fc: dict) -> dict:
     counts = fc.get("hazards_by_priority", {})
 
     def cell(r, f, k):
-        never = (
-            k == "year"
-            and r.get(f) is None
-            and r.get("team_days") is not None  # computed
-            and (f == "all" and fc["hazards"] or counts.get(f, 1))  # the class has hazards
-        )
+        # a null year of a computed scenario means "never" only when the class has hazards
+        hazards = fc["hazards"] if f == "all" else counts.get(f, 0)
+        never = k == "year" and r.get(f) is None and r.get("team_days") is not None and hazards
         return "never" if never else _fmt(r.get(f), k)
 
     rows = [[cell(r, f, k) for f, _, k in cols] for r in fc["scenarios"]]

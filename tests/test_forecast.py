@@ -291,6 +291,10 @@ def test_cli_forecast_errors(demo_run, tmp_path):
     existing.write_text("keep")
     res = runner.invoke(cli, ["--store", store, "forecast", "-o", str(existing)])
     assert res.exit_code == 1 and existing.read_text() == "keep"
+    cover = demo_run.out_dir / "cover-synthetic.tif"
+    for command in (["forecast"], ["report", "--year", "2024", "--forecast"]):
+        res = runner.invoke(cli, ["--store", store, *command, "--cover", str(cover)])
+        assert res.exit_code == 1 and "needs a DEM too" in res.output, command
 
 
 def test_cli_terrain_and_rasterize(demo_run, tmp_path):

@@ -123,6 +123,7 @@ def command(
         clearance_effort,
         display_plan,
         display_scenarios,
+        inputs_from_store,
         plot_burndown,
         read_capacity,
         read_effort,
@@ -135,8 +136,6 @@ def command(
         check_output(Path(chart), overwrite)
     if fmt == "csv" and what == "both":
         raise InputError("CSV holds one table: add --what hazards or --what scenarios")
-    if cover and not dem:
-        raise InputError("--cover needs --dem")
     effort = read_effort(effort_path)
     if working_days is not None:
         effort["season"]["working_days"] = working_days
@@ -144,20 +143,9 @@ def command(
         effort["season"]["start_year"] = start_year
     teams = read_capacity(capacity_path, effort=effort)
     teams.update(_parse_teams(teams_opt))
-    store = state.store()
-    hazards = store.read("hazards")
-    hazards = hazards[hazards["status"] == "active"].reset_index(drop=True)
-    evidence = store.read("evidence") if store.has_layer("evidence") else None
-    terrain = None
-    if dem:
-        from kosovo_cmr.terrain import terrain_stats
-
-        terrain = terrain_stats(
-            hazards,
-            dem=dem,
-            cover=cover,
-            steep_deg=effort["terrain"].get("steep_slope_deg", 15.0),
-        )
+    hazards, evidence, terrain = inputs_from_store(
+        state.store(), dem=dem, cover=cover, effort=effort
+    )
     plan = schedule(
         clearance_effort(
             hazards,
