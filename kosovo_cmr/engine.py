@@ -12,23 +12,27 @@ How the evidence is partitioned
 The fade-out area of a point depends on every point whose disk touches its own, so a
 partition may only be measured alone if it holds *whole clusters*. The dask engine
 
-1. sorts the points along a Z-order (Morton) curve of the national grid into spatially
-   compact partitions (a dask shuffle; cheaper to compute than dask-geopandas' Hilbert
-   distance, and as good for partitions of this size);
-2. gives each partition a *halo*: the points of the other partitions in the squares of
+1. reads the input in chunks (an in-memory GeoDataFrame is first written to the
+   working folder in chunks; a dask-geopandas frame, e.g. from ``read_parquet``, is
+   read by the workers, partition by partition) and gives each point metric x, y, its
+   distance and a Z-order (Morton) key on the national grid;
+2. splits the points into spatially compact partitions by ranges of that key, chosen
+   from a sample of the keys so that the partitions are of equal size, each chunk
+   writing its points of each partition to the working folder (a shuffle on disk);
+3. gives each partition a *halo*: the points of the other partitions in the squares of
    a grid, as wide as twice the largest fade-out distance (the farthest two disks can
    be and still touch), next to or under one of its own points, a strip along its
    points rather than its bounding box (a Z-order partition's box can hold more points
    of other partitions than of its own);
-3. finds the connected clusters of each partition with its halo (points closer than
+4. finds the connected clusters of each partition with its halo (points closer than
    twice the largest distance, read off the Delaunay triangulation, so O(n log n);
    such clusters may join more disks than touch, never fewer), and joins clusters
    that share a halo point across partitions (a union-find over a small table of
    links, the only data gathered on the client);
-4. moves the points of the few clusters that cross a partition boundary into one
-   partition, so that every partition holds whole clusters;
-5. runs :func:`kosovo_cmr.fadeout.delineate` or :func:`~kosovo_cmr.fadeout.buffer_impact`
-   on each partition and adds the results up.
+5. assembles each partition with the few clusters that cross into it from another
+   (so that every partition holds whole clusters) and runs
+   :func:`kosovo_cmr.fadeout.delineate` or :func:`~kosovo_cmr.fadeout.buffer_impact`
+   on it, in the same task, then adds the results up.
 
 The fade-out areas of different clusters do not overlap, so areas add up exactly: by
 hazard, municipality, region or in total. For a rule change the clusters are found
@@ -40,15 +44,19 @@ up exactly too.
 
 Memory
 ------
-A worker holds its share of the partitions (kept between the steps, not read twice)
-and works on one partition, with its halo, at a time. The size of a partition sets
-that working memory: :func:`points_per_partition` chooses it from a worker memory
-budget (:data:`kosovo_cmr.settings.dask_worker_memory`, ``KCMR_DASK_WORKER_MEMORY``),
-and a local cluster gives its workers that budget as their memory limit, past which
-dask spills the partitions they hold to disk (a soft limit: workers are never paused
-or restarted for it, and a single worker holding all the points can exceed it).
-Without a budget, partitions have 250,000 points and a worker holds its share of all
-the points in memory, so its memory is not bounded by the partition size.
+No step keeps points in memory for a later one: the points travel between the steps
+only through the working folder (:data:`kosovo_cmr.settings.dask_spill_dir`,
+``KCMR_DASK_SPILL_DIR``, by default the system's temporary folder; a fresh sub-folder
+removed afterwards, which holds the evidence at most about twice over while the
+engine runs), and every task reads only what it needs: one input chunk, or one
+partition with its neighbours' halo strips, or one partition and, one at a time, the
+partitions that send it a cluster. A worker's memory therefore follows the partition
+size, not the number of points: :func:`points_per_partition` chooses it from a worker
+memory budget (:data:`kosovo_cmr.settings.dask_worker_memory`,
+``KCMR_DASK_WORKER_MEMORY``; 250,000 points without one), and ``npartitions=`` sets it
+directly. The driving process holds no points when given a dask-geopandas frame; given
+an in-memory GeoDataFrame it holds that frame (the caller's) and writes it out one
+chunk at a time.
 
 Where it runs
 -------------
@@ -56,8 +64,10 @@ Where it runs
 ``"processes"`` and ``"synchronous"`` its other local schedulers; ``"local"`` starts a
 :class:`distributed.LocalCluster` with ``workers`` processes; any other value is the
 address of a running dask scheduler (``tcp://10.0.0.5:8786``) to which a
-:class:`distributed.Client` connects. The default comes from
-:data:`kosovo_cmr.settings.dask_scheduler` (``KCMR_DASK_SCHEDULER``).
+:class:`distributed.Client` connects, and then the working folder must be one that the
+client and every worker read and write (a shared file system; there is no default). The
+default scheduler comes from :data:`kosovo_cmr.settings.dask_scheduler`
+(``KCMR_DASK_SCHEDULER``).
 """
 
 from __future__ import annotations
@@ -179,8 +189,8 @@ def _scheduler(scheduler: str | None, workers: int | None):
         import dask
 
         budget = _memory_bytes(settings.dask_worker_memory)
-        # with a budget, workers spill held partitions to disk past 60-70 % of it, and
-        # never pause or restart (a task bigger than the budget still runs)
+        # with a budget, it is each worker's memory limit (past 60-70 % of it dask spills
+        # the small results a worker holds); workers are never paused or restarted for it
         soft = {"distributed.worker.memory.pause": False} if budget else {}
         soft |= {"distributed.worker.memory.terminate": False} if budget else {}
         with (
@@ -252,33 +262,200 @@ def points_per_partition(memory=None) -> int:
     return int(min(POINTS_PER_PARTITION, max(MIN_POINTS_PER_PARTITION, room)))
 
 
-def _as_dask(evidence, npartitions: int | None):
-    dgpd = require("dask_geopandas", "scale")
-    if isinstance(evidence, dgpd.GeoDataFrame):
-        require_crs(evidence, name="evidence")
-        return evidence if npartitions is None else evidence.repartition(npartitions=npartitions)
-    require_crs(evidence, name="evidence")
-    n = npartitions or max(1, -(-len(evidence) // points_per_partition()))
-    return dgpd.from_geopandas(evidence.reset_index(drop=True), npartitions=n)
+def _is_remote(scheduler: str | None) -> bool:
+    scheduler = scheduler if scheduler is not None else settings.dask_scheduler
+    return scheduler not in (None, "", "threads", "processes", "synchronous", "local")
 
 
-def _annotate(part: gpd.GeoDataFrame, radius, partition_info=None) -> gpd.GeoDataFrame:
-    """Add a global point id, metric x, y and the clustering radius."""
+@contextlib.contextmanager
+def _workdir(scheduler: str | None):
+    """Yield a fresh working folder for the spill files, removed afterwards."""
+    import os
+    import shutil
+    import tempfile
+    import time
+
+    base = settings.dask_spill_dir or None
+    if base is None and _is_remote(scheduler):
+        raise InputError(
+            "the dask engine on a cluster needs a folder that the workers all read and "
+            "write (a shared file system): set KCMR_DASK_SPILL_DIR (or "
+            "kosovo_cmr.settings.dask_spill_dir) to it"
+        )
+    try:
+        root = tempfile.mkdtemp(prefix="kcmr-dask-", dir=base)
+        for sub in ("in", "a", "p", "l"):
+            os.mkdir(os.path.join(root, sub))
+    except OSError as exc:
+        raise InputError(f"cannot make the dask engine's working folder in {base}: {exc}") from exc
+    try:
+        yield root
+    finally:
+        # after a failed task others may still be running: they cannot make the folder
+        # again (see _dump), but one may be writing a last file while it is removed
+        for _ in range(100):
+            shutil.rmtree(root, ignore_errors=True)
+            if not os.path.exists(root):
+                break
+            time.sleep(0.1)
+
+
+# --------------------------------------------------------------------------- spill files
+#
+# The dask engine keeps no points in the workers' memory between its steps: the points
+# are written once, in pieces, to a working folder, and every task reads only what it
+# needs (one partition, the halo strips of its neighbours) and returns small results.
+# The folder (all pickles, written and read only by this module's tasks):
+#
+#   meta.pkl                an empty frame with the evidence's columns and CRS
+#   in/00012.pkl            input chunk 12 (rows of an in-memory GeoDataFrame)
+#   a/00012.pkl             chunk 12 with id, metric x, y, radius and Z-order key
+#   p/00003/00012.rows.pkl  the rows of chunk 12 that fall in partition 3
+#   p/00003/00012.pts.pkl   their id, x, y and radius (all the clustering reads)
+#   l/00003.pkl             the cluster label of each point of partition 3
+
+
+def _dump(obj, path: str) -> None:
+    """Write ``obj`` to ``path`` atomically (a retried task rewrites the same file).
+
+    Only the file's own folder is made, never the working folder: once that is removed
+    (the run failed) a task still running fails instead of leaving files behind.
+    """
+    import os
+    import pickle
+    import uuid
+
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(os.path.dirname(path))
+    tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+    with open(tmp, "wb") as f:
+        pickle.dump(obj, f, protocol=5)
+    os.replace(tmp, path)
+
+
+def _load(path: str):
+    import pickle
+
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def _file(root: str, *parts: str) -> str:
+    import os
+
+    return os.path.join(root, *parts)
+
+
+def _pieces(root: str, b: int, kind: str) -> list[str]:
+    import os
+
+    folder = _file(root, "p", f"{b:05d}")
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(f".{kind}.pkl"))
+    except FileNotFoundError:
+        return []
+    return [_file(folder, n) for n in names]
+
+
+def _points(root: str, b: int) -> pd.DataFrame:
+    """Return the id, metric x, y and radius of the points of partition ``b``."""
+    frames = [_load(f) for f in _pieces(root, b, "pts")]
+    if not frames:
+        return pd.DataFrame({c: np.zeros(0, np.int64 if c == "_pid" else float) for c in _COLS})
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _rows(root: str, b: int) -> gpd.GeoDataFrame:
+    """Return the evidence rows of partition ``b``, in the order of :func:`_points`."""
+    frames = [_load(f) for f in _pieces(root, b, "rows")]
+    if not frames:
+        return _load(_file(root, "meta.pkl"))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+#: One Z-order key in this many is sent back to choose the partitions' key ranges.
+KEY_SAMPLE_EVERY = 64
+
+
+def _annotate(source, radius, number: int, root: str) -> tuple[int, float, np.ndarray]:
+    """Step 1, one input chunk: write it with id, metric x, y, radius and Z-order key.
+
+    Returns the number of points, their largest radius and a sample of their keys.
+    """
+    import os
+
     from kosovo_cmr.fadeout import _metric_points
 
-    base = (partition_info or {}).get("number", 0) << 40
-    out = part.copy()
+    part = _load(source) if isinstance(source, str) else source
+    part = part.reset_index(drop=True)
     if len(part):
         x, y = _metric_points(part)
-        r = radius(part)
+        r = np.asarray(radius(part), float)
     else:
         x = y = r = np.zeros(0)
-    out["_pid"] = np.arange(len(part), dtype=np.int64) + base
-    out["_x"] = np.asarray(x, float)
-    out["_y"] = np.asarray(y, float)
-    out["_r"] = np.asarray(r, float)
-    out["_key"] = _morton(out["_x"].to_numpy(), out["_y"].to_numpy())
-    return out
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    pts = pd.DataFrame(
+        {
+            "_pid": np.arange(len(part), dtype=np.int64) + (np.int64(number) << np.int64(40)),
+            "_x": x,
+            "_y": y,
+            "_r": r,
+        }
+    )
+    key = _morton(x, y)
+    _dump((part, pts, key), _file(root, "a", f"{number:05d}.pkl"))
+    if isinstance(source, str):
+        os.remove(source)
+    return len(part), float(r.max()) if len(r) else 0.0, np.sort(key)[::KEY_SAMPLE_EVERY]
+
+
+def _scatter(number: int, edges: np.ndarray, root: str) -> None:
+    """Step 2, one chunk: split it into the partitions of its points' key ranges."""
+    import os
+
+    path = _file(root, "a", f"{number:05d}.pkl")
+    part, pts, key = _load(path)
+    bucket = np.searchsorted(edges, key, side="right")
+    order = np.argsort(bucket, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(np.bincount(bucket, minlength=len(edges) + 1))])
+    for b in np.flatnonzero(np.diff(starts)):
+        take = order[starts[b] : starts[b + 1]]
+        folder = _file(root, "p", f"{b:05d}")
+        _dump(part.iloc[take], _file(folder, f"{number:05d}.rows.pkl"))
+        _dump(pts.iloc[take].reset_index(drop=True), _file(folder, f"{number:05d}.pts.pkl"))
+    os.remove(path)
+
+
+def _summary(root: str, b: int, cell: float) -> tuple[tuple, np.ndarray]:
+    """Step 3, one partition: its bounds and the grid squares its points occupy."""
+    pts = _points(root, b)
+    return _bounds(pts), _cells(pts, cell)
+
+
+def _cluster(root: str, b: int, halos: list, cell: float) -> dict:
+    """Step 4, one partition: its clusters, with the halo strips of its neighbours.
+
+    The label of each of its points is written to the working folder; the halo points'
+    ids and labels, all that step 5 needs, are returned.
+    """
+    own = _points(root, b)
+    strips = [_clip(_points(root, j), shared, cell) for j, shared in halos]
+    comp = _components(own, strips)
+    _dump((comp["pid"], comp["own"]), _file(root, "l", f"{b:05d}.pkl"))
+    return {"n": comp["n"], "halo_pid": comp["halo_pid"], "halo_label": comp["halo_label"]}
+
+
+def _bounds(part) -> tuple:
+    if not len(part):
+        return (np.inf, np.inf, -np.inf, -np.inf, 0.0, 0)
+    return (
+        float(part["_x"].min()),
+        float(part["_y"].min()),
+        float(part["_x"].max()),
+        float(part["_y"].max()),
+        float(part["_r"].max()),
+        len(part),
+    )
 
 
 #: Extent of the Z-order grid, EPSG:9141 metres (Kosovo with a margin; points outside
@@ -300,19 +477,6 @@ def _morton(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (v | (v << np.uint64(1))) & np.uint64(0x55555555)
 
     return (spread(ix) | (spread(iy) << np.uint64(1))).astype(np.int64)
-
-
-def _bounds(part) -> tuple:
-    if not len(part):
-        return (np.inf, np.inf, -np.inf, -np.inf, 0.0, 0)
-    return (
-        float(part["_x"].min()),
-        float(part["_y"].min()),
-        float(part["_x"].max()),
-        float(part["_y"].max()),
-        float(part["_r"].max()),
-        len(part),
-    )
 
 
 def _cell_codes(x: np.ndarray, y: np.ndarray, cell: float) -> np.ndarray:
@@ -355,39 +519,59 @@ def _clip(part, near: np.ndarray, cell: float) -> pd.DataFrame:
     return pd.DataFrame(part.loc[near[pos] == codes, _COLS])
 
 
+def _delaunay_edges(xy: np.ndarray) -> np.ndarray:
+    """Edges of the Delaunay triangulation of distinct points (collinear: the chain)."""
+    from scipy.spatial import Delaunay, QhullError
+
+    try:
+        if len(xy) < 3:
+            raise QhullError("too few points")
+        tri = Delaunay(xy - xy.mean(axis=0))
+    except QhullError:  # all on one line: neighbours along it are the only candidates
+        order = np.lexsort((xy[:, 1], xy[:, 0]))
+        return np.column_stack([order[:-1], order[1:]])
+    t = tri.simplices
+    edges = [t[:, [0, 1]], t[:, [1, 2]], t[:, [0, 2]]]
+    if len(tri.coplanar):  # points too close to tell apart: join them to their vertex
+        edges.append(tri.coplanar[:, [0, 2]])
+    return np.concatenate(edges)
+
+
 def _touching_components(xy: np.ndarray, reach: float) -> tuple[int, np.ndarray]:
     """Label the connected components of the points joined when closer than ``reach``.
 
     Two points are in one component exactly when a path of Delaunay edges no longer
     than ``reach`` joins them (the Euclidean minimum spanning tree lies in the Delaunay
     triangulation), so the threshold graph never has to be built: O(n log n) however
-    dense the evidence. Coincident points are joined to the vertex they coincide with;
-    degenerate inputs (fewer than three points, all collinear) fall back to a k-d tree.
+    dense the evidence. As in the local engine (:mod:`kosovo_cmr._disks`), the points
+    are first split into groups that cannot touch (components of occupied grid squares
+    ``reach`` wide), and groups of a few thousand points are triangulated one at a time,
+    which keeps qhull in cache. Coincident points are merged first.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import Delaunay, QhullError, cKDTree
 
-    n = len(xy)
-    if n == 0:
+    from kosovo_cmr._disks import _CHUNK, _superclusters
+
+    if len(xy) == 0:
         return 0, np.zeros(0, np.int64)
-    try:
-        if n < 3:
-            raise QhullError("too few points")
-        tri = Delaunay(xy - xy.mean(axis=0))
-        t = tri.simplices
-        edges = [t[:, [0, 1]], t[:, [1, 2]], t[:, [0, 2]]]
-        if len(tri.coplanar):  # coincident points are left out: join them to their twin
-            edges.append(tri.coplanar[:, [0, 2]])
-        edges = np.concatenate(edges)
-    except QhullError:
-        edges = cKDTree(xy).query_pairs(reach, output_type="ndarray")
-    if len(edges):
-        d = np.hypot(*(xy[edges[:, 0]] - xy[edges[:, 1]]).T)
-        edges = edges[d <= reach]
+    xy, inverse = np.unique(xy, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    n = len(xy)
+    group = _superclusters(xy[:, 0], xy[:, 1], max(reach, 1.0))  # wider squares: safe
+    sizes = np.bincount(group)
+    chunk_of = ((np.cumsum(sizes) - sizes) // _CHUNK)[group]  # groups stay whole
+    order = np.argsort(chunk_of, kind="stable")
+    edges = [np.zeros((0, 2), np.int64)]
+    for idx in np.split(order, np.flatnonzero(np.diff(chunk_of[order])) + 1):
+        if len(idx) > 1:
+            edges.append(idx[_delaunay_edges(xy[idx])])
+    edges = np.concatenate(edges)
+    d = np.hypot(*(xy[edges[:, 0]] - xy[edges[:, 1]]).T)
+    edges = edges[d <= reach]
     graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
     k, labels = connected_components(graph, directed=False)
-    return int(k), labels
+    return int(k), labels[inverse]
 
 
 def _components(part, halos) -> dict:
@@ -415,9 +599,10 @@ def _components(part, halos) -> dict:
     }
 
 
-def _links(comp_i, comp_j, i: int, j: int) -> np.ndarray:
-    """Rows (i, label in i, j, label in j) for the points of j seen in i's halo."""
-    pos = pd.Index(comp_j["pid"]).get_indexer(comp_i["halo_pid"])
+def _links(root: str, comp_i: dict, i: int, j: int) -> np.ndarray:
+    """Step 5: rows (i, label in i, j, label in j) for the points of j in i's halo."""
+    pid_j, own_j = _load(_file(root, "l", f"{j:05d}.pkl"))
+    pos = pd.Index(pid_j).get_indexer(comp_i["halo_pid"])
     mine = pos >= 0
     if not mine.any():
         return np.zeros((0, 4), np.int64)
@@ -426,53 +611,86 @@ def _links(comp_i, comp_j, i: int, j: int) -> np.ndarray:
             np.full(mine.sum(), i),
             comp_i["halo_label"][mine],
             np.full(mine.sum(), j),
-            comp_j["own"][pos[mine]],
+            own_j[pos[mine]],
         ]
     )
     return np.unique(rows, axis=0)
 
 
-def _take(part, comp, moving: np.ndarray) -> gpd.GeoDataFrame:
-    """Return the points of a partition whose cluster label is in ``moving``."""
-    return part[np.isin(comp["own"], moving)]
+def _partition(root: str, b: int, staying: np.ndarray, incoming: list) -> gpd.GeoDataFrame:
+    """Step 6: the rows of partition ``b`` that stay, with the clusters moved into it."""
+    rows = _rows(root, b)
+    _, own = _load(_file(root, "l", f"{b:05d}.pkl"))
+    frames = [rows[np.isin(own, staying)]]
+    for src, labels in incoming:  # one source partition in memory at a time
+        _, theirs = _load(_file(root, "l", f"{src:05d}.pkl"))
+        frames.append(_rows(root, src)[np.isin(theirs, labels)])
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return gpd.GeoDataFrame(out.reset_index(drop=True), geometry=rows.geometry.name, crs=rows.crs)
 
 
-def _assemble(part, comp, staying: np.ndarray, incoming) -> gpd.GeoDataFrame:
-    keep = part[np.isin(comp["own"], staying)] if len(part) else part
-    frames = [keep, *[p for p in incoming if len(p)]]
-    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else keep
-    out = gpd.GeoDataFrame(out, geometry=part.geometry.name, crs=part.crs)
-    return out.drop(columns=[c for c in (*_COLS, "_key") if c in out.columns]).reset_index(
-        drop=True
-    )
+def _run(func, root: str, b: int, staying, incoming, *args):
+    """Assemble partition ``b`` and run ``func`` on it: nothing is kept between the two."""
+    return func(_partition(root, b, staying, incoming), *args)
 
 
-def _persist(things, how) -> list:
-    import dask
+def _sources(evidence, npartitions: int | None, root: str) -> tuple[list, gpd.GeoDataFrame]:
+    """Return the input chunks (files, or a dask frame's partitions) and an empty frame."""
+    dgpd = require("dask_geopandas", "scale")
+    require_crs(evidence, name="evidence")
+    if isinstance(evidence, dgpd.GeoDataFrame):
+        return list(evidence.to_delayed()), evidence._meta.reset_index(drop=True)
+    if not isinstance(evidence, gpd.GeoDataFrame):
+        raise InputError(
+            f"evidence must be a GeoDataFrame or a dask_geopandas.GeoDataFrame, got "
+            f"{type(evidence).__name__}"
+        )
+    n = npartitions or max(1, -(-len(evidence) // points_per_partition()))
+    size = -(-len(evidence) // n) if len(evidence) else 0
+    paths = []
+    for k in range(n):  # one chunk at a time: no second copy of the input
+        path = _file(root, "in", f"{k:05d}.pkl")
+        _dump(evidence.iloc[k * size : (k + 1) * size], path)
+        paths.append(path)
+    return paths, evidence.iloc[:0].reset_index(drop=True)
 
-    if not isinstance(how.get("scheduler"), str | None):
-        return list(how["scheduler"].persist(list(things)))  # on the cluster's workers
-    return list(dask.persist(*things, **{k: v for k, v in how.items() if v is not None}))
 
+def _plan(evidence, radius, how, root: str, npartitions: int | None) -> list[tuple]:
+    """Write the evidence into partitions of whole clusters; return how to assemble each.
 
-def _whole_cluster_partitions(ddf, radius, how):
-    """Delayed partitions of the evidence that each hold whole clusters (see the notes)."""
+    Returns one ``(partition, staying labels, [(source partition, labels), ...])`` per
+    partition, the arguments of :func:`_partition` (see the module notes).
+    """
+    import time
+
     import dask
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    ddf = ddf.map_partitions(_annotate, radius, meta=_annotate(ddf._meta, radius))
-    if ddf.npartitions > 1:
-        ddf = ddf.set_index("_key", npartitions=ddf.npartitions, sort=True, shuffle_method="tasks")
-    parts = _persist(ddf.to_delayed(), how)  # kept on the workers, computed once
-    bounds = _compute(*[dask.delayed(_bounds)(p) for p in parts], how=how)
-    rmax = max((b[4] for b in bounds), default=0.0)
+    started = time.perf_counter()
+
+    def step(message, *args):
+        log.info("dask engine: " + message + " (%.1f s)", *args, time.perf_counter() - started)
+
+    sources, meta = _sources(evidence, npartitions, root)
+    _dump(meta, _file(root, "meta.pkl"))
+    stats = _compute(
+        *[dask.delayed(_annotate)(s, radius, k, root) for k, s in enumerate(sources)], how=how
+    )
+    total = sum(s[0] for s in stats)
+    rmax = max((s[1] for s in stats), default=0.0)
+    p = npartitions or max(1, -(-total // points_per_partition()))
+    sample = np.sort(np.concatenate([s[2] for s in stats]))
+    edges = sample[(np.arange(1, p) * len(sample)) // p] if len(sample) else np.zeros(0, np.int64)
+    step("%d points read in %d chunks", total, len(sources))
+    _compute(*[dask.delayed(_scatter)(k, edges, root) for k in range(len(sources))], how=how)
+    step("%d points written in %d spatial partitions", total, p)
     reach = 2.0 * rmax
-    p = len(parts)
     cell = max(reach * (1 + 1e-9), 1.0)
     # the squares each partition occupies (a few bytes a cluster) decide which
     # partitions are neighbours, and which squares each sends the other as halo
-    cells = _compute(*[dask.delayed(_cells)(part, cell) for part in parts], how=how)
+    summaries = _compute(*[dask.delayed(_summary)(root, b, cell) for b in range(p)], how=how)
+    bounds = [s[0] for s in summaries]
     neighbours = {i: [] for i in range(p)}
     for i, bi in enumerate(bounds):
         if not bi[5]:
@@ -483,54 +701,66 @@ def _whole_cluster_partitions(ddf, radius, how):
             if j == i or not bj[5]:
                 continue
             if bj[0] <= box[2] and bj[2] >= box[0] and bj[1] <= box[3] and bj[3] >= box[1]:
-                near = _dilate(cells[i]) if near is None else near
-                shared = np.intersect1d(near, cells[j], assume_unique=True)
+                near = _dilate(summaries[i][1]) if near is None else near
+                shared = np.intersect1d(near, summaries[j][1], assume_unique=True)
                 if len(shared):
                     neighbours[i].append((j, shared))
-    del cells
-    comps = [
-        dask.delayed(_components)(
-            parts[i], [dask.delayed(_clip)(parts[j], shared, cell) for j, shared in nb]
-        )
-        for i, nb in neighbours.items()
-    ]
-    comps = _persist(comps, how)
-    links = [
-        dask.delayed(_links)(comps[i], comps[j], i, j)
-        for i, nb in neighbours.items()
-        for j, _ in nb
-    ]
-    counts_links = _compute(*[dask.delayed(lambda c: c["n"])(c) for c in comps], *links, how=how)
-    counts = np.asarray(counts_links[:p], dtype=np.int64)
-    edges = [e for e in counts_links[p:] if len(e)]
+    del summaries
+    comps = _compute(
+        *[dask.delayed(_cluster)(root, i, nb, cell) for i, nb in neighbours.items()], how=how
+    )
+    step("clusters found in each partition with its halo")
+    edges_found = _compute(
+        *[
+            dask.delayed(_links)(root, comps[i], i, j)
+            for i, nb in neighbours.items()
+            for j, _ in nb
+        ],
+        how=how,
+    )
+    counts = np.asarray([c["n"] for c in comps], dtype=np.int64)
+    del comps
+    found = [e for e in edges_found if len(e)]
     offset = np.concatenate([[0], np.cumsum(counts)])
-    total = int(offset[-1])
+    n_labels = int(offset[-1])
     part_of = np.repeat(np.arange(p), counts)
-    if edges:
-        e = np.concatenate(edges)
+    if found:
+        e = np.concatenate(found)
         a = offset[e[:, 0]] + e[:, 1]
         b = offset[e[:, 2]] + e[:, 3]
-        graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(total, total))
+        graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n_labels, n_labels))
         _, glob = connected_components(graph, directed=False)
     else:
-        glob = np.arange(total)
+        glob = np.arange(n_labels)
     # the target partition of each global cluster: the lowest partition that holds it
-    target = np.full(glob.max() + 1 if total else 0, p, dtype=np.int64)
+    target = np.full(glob.max() + 1 if n_labels else 0, p, dtype=np.int64)
     np.minimum.at(target, glob, part_of)
-    moves: dict[tuple[int, int], list[int]] = {}
-    staying = []
+    staying, incoming = [], {i: [] for i in range(p)}
+    moved = 0
     for i in range(p):
         labels = np.arange(counts[i])
         dest = target[glob[offset[i] : offset[i + 1]]]
         staying.append(labels[dest == i])
         for t in np.unique(dest[dest != i]):
-            moves[(i, int(t))] = labels[dest == t]
-    moved = sum(len(v) for v in moves.values())
+            incoming[int(t)].append((i, labels[dest == t]))
+            moved += int((dest == t).sum())
     log.info("dask engine: %d partitions, %d cross-partition cluster moves", p, moved)
-    incoming = {i: [] for i in range(p)}
-    for (src, dst), labels in moves.items():
-        incoming[dst].append(dask.delayed(_take)(parts[src], comps[src], labels))
-    return [dask.delayed(_assemble)(parts[i], comps[i], staying[i], incoming[i]) for i in range(p)]
+    return [(i, staying[i], incoming[i]) for i in range(p)]
+
+
+def _on_partitions(evidence, radius, func, args, *, how, npartitions, scheduler) -> list:
+    """Run ``func(partition, *args)`` on each partition of whole clusters; return the results."""
+    import dask
+
+    with _workdir(scheduler) as root:
+        plan = _plan(evidence, radius, how, root, npartitions)
+        return list(
+            _compute(*[dask.delayed(_run)(func, root, *spec, *args) for spec in plan], how=how)
+        )
+
+
+def _identity(part):
+    return part
 
 
 def cluster_labels(
@@ -562,9 +792,15 @@ def cluster_labels(
         The partitions; their rows are the evidence rows, each exactly once.
     """
     with _scheduler(scheduler, workers) as how:
-        ddf = _as_dask(evidence, npartitions)
-        parts = _whole_cluster_partitions(ddf, radius_m, how)
-        return list(_compute(*parts, how=how))
+        return _on_partitions(
+            evidence,
+            radius_m,
+            _identity,
+            (),
+            how=how,
+            npartitions=npartitions,
+            scheduler=scheduler,
+        )
 
 
 # --------------------------------------------------------------------------- fade-out
@@ -640,19 +876,21 @@ def delineate(
         return fadeout.delineate(
             evidence, chosen, use_accuracy=use_accuracy, tolerance_m=tolerance_m
         )
-    import dask
-
     with _scheduler(scheduler, workers) as how:
-        ddf = _as_dask(evidence, npartitions)
-        crs = ddf.crs
-        parts = _whole_cluster_partitions(ddf, _Distances([chosen], use_accuracy), how)
-        results = _compute(
-            *[dask.delayed(_delineate_part)(p, chosen, use_accuracy, tolerance_m) for p in parts],
+        results = _on_partitions(
+            evidence,
+            _Distances([chosen], use_accuracy),
+            _delineate_part,
+            (chosen, use_accuracy, tolerance_m),
             how=how,
+            npartitions=npartitions,
+            scheduler=scheduler,
         )
     frames = [r for r in results if r is not None and len(r)]
+    crs = evidence.crs
     if not frames:
-        return fadeout.delineate(ddf._meta, chosen)
+        empty = evidence.iloc[:0] if isinstance(evidence, gpd.GeoDataFrame) else evidence._meta
+        return fadeout.delineate(empty, chosen)
     out = pd.concat(frames, ignore_index=True)
     out["cluster_id"] = np.arange(1, len(out) + 1, dtype=np.int64)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=crs)
@@ -752,19 +990,15 @@ def buffer_impact(
         return EngineImpact(
             res.table, res.total, res.rings if rings else None, "local", r_from, r_to, by
         )
-    import dask
-
     with _scheduler(scheduler, workers) as how:
-        ddf = _as_dask(evidence, npartitions)
-        parts = _whole_cluster_partitions(ddf, _Distances([r_from, r_to], use_accuracy), how)
-        results = _compute(
-            *[
-                dask.delayed(_impact_part)(
-                    p, r_from, r_to, by, boundaries, use_accuracy, tolerance_m, rings
-                )
-                for p in parts
-            ],
+        results = _on_partitions(
+            evidence,
+            _Distances([r_from, r_to], use_accuracy),
+            _impact_part,
+            (r_from, r_to, by, boundaries, use_accuracy, tolerance_m, rings),
             how=how,
+            npartitions=npartitions,
+            scheduler=scheduler,
         )
     results = [r for r in results if r is not None]
     columns = ["group", "evidence", "area_from_m2", "area_to_m2", "saved_m2", "saved_pct"]
@@ -787,7 +1021,7 @@ def buffer_impact(
     ring_layer = None
     if rings:
         ring_layer = pd.concat([r for _, _, r in results if len(r)], ignore_index=True)
-        ring_layer = gpd.GeoDataFrame(ring_layer, geometry="geometry", crs=ddf.crs)
+        ring_layer = gpd.GeoDataFrame(ring_layer, geometry="geometry", crs=evidence.crs)
         ring_layer["cluster_id"] = np.arange(1, len(ring_layer) + 1, dtype=np.int64)
     return EngineImpact(table, total, ring_layer, "dask", r_from, r_to, by)
 

@@ -16,6 +16,8 @@ Environment variables (read once, at import):
     Where the dask engine runs (see :data:`dask_scheduler`).
 ``KCMR_DASK_WORKER_MEMORY``
     Memory budget of one dask worker (see :data:`dask_worker_memory`).
+``KCMR_DASK_SPILL_DIR``
+    Where the dask engine writes its working files (see :data:`dask_spill_dir`).
 ``KCMR_WEB_ASSETS``
     Folder of the npm packages inlined into offline maps (see :data:`web_assets_dir`).
 """
@@ -118,10 +120,17 @@ dask_scheduler: str | None = os.environ.get("KCMR_DASK_SCHEDULER") or None
 
 #: Memory budget of one dask worker, e.g. ``"2GB"``, or ``None`` for dask's default.
 #: The dask engine then makes its partitions small enough for one to be worked on in a
-#: quarter of it, and a local cluster (``dask_scheduler = "local"``) gives each worker
-#: this memory limit, past which the worker spills held partitions to disk.
+#: quarter of it (a worker's memory follows the partition size, not the number of
+#: points), and a local cluster (``dask_scheduler = "local"``) gives each worker this
+#: memory limit.
 #: Env: ``KCMR_DASK_WORKER_MEMORY``.
 dask_worker_memory: str | None = os.environ.get("KCMR_DASK_WORKER_MEMORY") or None
+
+#: Folder in which the dask engine writes the evidence, in pieces, while it works (a
+#: fresh sub-folder, removed afterwards), or ``None`` for the system's temporary folder.
+#: On a cluster it must be a folder every worker reads and writes (a shared file
+#: system). Env: ``KCMR_DASK_SPILL_DIR``.
+dask_spill_dir: str | None = os.environ.get("KCMR_DASK_SPILL_DIR") or None
 
 #: Seed of the synthetic demo generator. Changing it changes every demo feature.
 demo_seed: int = 20241231

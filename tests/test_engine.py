@@ -185,12 +185,16 @@ def test_partitions_shrink_with_the_memory_budget_and_grow_in_number_with_the_in
     with pytest.raises(InputError, match="like '2GB'"):
         engine.points_per_partition("lots")
     monkeypatch.setattr(engine.settings, "dask_worker_memory", "600MB")
+    rng = np.random.default_rng(3)
     counts = []
     for n in (small // 2, 3 * small, 7 * small + 1):
-        ev = gpd.GeoDataFrame(
-            geometry=gpd.points_from_xy(np.full(n, 21.0), np.full(n, 42.6)), crs=4326
-        )
-        counts.append(engine._as_dask(ev, None).npartitions)
+        xy = rng.uniform([7_420_000, 4_650_000], [7_560_000, 4_760_000], (n, 2))
+        ev = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*xy.T), crs=9141)
+        parts = engine.cluster_labels(ev, radius_m=lambda p: np.full(len(p), 25.0))
+        sizes = [len(p) for p in parts]
+        assert sum(sizes) == n
+        assert max(sizes) <= 1.05 * n / len(parts)  # key ranges from a sample: balanced
+        counts.append(len(parts))
     assert counts == [1, 3, 8]
 
 
@@ -285,3 +289,158 @@ def test_overlay_on_a_distributed_cluster(municipalities):
         hazards, units, name_column=name, engine="dask", npartitions=3, scheduler="local", workers=2
     )
     pd.testing.assert_frame_equal(dask, local, rtol=RTOL)
+
+
+def test_working_folder_is_removed_after_a_run_and_after_an_error(evidence, tmp_path, monkeypatch):
+    monkeypatch.setattr(engine.settings, "dask_spill_dir", str(tmp_path))
+    engine.delineate(evidence, engine="dask", npartitions=3)
+    assert list(tmp_path.iterdir()) == []
+    broken = evidence.copy()
+    broken.loc[broken.index[5], "geometry"] = None
+    with pytest.raises(InputError, match="without geometry"):
+        engine.delineate(broken, engine="dask", npartitions=3)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(engine.settings, "dask_spill_dir", str(tmp_path / "missing" / "x"))
+    with pytest.raises(InputError, match="working folder"):
+        engine.delineate(evidence, engine="dask")
+
+
+def test_working_folder_holds_each_point_once_between_the_steps(monkeypatch, tmp_path):
+    # the points pass from step to step only through the working folder: once the
+    # partitions are planned it holds every point once, and the input chunks are gone
+    import pickle
+
+    monkeypatch.setattr(engine.settings, "dask_spill_dir", str(tmp_path))
+    ev = _clustered()
+    seen = {}
+    real = engine._plan
+
+    def spy(evidence, radius, how, root, npartitions):
+        plan = real(evidence, radius, how, root, npartitions)
+        files = sorted(p.relative_to(root).as_posix() for p in tmp_path.rglob("*.pkl"))
+        rows = [pickle.loads((tmp_path / root / f).read_bytes()) for f in files if "rows" in f]
+        seen.update(files=files, rows=rows)
+        return plan
+
+    monkeypatch.setattr(engine, "_plan", spy)
+    parts = engine.cluster_labels(
+        ev, radius_m=lambda p: np.full(len(p), 25.0), npartitions=4, scheduler="synchronous"
+    )
+    assert {f.split("/")[0] for f in seen["files"]} == {"meta.pkl", "p", "l"}  # no in/, a/
+    stored = pd.concat(seen["rows"])
+    assert len(stored) == len(ev)
+    assert sorted(stored["evidence_id"]) == sorted(ev["evidence_id"])
+    assert sum(len(p) for p in parts) == len(ev)
+
+
+@pytest.fixture
+def tcp_cluster():
+    """A real dask scheduler and two workers, separate processes talking over tcp."""
+    pytest.importorskip("distributed")
+    import socket
+    import subprocess
+    import sys
+
+    from distributed import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dashboard-address",
+            ":0",
+        ],
+        **quiet,
+    )
+    workers = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_worker",
+            address,
+            "--nworkers",
+            "2",
+            "--nthreads",
+            "1",
+            "--dashboard-address",
+            ":0",
+        ],
+        **quiet,
+    )
+    try:
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for proc in (workers, scheduler):
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def test_runs_unchanged_on_a_remote_cluster_with_a_shared_folder(
+    evidence, municipalities, tcp_cluster, tmp_path, monkeypatch
+):
+    kw = {"by": "region", "boundaries": municipalities}
+    local = engine.buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", **kw)
+    monkeypatch.setattr(engine.settings, "dask_spill_dir", None)
+    with pytest.raises(InputError, match="KCMR_DASK_SPILL_DIR"):
+        engine.buffer_impact(
+            evidence,
+            "kosovo-pre-2024",
+            "kosovo-nmas-2024",
+            engine="dask",
+            scheduler=tcp_cluster,
+            **kw,
+        )
+    monkeypatch.setattr(engine.settings, "dask_spill_dir", str(tmp_path))
+    dask = engine.buffer_impact(
+        evidence,
+        "kosovo-pre-2024",
+        "kosovo-nmas-2024",
+        engine="dask",
+        npartitions=4,
+        scheduler=tcp_cluster,
+        **kw,
+    )
+    pd.testing.assert_frame_equal(dask.table, local.table, rtol=RTOL)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("case", ["clusters", "duplicates", "collinear", "tiny"])
+def test_touching_components_are_those_of_the_threshold_graph(case):
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(11)
+    reach = 100.0
+    if case == "clusters":  # dense clusters, more points than one triangulation chunk
+        centres = rng.uniform(0, 20_000, (40, 2))
+        xy = np.repeat(centres, 150, axis=0) + rng.normal(0, 60, (6_000, 2))
+    elif case == "duplicates":
+        xy = np.repeat(rng.uniform(0, 2_000, (300, 2)), 4, axis=0)
+    elif case == "collinear":
+        xy = np.column_stack([np.cumsum(rng.uniform(0, 150, 500)), np.zeros(500)]) @ [
+            [0.6, 0.8],
+            [-0.8, 0.6],
+        ]
+    else:
+        xy = np.array([[0.0, 0.0], [99.0, 0.0]])
+    k, labels = engine._touching_components(xy, reach)
+    pairs = cKDTree(xy).query_pairs(reach, output_type="ndarray")
+    n = len(xy)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    k_ref, ref = connected_components(graph, directed=False)
+    assert k == k_ref
+    # the same partition of the points (labels may be numbered differently)
+    assert len(set(zip(labels, ref, strict=True))) == k_ref

@@ -12,7 +12,8 @@ def engine_options(func):
         metavar="ADDRESS",
         default=None,
         help="With --engine dask: threads (default), processes, local (a local dask "
-        "cluster), or a dask scheduler address such as tcp://10.0.0.5:8786 "
+        "cluster), or a dask scheduler address such as tcp://10.0.0.5:8786, which "
+        "needs KCMR_DASK_SPILL_DIR on a file system all its workers share "
         "(default: settings.dask_scheduler, KCMR_DASK_SCHEDULER).",
     )(func)
     return click.option(
