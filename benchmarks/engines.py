@@ -12,6 +12,11 @@ and prints wall time, peak memory (resident set) of the driving process and of t
 largest worker (sampled 5 times a second), the speed-up from 1 to 2 workers, and the
 relative difference of the dask areas from the local ones. Data generation is not timed.
 
+With ``--input parquet`` the points are first written to GeoParquet files (250,000 rows
+each, not timed); the local engine reads them all before it is timed, and the dask
+engine is given ``dask_geopandas.read_parquet`` so that its workers read them (inside
+the timing) and the driving process never holds the points.
+
 The points are strike-like clusters (about 150 points in an oval of about 200 x 100 m,
 BLU-97 / BL755 / other) spread over Kosovo, generated from a fixed seed.
 
@@ -20,6 +25,7 @@ Usage::
     python benchmarks/engines.py                 # 1M and 5M points
     python benchmarks/engines.py --sizes 100000  # a quick run
     python benchmarks/engines.py --sizes 5000000 --no-local --memory 1.5GB
+    python benchmarks/engines.py --input parquet --sizes 1000000 5000000 10000000
 
 Timings on a shared machine are noisy; the script says how many cores it saw.
 """
@@ -104,13 +110,33 @@ class _ChildPeaks:
         return max(self.peaks.values(), default=0) / 2**20
 
 
-def run_one(engine: str, n: int, workers: int, memory: str | None = None) -> dict:
+def write_parquet(n: int, folder: str, *, rows_per_file: int = 250_000) -> None:
+    """Write the ``n`` benchmark points to ``folder`` as GeoParquet files of 250,000 rows."""
+    evidence = clustered_evidence(n)
+    os.makedirs(folder, exist_ok=True)
+    for k, start in enumerate(range(0, n, rows_per_file)):
+        part = evidence.iloc[start : start + rows_per_file]
+        part.to_parquet(os.path.join(folder, f"part.{k:05d}.parquet"))
+
+
+def run_one(
+    engine: str, n: int, workers: int, memory: str | None = None, parquet: str | None = None
+) -> dict:
     """Run one measurement in this process and return its figures."""
     from kosovo_cmr import engine as engines
     from kosovo_cmr import settings
 
     settings.dask_worker_memory = memory
-    evidence = clustered_evidence(n)
+    if parquet is None:
+        evidence = clustered_evidence(n)
+    elif engine == "local":
+        import geopandas as gpd
+
+        evidence = gpd.read_parquet(parquet)  # the local engine needs every point in memory
+    else:
+        import dask_geopandas
+
+        evidence = dask_geopandas.read_parquet(parquet)  # read by the workers
     children = _ChildPeaks().__enter__()
     start = time.perf_counter()
     if engine == "local":
@@ -140,8 +166,10 @@ def run_one(engine: str, n: int, workers: int, memory: str | None = None) -> dic
     }
 
 
-def _measure(engine: str, n: int, workers: int, memory: str | None = None) -> dict:
-    extra = ["--memory", memory] if memory else []
+def _measure(
+    engine: str, n: int, workers: int, memory: str | None = None, parquet: str | None = None
+) -> dict:
+    extra = (["--memory", memory] if memory else []) + (["--parquet", parquet] if parquet else [])
     out = subprocess.run(
         [sys.executable, __file__, "--one", engine, str(n), str(workers), *extra],
         capture_output=True,
@@ -165,11 +193,23 @@ def main(argv=None) -> None:
         "smaller partitions, and workers spill to disk past it",
     )
     parser.add_argument("--no-local", action="store_true", help="skip the local engine")
+    parser.add_argument(
+        "--input",
+        choices=["memory", "parquet"],
+        default="memory",
+        help="memory: the points are a GeoDataFrame in the driving process; parquet: they "
+        "are written to GeoParquet files first (not timed) and the dask workers read them",
+    )
+    parser.add_argument("--parquet", help=argparse.SUPPRESS)
+    parser.add_argument("--write-parquet", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--one", nargs=3, metavar=("ENGINE", "N", "WORKERS"), help="internal")
     args = parser.parse_args(argv)
+    if args.write_parquet:
+        write_parquet(int(args.write_parquet[0]), args.write_parquet[1])
+        return
     if args.one:
         engine, n, workers = args.one[0], int(args.one[1]), int(args.one[2])
-        print(json.dumps(run_one(engine, n, workers, args.memory)))
+        print(json.dumps(run_one(engine, n, workers, args.memory, args.parquet)))
         return
     if args.memory:
         from kosovo_cmr.engine import points_per_partition
@@ -181,10 +221,21 @@ def main(argv=None) -> None:
         f"{'points':>10} {'engine':<14} {'wall s':>8} {'main MB':>9} {'worker MB':>10} "
         f"{'area 50 m (m2)':>16} {'area 25 m (m2)':>16} {versus:>14}"
     )
+    print(f"input: {args.input}")
     print(header)
     for n in args.sizes:
-        local = None if args.no_local else _measure("local", n, 1)
-        dasks = [_measure("dask", n, w, args.memory) for w in args.workers]
+        with contextlib.ExitStack() as stack:
+            parquet = None
+            if args.input == "parquet":
+                import tempfile
+
+                parquet = stack.enter_context(tempfile.TemporaryDirectory(prefix="kcmr-bench-"))
+                # in a child: a process forked from one that held the points would report
+                # their memory as its own peak (Linux keeps the high-water mark over exec)
+                cmd = [sys.executable, __file__, "--write-parquet", str(n), parquet]
+                subprocess.run(cmd, check=True)
+            local = None if args.no_local else _measure("local", n, 1, parquet=parquet)
+            dasks = [_measure("dask", n, w, args.memory, parquet) for w in args.workers]
         runs = ([local] if local else []) + dasks
         ref = local or dasks[0]
         for r in runs:
