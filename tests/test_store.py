@@ -222,3 +222,26 @@ def test_empty_layer_round_trips(tmp_path):
     back = s.read("hazards")
     assert len(back) == 0 and "hazard_id" in back.columns
     assert np.isclose(s.info().area_m2.iloc[0], 0.0)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 4, 100])
+def test_read_chunks_concatenate_to_read(tmp_path, rows):
+    s = open_store(tmp_path / "s.gpkg")
+    s.write(hazards(7), "hazards")
+    chunks = list(s.read_chunks("hazards", rows))
+    assert [len(c) for c in chunks][:-1] == [rows] * (len(chunks) - 1)
+    assert len(chunks) == max(1, -(-7 // rows))
+    whole = pd.concat(chunks, ignore_index=True)
+    pd.testing.assert_frame_equal(whole, s.read("hazards"))
+    assert all(c.crs == "EPSG:4326" for c in chunks)
+
+
+def test_read_chunks_of_an_empty_layer_and_bad_requests(tmp_path):
+    s = open_store(tmp_path / "s.gpkg")
+    s.write(hazards().iloc[:0], "hazards")
+    (only,) = list(s.read_chunks("hazards", 10))
+    assert len(only) == 0 and list(only.columns) == list(s.read("hazards").columns)
+    with pytest.raises(StoreError, match="positive whole number"):
+        list(s.read_chunks("hazards", 0))
+    with pytest.raises(StoreError, match="not in store"):
+        list(s.read_chunks("evidence", 10))

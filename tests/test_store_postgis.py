@@ -212,6 +212,51 @@ def test_layer_reads_back_as_the_geopackage_store_reads_it(pg_url, tmp_path, sam
     assert list(from_pg.dtypes.astype(str)) == list(from_gpkg.dtypes.astype(str))
 
 
+@pytest.mark.parametrize("rows", [7, 50, 1000])
+def test_read_chunks_concatenate_to_read(pg_url, rows):
+    store = open_store(pg_url)
+    store.write(evidence_layer([f"E-{i}" for i in range(50)]), "evidence")
+    chunks = list(store.read_chunks("evidence", rows))
+    assert [len(c) for c in chunks][:-1] == [rows] * (len(chunks) - 1)
+    whole = pd.concat(chunks, ignore_index=True)
+    assert_geodataframe_equal(whole, store.read("evidence"), check_less_precise=False)
+    store.write(evidence_layer([]), "evidence")
+    (only,) = list(store.read_chunks("evidence", rows))
+    assert len(only) == 0 and list(only.columns) == list(whole.columns)
+
+
+def test_read_chunks_see_one_snapshot_and_a_writer_waits_for_the_last(pg_url):
+    import threading
+
+    store = open_store(pg_url)
+    before = evidence_layer([f"E-{i}" for i in range(30)])
+    store.write(before, "evidence")
+    chunks = store.read_chunks("evidence", 10)
+    done = threading.Event()
+    errors = []
+
+    def replace():
+        try:
+            open_store(pg_url).write(evidence_layer(["X-1", "X-2"]), "evidence")
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        done.set()
+
+    try:
+        first = next(chunks)
+        writer = threading.Thread(target=replace)
+        writer.start()
+        assert not done.wait(3)  # the writer waits while the snapshot is being read
+        rest = list(chunks)
+    finally:
+        chunks.close()
+    writer.join(60)
+    assert done.is_set() and not errors
+    ids = pd.concat([first, *rest])["evidence_id"].tolist()
+    assert ids == before["evidence_id"].tolist()  # all from the one snapshot
+    assert store.read("evidence")["evidence_id"].tolist() == ["X-1", "X-2"]
+
+
 def test_empty_geometry_and_dates_survive(pg_url):
     store = open_store(pg_url)
     store.write(releases_layer(), "releases")
@@ -572,3 +617,4 @@ def test_cli_demo_with_a_postgis_store(pg_url, tmp_path):
         "releases",
         "boundaries",
     ]
+

@@ -5,10 +5,12 @@ from __future__ import annotations
 import getpass
 import socket
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -20,6 +22,11 @@ from kosovo_cmr.schema import LAYERS, check, conform, get_schema
 
 #: Name of the table in which every store records its writes.
 PROVENANCE_TABLE = "kcmr_provenance"
+
+
+def _check_rows(rows) -> None:
+    if not isinstance(rows, int | np.integer) or isinstance(rows, bool) or rows < 1:
+        raise StoreError(f"chunks must have a positive whole number of rows, got {rows!r}")
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,25 @@ class Store(ABC):
     @abstractmethod
     def provenance(self, layer: str | None = None) -> pd.DataFrame:
         """Return the provenance records, oldest first, optionally of one layer."""
+
+    def read_chunks(self, layer: str, rows: int) -> Iterator[gpd.GeoDataFrame]:
+        """Read one layer in chunks of at most ``rows`` features, in the order of :meth:`read`.
+
+        For layers too large to hold twice (the dask engine writes each chunk out before
+        it reads the next). Chunks are conformed to the schema as :meth:`read` does;
+        concatenated, they equal :meth:`read`. An empty layer gives one empty chunk.
+        This generic version reads the whole layer; the stores override it.
+
+        Raises
+        ------
+        kosovo_cmr.errors.StoreError
+            If the layer is not in the store.
+        """
+        _check_rows(rows)
+        gdf = self.read(layer)
+        yield gdf.iloc[:rows]
+        for start in range(rows, len(gdf), rows):
+            yield gdf.iloc[start : start + rows].reset_index(drop=True)
 
     def has_layer(self, layer: str) -> bool:
         """Return whether the store holds ``layer``."""

@@ -33,6 +33,7 @@ from kosovo_cmr.store.base import (
     PROVENANCE_TABLE,
     Provenance,
     Store,
+    _check_rows,
     make_provenance,
     merge_append,
     prepare_layer,
@@ -93,6 +94,29 @@ class GeoPackageStore(Store):
         except Exception as exc:
             raise StoreError(f"cannot read layer {schema.name!r} from {self.path}: {exc}") from exc
         return conform(gdf, schema)
+
+    def read_chunks(self, layer: str, rows: int):
+        """Read one layer in chunks of ``rows`` features (see :meth:`Store.read_chunks`)."""
+        _check_rows(rows)
+        schema = get_schema(layer)
+        if schema.name not in self._list():
+            raise StoreError(f"layer {schema.name!r} is not in store {self.path}")
+        start = 0
+        while True:
+            try:
+                gdf = pyogrio.read_dataframe(
+                    self.path, layer=schema.name, skip_features=start, max_features=rows
+                )
+            except Exception as exc:
+                raise StoreError(
+                    f"cannot read layer {schema.name!r} from {self.path}: {exc}"
+                ) from exc
+            if start and not len(gdf):
+                return
+            yield conform(gdf, schema)
+            if len(gdf) < rows:
+                return
+            start += rows
 
     def provenance(self, layer: str | None = None) -> pd.DataFrame:
         """Return the provenance records, oldest first, optionally of one layer."""

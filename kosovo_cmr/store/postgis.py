@@ -58,6 +58,7 @@ from kosovo_cmr.store.base import (
     PROVENANCE_TABLE,
     Provenance,
     Store,
+    _check_rows,
     make_provenance,
     merge_append,
     prepare_layer,
@@ -198,19 +199,59 @@ class PostGISStore(Store):
                 raise StoreError(f"layer {schema.name!r} is not in store {self.uri}")
             return self._read(conn, schema.name)
 
-    def _read(self, conn, layer: str) -> gpd.GeoDataFrame:
+    def read_chunks(self, layer: str, rows: int):
+        """Read one layer in chunks of ``rows`` features (see :meth:`Store.read_chunks`).
+
+        One ``REPEATABLE READ`` transaction with a server-side cursor: the chunks are one
+        consistent snapshot of the layer. A writer replacing the layer meanwhile waits
+        until the last chunk has been read (or the generator is closed), at most the
+        store's ``lock_timeout_s``, and then gives up as when another writer holds it.
+        """
+        _check_rows(rows)
         schema = get_schema(layer)
-        query = (
+        with self._connect() as conn:
+            conn.execution_options(stream_results=True, isolation_level="REPEATABLE READ")
+            if not self._table_exists(conn, schema.name):
+                raise StoreError(f"layer {schema.name!r} is not in store {self.uri}")
+            try:
+                chunks = gpd.read_postgis(
+                    self._query(schema.name),
+                    conn,
+                    geom_col=_GEOM,
+                    crs=settings.storage_crs,
+                    chunksize=rows,
+                )
+                first = True
+                for gdf in chunks:
+                    first = False
+                    yield self._finish(gdf, schema.name)
+            except sa.exc.SQLAlchemyError as exc:
+                raise StoreError(
+                    f"cannot read layer {layer!r} from {self.uri}: {_reason(exc)}"
+                ) from exc
+            if first:  # an empty layer: one empty chunk with the schema's columns
+                yield self._read(conn, schema.name)
+
+    def _query(self, layer: str):
+        return (
             sa.select(sa.literal_column("*"))
             .select_from(sa.table(layer, schema=self.schema))
             .order_by(sa.literal_column(_FID))
         )
+
+    def _read(self, conn, layer: str) -> gpd.GeoDataFrame:
         try:
-            gdf = gpd.read_postgis(query, conn, geom_col=_GEOM, crs=settings.storage_crs)
+            gdf = gpd.read_postgis(
+                self._query(layer), conn, geom_col=_GEOM, crs=settings.storage_crs
+            )
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(
                 f"cannot read layer {layer!r} from {self.uri}: {_reason(exc)}"
             ) from exc
+        return self._finish(gdf, layer)
+
+    def _finish(self, gdf, layer: str) -> gpd.GeoDataFrame:
+        schema = get_schema(layer)
         gdf = gdf.drop(columns=[_FID]).rename_geometry("geometry")
         for col in gdf.columns:
             if col != "geometry" and pd.api.types.is_datetime64_any_dtype(gdf[col].dtype):
@@ -277,8 +318,9 @@ class PostGISStore(Store):
         except sa.exc.OperationalError as exc:
             if isinstance(exc.orig, psycopg.errors.LockNotAvailable):
                 raise StoreError(
-                    f"store {self.uri} is busy: another writer held its lock for more than "
-                    f"{self.lock_timeout_s:g} s; nothing was written, try again"
+                    f"store {self.uri} is busy: another writer (or a chunked read of the "
+                    f"layer) held it for more than {self.lock_timeout_s:g} s; nothing was "
+                    "written, try again"
                 ) from exc
             raise StoreError(f"cannot write to store {self.uri}: {_reason(exc)}") from exc
         except sa.exc.SQLAlchemyError as exc:
