@@ -12,10 +12,11 @@ How the evidence is partitioned
 The fade-out area of a point depends on every point whose disk touches its own, so a
 partition may only be measured alone if it holds *whole clusters*. The dask engine
 
-1. reads the input in chunks (an in-memory GeoDataFrame is first written to the
-   working folder in chunks; a dask-geopandas frame, e.g. from ``read_parquet``, is
-   read by the workers, partition by partition) and gives each point metric x, y, its
-   distance and a Z-order (Morton) key on the national grid;
+1. reads the input in chunks (an in-memory GeoDataFrame, or an iterable of chunks, is
+   first written to the working folder chunk by chunk; a dask-geopandas frame, e.g.
+   from ``read_parquet``, is read by the workers, partition by partition) and gives
+   each point metric x, y, its distance and a Z-order (Morton) key on the national
+   grid;
 2. splits the points into spatially compact partitions by ranges of that key, chosen
    from a sample of the keys so that the partitions are of equal size, each chunk
    writing its points of each partition to the working folder (a shuffle on disk);
@@ -38,7 +39,8 @@ The fade-out areas of different clusters do not overlap, so areas add up exactly
 hazard, municipality, region or in total. For a rule change the clusters are found
 with the larger of the two distances of each point, so they are whole under both rules.
 
-Hazard overlays (:func:`contamination_by_unit`) partition the hazards the same way;
+Hazard overlays (:func:`contamination_by_unit`) partition the hazards in space too
+(dask-geopandas' Hilbert shuffle, in memory: hazards number thousands, not millions);
 each hazard is measured in one partition against all the boundaries, so the tables add
 up exactly too.
 
@@ -54,9 +56,11 @@ partitions that send it a cluster. A worker's memory therefore follows the parti
 size, not the number of points: :func:`points_per_partition` chooses it from a worker
 memory budget (:data:`kosovo_cmr.settings.dask_worker_memory`,
 ``KCMR_DASK_WORKER_MEMORY``; 250,000 points without one), and ``npartitions=`` sets it
-directly. The driving process holds no points when given a dask-geopandas frame; given
-an in-memory GeoDataFrame it holds that frame (the caller's) and writes it out one
-chunk at a time.
+directly. The driving process holds no points when given a dask-geopandas frame, one
+chunk at a time when given an iterable of chunks (such as
+:meth:`kosovo_cmr.store.base.Store.read_chunks` yields; the ``kcmr`` commands read the
+store so with ``--engine dask``), and, given an in-memory GeoDataFrame, that frame (the
+caller's), which it writes out one chunk at a time.
 
 Where it runs
 -------------
@@ -634,32 +638,74 @@ def _run(func, root: str, b: int, staying, incoming, *args):
     return func(_partition(root, b, staying, incoming), *args)
 
 
-def _sources(evidence, npartitions: int | None, root: str) -> tuple[list, gpd.GeoDataFrame]:
-    """Return the input chunks (files, or a dask frame's partitions) and an empty frame."""
-    dgpd = require("dask_geopandas", "scale")
-    require_crs(evidence, name="evidence")
-    if isinstance(evidence, dgpd.GeoDataFrame):
-        return list(evidence.to_delayed()), evidence._meta.reset_index(drop=True)
-    if not isinstance(evidence, gpd.GeoDataFrame):
+def _is_dask(frame) -> bool:
+    return type(frame).__module__.startswith("dask_geopandas")
+
+
+def _whole(evidence) -> gpd.GeoDataFrame:
+    """Return the evidence as one GeoDataFrame (the local engine needs it so)."""
+    if isinstance(evidence, gpd.GeoDataFrame):
+        return evidence
+    if _is_dask(evidence):
+        return evidence.compute()
+    chunks = list(_chunks(evidence))
+    out = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+    return gpd.GeoDataFrame(out, geometry=chunks[0].geometry.name, crs=chunks[0].crs)
+
+
+def _chunks(evidence):
+    """Yield the GeoDataFrames of an iterable of chunks, checking each (at least one)."""
+    if isinstance(evidence, pd.DataFrame | str | bytes) or not hasattr(evidence, "__iter__"):
         raise InputError(
-            f"evidence must be a GeoDataFrame or a dask_geopandas.GeoDataFrame, got "
-            f"{type(evidence).__name__}"
+            "evidence must be a GeoDataFrame, a dask_geopandas.GeoDataFrame or an iterable "
+            f"of GeoDataFrame chunks (such as Store.read_chunks), got {type(evidence).__name__}"
         )
-    n = npartitions or max(1, -(-len(evidence) // points_per_partition()))
-    size = -(-len(evidence) // n) if len(evidence) else 0
-    paths = []
-    for k in range(n):  # one chunk at a time: no second copy of the input
+    crs = None
+    for k, chunk in enumerate(evidence):
+        if not isinstance(chunk, gpd.GeoDataFrame):
+            raise InputError(f"evidence chunk {k} is a {type(chunk).__name__}, not a GeoDataFrame")
+        require_crs(chunk, name=f"evidence chunk {k}")
+        if crs is None:
+            crs = chunk.crs
+        elif chunk.crs != crs:
+            raise InputError(f"evidence chunk {k} is in {chunk.crs}, chunk 0 in {crs}")
+        yield chunk
+    if crs is None:
+        raise InputError("evidence: the iterable of chunks gave none (an empty layer gives one)")
+
+
+def _sources(evidence, npartitions: int | None, root: str) -> tuple[list, gpd.GeoDataFrame]:
+    """Return the input chunks (files, or a dask frame's partitions) and an empty frame.
+
+    An in-memory GeoDataFrame, or each chunk of an iterable of them, is written to the
+    working folder one chunk at a time: the engine never holds a second copy.
+    """
+    if _is_dask(evidence):
+        require_crs(evidence, name="evidence")
+        return list(evidence.to_delayed()), evidence._meta.reset_index(drop=True)
+    if isinstance(evidence, gpd.GeoDataFrame):
+        require_crs(evidence, name="evidence")
+        n = npartitions or max(1, -(-len(evidence) // points_per_partition()))
+        size = -(-len(evidence) // n) if len(evidence) else 0
+        chunks = (evidence.iloc[k * size : (k + 1) * size] for k in range(n))
+    else:
+        chunks = _chunks(evidence)
+    paths, meta = [], None
+    for k, chunk in enumerate(chunks):
         path = _file(root, "in", f"{k:05d}.pkl")
-        _dump(evidence.iloc[k * size : (k + 1) * size], path)
+        _dump(chunk, path)
         paths.append(path)
-    return paths, evidence.iloc[:0].reset_index(drop=True)
+        if meta is None:
+            meta = chunk.iloc[:0].reset_index(drop=True)
+    return paths, meta
 
 
 def _plan(evidence, radius, how, root: str, npartitions: int | None) -> list[tuple]:
     """Write the evidence into partitions of whole clusters; return how to assemble each.
 
     Returns one ``(partition, staying labels, [(source partition, labels), ...])`` per
-    partition, the arguments of :func:`_partition` (see the module notes).
+    partition, the arguments of :func:`_partition` (see the module notes), and an empty
+    frame with the evidence's columns and CRS.
     """
     import time
 
@@ -745,18 +791,22 @@ def _plan(evidence, radius, how, root: str, npartitions: int | None) -> list[tup
             incoming[int(t)].append((i, labels[dest == t]))
             moved += int((dest == t).sum())
     log.info("dask engine: %d partitions, %d cross-partition cluster moves", p, moved)
-    return [(i, staying[i], incoming[i]) for i in range(p)]
+    return [(i, staying[i], incoming[i]) for i in range(p)], meta
 
 
-def _on_partitions(evidence, radius, func, args, *, how, npartitions, scheduler) -> list:
-    """Run ``func(partition, *args)`` on each partition of whole clusters; return the results."""
+def _on_partitions(evidence, radius, func, args, *, how, npartitions, scheduler) -> tuple:
+    """Run ``func(partition, *args)`` on each partition of whole clusters.
+
+    Returns the list of results and an empty frame like the evidence.
+    """
     import dask
 
     with _workdir(scheduler) as root:
-        plan = _plan(evidence, radius, how, root, npartitions)
-        return list(
-            _compute(*[dask.delayed(_run)(func, root, *spec, *args) for spec in plan], how=how)
+        plan, meta = _plan(evidence, radius, how, root, npartitions)
+        results = _compute(
+            *[dask.delayed(_run)(func, root, *spec, *args) for spec in plan], how=how
         )
+        return list(results), meta
 
 
 def _identity(part):
@@ -777,8 +827,8 @@ def cluster_labels(
 
     Parameters
     ----------
-    evidence : GeoDataFrame or dask_geopandas.GeoDataFrame
-        Evidence points with a CRS.
+    evidence : GeoDataFrame, dask_geopandas.GeoDataFrame or iterable of GeoDataFrame
+        Evidence points with a CRS (see :func:`delineate`).
     radius_m : callable
         Takes a partition (GeoDataFrame) and returns the distance of each of its points.
     npartitions : int, optional
@@ -792,7 +842,7 @@ def cluster_labels(
         The partitions; their rows are the evidence rows, each exactly once.
     """
     with _scheduler(scheduler, workers) as how:
-        return _on_partitions(
+        parts, _ = _on_partitions(
             evidence,
             radius_m,
             _identity,
@@ -801,6 +851,7 @@ def cluster_labels(
             npartitions=npartitions,
             scheduler=scheduler,
         )
+    return parts
 
 
 # --------------------------------------------------------------------------- fade-out
@@ -846,8 +897,11 @@ def delineate(
 
     Parameters
     ----------
-    evidence : GeoDataFrame or dask_geopandas.GeoDataFrame
-        Evidence points with a CRS.
+    evidence : GeoDataFrame, dask_geopandas.GeoDataFrame or iterable of GeoDataFrame
+        Evidence points with a CRS: in memory; a dask-geopandas frame (e.g. from
+        ``dask_geopandas.read_parquet``), which the workers read; or chunks, such as
+        :meth:`kosovo_cmr.store.base.Store.read_chunks` yields, which the dask engine
+        writes out one at a time (the local engine joins them).
     rule : str, path or FadeoutRule, optional
         See :func:`kosovo_cmr.fadeout.load_rule`.
     engine : {"local", "dask"}
@@ -871,13 +925,11 @@ def delineate(
     _check_engine(engine)
     chosen = fadeout.load_rule(rule)
     if engine == "local":
-        if not isinstance(evidence, gpd.GeoDataFrame):
-            evidence = evidence.compute()
         return fadeout.delineate(
-            evidence, chosen, use_accuracy=use_accuracy, tolerance_m=tolerance_m
+            _whole(evidence), chosen, use_accuracy=use_accuracy, tolerance_m=tolerance_m
         )
     with _scheduler(scheduler, workers) as how:
-        results = _on_partitions(
+        results, meta = _on_partitions(
             evidence,
             _Distances([chosen], use_accuracy),
             _delineate_part,
@@ -887,10 +939,9 @@ def delineate(
             scheduler=scheduler,
         )
     frames = [r for r in results if r is not None and len(r)]
-    crs = evidence.crs
+    crs = meta.crs
     if not frames:
-        empty = evidence.iloc[:0] if isinstance(evidence, gpd.GeoDataFrame) else evidence._meta
-        return fadeout.delineate(empty, chosen)
+        return fadeout.delineate(meta, chosen)
     out = pd.concat(frames, ignore_index=True)
     out["cluster_id"] = np.arange(1, len(out) + 1, dtype=np.int64)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=crs)
@@ -976,10 +1027,8 @@ def buffer_impact(
         raise InputError(f"by={by!r} needs the boundaries layer (boundaries=...)")
     r_from, r_to = fadeout.load_rule(from_rule), fadeout.load_rule(to_rule)
     if engine == "local":
-        if not isinstance(evidence, gpd.GeoDataFrame):
-            evidence = evidence.compute()
         res = fadeout.buffer_impact(
-            evidence,
+            _whole(evidence),
             r_from,
             r_to,
             by=by,
@@ -991,7 +1040,7 @@ def buffer_impact(
             res.table, res.total, res.rings if rings else None, "local", r_from, r_to, by
         )
     with _scheduler(scheduler, workers) as how:
-        results = _on_partitions(
+        results, meta = _on_partitions(
             evidence,
             _Distances([r_from, r_to], use_accuracy),
             _impact_part,
@@ -1021,7 +1070,7 @@ def buffer_impact(
     ring_layer = None
     if rings:
         ring_layer = pd.concat([r for _, _, r in results if len(r)], ignore_index=True)
-        ring_layer = gpd.GeoDataFrame(ring_layer, geometry="geometry", crs=evidence.crs)
+        ring_layer = gpd.GeoDataFrame(ring_layer, geometry="geometry", crs=meta.crs)
         ring_layer["cluster_id"] = np.arange(1, len(ring_layer) + 1, dtype=np.int64)
     return EngineImpact(table, total, ring_layer, "dask", r_from, r_to, by)
 

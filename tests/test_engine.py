@@ -145,6 +145,33 @@ def test_accepts_a_dask_geodataframe(evidence):
     assert dask["area_m2"].sum() == pytest.approx(local["area_m2"].sum(), rel=1e-9)
 
 
+def test_accepts_chunks_read_from_a_store(demo_store, municipalities):
+    kw = {"by": "municipality", "boundaries": municipalities}
+    local = engine.buffer_impact(
+        demo_store.read("evidence"), "kosovo-pre-2024", "kosovo-nmas-2024", **kw
+    )
+    chunks = demo_store.read_chunks("evidence", 300)
+    dask = engine.buffer_impact(
+        chunks, "kosovo-pre-2024", "kosovo-nmas-2024", engine="dask", npartitions=3, **kw
+    )
+    pd.testing.assert_frame_equal(dask.table, local.table, rtol=RTOL)
+    again = engine.buffer_impact(
+        demo_store.read_chunks("evidence", 300), "kosovo-pre-2024", "kosovo-nmas-2024", **kw
+    )  # the local engine joins the chunks
+    pd.testing.assert_frame_equal(again.table, local.table)
+
+
+def test_bad_chunks_are_refused(evidence):
+    with pytest.raises(InputError, match="iterable of GeoDataFrame chunks"):
+        engine.delineate(pd.DataFrame(evidence.drop(columns="geometry")), engine="dask")
+    with pytest.raises(InputError, match="chunk 1 is a DataFrame"):
+        engine.delineate([evidence.iloc[:5], pd.DataFrame({"a": [1]})], engine="dask")
+    with pytest.raises(InputError, match="chunk 1 is in"):
+        engine.delineate([evidence.iloc[:5], evidence.iloc[5:].to_crs(9141)], engine="dask")
+    with pytest.raises(InputError, match="gave none"):
+        engine.delineate(iter([]), engine="dask")
+
+
 @pytest.mark.parametrize("by", ["region", "municipality"])
 def test_overlay_same_table(municipalities, by):
     hazards = read_demo_layer("hazards")

@@ -8,6 +8,7 @@ afterwards.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -618,3 +619,21 @@ def test_cli_demo_with_a_postgis_store(pg_url, tmp_path):
         "boundaries",
     ]
 
+
+def test_cli_dask_engine_reads_a_postgis_store_in_chunks(pg_url, demo_store, monkeypatch):
+    from kosovo_cmr import engine
+    from kosovo_cmr.cli.main import cli
+    from kosovo_cmr.store.copy import copy_store
+
+    pytest.importorskip("dask_geopandas")
+    copy_store(demo_store.uri, pg_url)
+    monkeypatch.setattr(engine, "POINTS_PER_PARTITION", 400)  # several chunks and partitions
+    runner = CliRunner()
+    base = ["--store", pg_url, "buffer-impact", "--by", "hazard", "--format", "csv"]
+    local = runner.invoke(cli, base, catch_exceptions=False)
+    dask = runner.invoke(cli, [*base, "--engine", "dask"], catch_exceptions=False)
+    assert local.exit_code == 0 and dask.exit_code == 0, dask.output
+    assert len(local.output.splitlines()) > 3
+    a = pd.read_csv(io.StringIO(local.output))
+    b = pd.read_csv(io.StringIO(dask.output))
+    pd.testing.assert_frame_equal(b, a, rtol=1e-4)

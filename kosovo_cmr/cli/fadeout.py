@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from kosovo_cmr.cli._engine import engine_options
+from kosovo_cmr.cli._engine import engine_options, read_evidence
 from kosovo_cmr.cli._options import boundaries_option, check_output, format_option, output_option
 
 
@@ -88,7 +88,7 @@ def fadeout_command(
 
     check_output(output, overwrite)
     chosen = _rule(rule, distance_m, "kosovo-nmas-2024")
-    evidence = state.store(create=False).read("evidence")
+    evidence = read_evidence(state.store(create=False), engine)
     clusters = delineate(
         evidence, chosen, use_accuracy=use_accuracy, engine=engine, scheduler=scheduler
     )
@@ -174,7 +174,7 @@ def impact_command(
     old = _rule(from_rule, from_distance_m, "kosovo-pre-2024")
     new = _rule(to_rule, to_distance_m, "kosovo-nmas-2024")
     store = state.store(create=False)
-    evidence = store.read("evidence")
+    evidence = read_evidence(store, engine)
     municipalities = None
     if by in ("municipality", "region"):
         if boundaries is None and store.has_layer("boundaries"):
