@@ -16,6 +16,10 @@ With ``--input parquet`` the points are first written to GeoParquet files (250,0
 each, not timed); the local engine reads them all before it is timed, and the dask
 engine is given ``dask_geopandas.read_parquet`` so that its workers read them (inside
 the timing) and the driving process never holds the points.
+With ``--input gpkg`` they are first written as the evidence layer of a GeoPackage
+store (not timed); the local engine reads the layer before it is timed, and the dask
+engine is given ``Store.read_chunks``, as ``kcmr buffer-impact --engine dask`` does
+(the reading inside the timing).
 
 The points are strike-like clusters (about 150 points in an oval of about 200 x 100 m,
 BLU-97 / BL755 / other) spread over Kosovo, generated from a fixed seed.
@@ -26,6 +30,7 @@ Usage::
     python benchmarks/engines.py --sizes 100000  # a quick run
     python benchmarks/engines.py --sizes 5000000 --no-local --memory 1.5GB
     python benchmarks/engines.py --input parquet --sizes 1000000 5000000 10000000
+    python benchmarks/engines.py --input gpkg --sizes 1000000
 
 Timings on a shared machine are noisy; the script says how many cores it saw.
 """
@@ -119,24 +124,42 @@ def write_parquet(n: int, folder: str, *, rows_per_file: int = 250_000) -> None:
         part.to_parquet(os.path.join(folder, f"part.{k:05d}.parquet"))
 
 
+def write_store(n: int, path: str) -> None:
+    """Write the ``n`` benchmark points as the evidence layer of a GeoPackage store."""
+    from kosovo_cmr.store import open_store
+
+    evidence = clustered_evidence(n)
+    evidence.insert(0, "evidence_id", [f"B-{i}" for i in range(n)])
+    evidence["synthetic"] = True
+    open_store(path).write(evidence, "evidence", source="benchmarks/engines.py (synthetic)")
+
+
 def run_one(
-    engine: str, n: int, workers: int, memory: str | None = None, parquet: str | None = None
+    engine: str, n: int, workers: int, memory: str | None = None, source: str | None = None
 ) -> dict:
     """Run one measurement in this process and return its figures."""
     from kosovo_cmr import engine as engines
     from kosovo_cmr import settings
 
     settings.dask_worker_memory = memory
-    if parquet is None:
+    if source is not None and source.endswith(".gpkg"):
+        from kosovo_cmr.store import open_store
+
+        store = open_store(source, create=False)
+        if engine == "local":
+            evidence = store.read("evidence")  # read before the timing, as for Parquet
+        else:
+            evidence = store.read_chunks("evidence", engines.points_per_partition())
+    elif source is None:
         evidence = clustered_evidence(n)
     elif engine == "local":
         import geopandas as gpd
 
-        evidence = gpd.read_parquet(parquet)  # the local engine needs every point in memory
+        evidence = gpd.read_parquet(source)  # the local engine needs every point in memory
     else:
         import dask_geopandas
 
-        evidence = dask_geopandas.read_parquet(parquet)  # read by the workers
+        evidence = dask_geopandas.read_parquet(source)  # read by the workers
     children = _ChildPeaks().__enter__()
     start = time.perf_counter()
     if engine == "local":
@@ -167,9 +190,9 @@ def run_one(
 
 
 def _measure(
-    engine: str, n: int, workers: int, memory: str | None = None, parquet: str | None = None
+    engine: str, n: int, workers: int, memory: str | None = None, source: str | None = None
 ) -> dict:
-    extra = (["--memory", memory] if memory else []) + (["--parquet", parquet] if parquet else [])
+    extra = (["--memory", memory] if memory else []) + (["--source", source] if source else [])
     out = subprocess.run(
         [sys.executable, __file__, "--one", engine, str(n), str(workers), *extra],
         capture_output=True,
@@ -195,21 +218,28 @@ def main(argv=None) -> None:
     parser.add_argument("--no-local", action="store_true", help="skip the local engine")
     parser.add_argument(
         "--input",
-        choices=["memory", "parquet"],
+        choices=["memory", "parquet", "gpkg"],
         default="memory",
         help="memory: the points are a GeoDataFrame in the driving process; parquet: they "
-        "are written to GeoParquet files first (not timed) and the dask workers read them",
+        "are written to GeoParquet files first (not timed) and the dask workers read them; "
+        "gpkg: they are the evidence layer of a GeoPackage store (written first, not "
+        "timed), read in chunks by the dask engine as `kcmr buffer-impact --engine dask` "
+        "does, and whole by the local engine before the timing",
     )
-    parser.add_argument("--parquet", help=argparse.SUPPRESS)
+    parser.add_argument("--source", help=argparse.SUPPRESS)
     parser.add_argument("--write-parquet", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--write-store", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--one", nargs=3, metavar=("ENGINE", "N", "WORKERS"), help="internal")
     args = parser.parse_args(argv)
+    if args.write_store:
+        write_store(int(args.write_store[0]), args.write_store[1])
+        return
     if args.write_parquet:
         write_parquet(int(args.write_parquet[0]), args.write_parquet[1])
         return
     if args.one:
         engine, n, workers = args.one[0], int(args.one[1]), int(args.one[2])
-        print(json.dumps(run_one(engine, n, workers, args.memory, args.parquet)))
+        print(json.dumps(run_one(engine, n, workers, args.memory, args.source)))
         return
     if args.memory:
         from kosovo_cmr.engine import points_per_partition
@@ -225,17 +255,19 @@ def main(argv=None) -> None:
     print(header)
     for n in args.sizes:
         with contextlib.ExitStack() as stack:
-            parquet = None
-            if args.input == "parquet":
+            source = None
+            if args.input in ("parquet", "gpkg"):
                 import tempfile
 
-                parquet = stack.enter_context(tempfile.TemporaryDirectory(prefix="kcmr-bench-"))
+                source = stack.enter_context(tempfile.TemporaryDirectory(prefix="kcmr-bench-"))
+                flag = "--write-parquet"
+                if args.input == "gpkg":
+                    source, flag = os.path.join(source, "bench.gpkg"), "--write-store"
                 # in a child: a process forked from one that held the points would report
                 # their memory as its own peak (Linux keeps the high-water mark over exec)
-                cmd = [sys.executable, __file__, "--write-parquet", str(n), parquet]
-                subprocess.run(cmd, check=True)
-            local = None if args.no_local else _measure("local", n, 1, parquet=parquet)
-            dasks = [_measure("dask", n, w, args.memory, parquet) for w in args.workers]
+                subprocess.run([sys.executable, __file__, flag, str(n), source], check=True)
+            local = None if args.no_local else _measure("local", n, 1, source=source)
+            dasks = [_measure("dask", n, w, args.memory, source) for w in args.workers]
         runs = ([local] if local else []) + dasks
         ref = local or dasks[0]
         for r in runs:
