@@ -171,6 +171,25 @@ def _superclusters(x, y, reach: float) -> np.ndarray:
     return labels[inverse]
 
 
+def chunk_groups(x, y, reach: float, chunk: int = _CHUNK) -> list[np.ndarray]:
+    """Split points into spatial chunks of about ``chunk`` points that nothing links across.
+
+    Groups of points that no two points closer than ``reach`` join (see
+    :func:`_superclusters`) stay whole; groups are packed into chunks of about ``chunk``
+    points, each small enough to triangulate with qhull in cache.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The indices of the points of each chunk.
+    """
+    sc = _superclusters(x, y, reach)
+    sizes = np.bincount(sc)
+    chunk_of = ((np.cumsum(sizes) - sizes) // chunk)[sc]
+    order = np.argsort(chunk_of, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(chunk_of[order])) + 1)
+
+
 def _pairs_chunked(x, y, r, chunk: int = _CHUNK):
     """Regular-triangulation edges computed on spatial chunks of a few thousand points.
 
@@ -179,13 +198,6 @@ def _pairs_chunked(x, y, r, chunk: int = _CHUNK):
     qhull in cache (several times faster per point than one national triangulation).
     """
     n = len(x)
-    reach = 2.0 * float(r.max())
-    sc = _superclusters(x, y, reach)
-    sizes = np.bincount(sc)
-    before = np.cumsum(sizes) - sizes
-    chunk_of = (before // chunk)[sc]
-    order = np.argsort(chunk_of, kind="stable")
-    bounds = np.flatnonzero(np.diff(chunk_of[order])) + 1
     hidden = np.zeros(n, dtype=bool)
 
     def one(idx):
@@ -199,7 +211,7 @@ def _pairs_chunked(x, y, r, chunk: int = _CHUNK):
             p, h = _pairs_bruteforce(x[idx], y[idx], r[idx])
         return idx, p, h
 
-    chunks = [idx for idx in np.split(order, bounds) if len(idx) >= 2]
+    chunks = [idx for idx in chunk_groups(x, y, 2.0 * float(r.max()), chunk) if len(idx) >= 2]
     if _WORKERS > 1 and len(chunks) > 1:
         # qhull releases the GIL: chunks triangulate in parallel threads
         with ThreadPoolExecutor(_WORKERS) as pool:

@@ -431,7 +431,7 @@ def _scatter(number: int, edges: np.ndarray, root: str) -> None:
 
 
 def _summary(root: str, b: int, cell: float) -> tuple[tuple, np.ndarray]:
-    """Step 3, one partition: its bounds and the grid squares its points occupy."""
+    """Step 3, one partition: its bounds and the grid squares its points occupy (halos)."""
     pts = _points(root, b)
     return _bounds(pts), _cells(pts, cell)
 
@@ -555,19 +555,15 @@ def _touching_components(xy: np.ndarray, reach: float) -> tuple[int, np.ndarray]
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    from kosovo_cmr._disks import _CHUNK, _superclusters
+    from kosovo_cmr._disks import chunk_groups
 
     if len(xy) == 0:
         return 0, np.zeros(0, np.int64)
     xy, inverse = np.unique(xy, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     n = len(xy)
-    group = _superclusters(xy[:, 0], xy[:, 1], max(reach, 1.0))  # wider squares: safe
-    sizes = np.bincount(group)
-    chunk_of = ((np.cumsum(sizes) - sizes) // _CHUNK)[group]  # groups stay whole
-    order = np.argsort(chunk_of, kind="stable")
     edges = [np.zeros((0, 2), np.int64)]
-    for idx in np.split(order, np.flatnonzero(np.diff(chunk_of[order])) + 1):
+    for idx in chunk_groups(xy[:, 0], xy[:, 1], max(reach, 1.0)):  # wider squares: safe
         if len(idx) > 1:
             edges.append(idx[_delaunay_edges(xy[idx])])
     edges = np.concatenate(edges)
@@ -604,7 +600,7 @@ def _components(part, halos) -> dict:
 
 
 def _links(root: str, comp_i: dict, i: int, j: int) -> np.ndarray:
-    """Step 5: rows (i, label in i, j, label in j) for the points of j in i's halo."""
+    """Step 4, joining: rows (i, label in i, j, label in j) for j's points in i's halo."""
     pid_j, own_j = _load(_file(root, "l", f"{j:05d}.pkl"))
     pos = pd.Index(pid_j).get_indexer(comp_i["halo_pid"])
     mine = pos >= 0
@@ -622,7 +618,7 @@ def _links(root: str, comp_i: dict, i: int, j: int) -> np.ndarray:
 
 
 def _partition(root: str, b: int, staying: np.ndarray, incoming: list) -> gpd.GeoDataFrame:
-    """Step 6: the rows of partition ``b`` that stay, with the clusters moved into it."""
+    """Step 5: the rows of partition ``b`` that stay, with the clusters moved into it."""
     rows = _rows(root, b)
     _, own = _load(_file(root, "l", f"{b:05d}.pkl"))
     frames = [rows[np.isin(own, staying)]]
@@ -700,7 +696,7 @@ def _sources(evidence, npartitions: int | None, root: str) -> tuple[list, gpd.Ge
     return paths, meta
 
 
-def _plan(evidence, radius, how, root: str, npartitions: int | None) -> list[tuple]:
+def _plan(evidence, radius, how, root: str, npartitions: int | None) -> tuple[list, object]:
     """Write the evidence into partitions of whole clusters; return how to assemble each.
 
     Returns one ``(partition, staying labels, [(source partition, labels), ...])`` per
@@ -794,14 +790,14 @@ def _plan(evidence, radius, how, root: str, npartitions: int | None) -> list[tup
     return [(i, staying[i], incoming[i]) for i in range(p)], meta
 
 
-def _on_partitions(evidence, radius, func, args, *, how, npartitions, scheduler) -> tuple:
+def _on_partitions(evidence, radius, func, args, *, npartitions, scheduler, workers) -> tuple:
     """Run ``func(partition, *args)`` on each partition of whole clusters.
 
     Returns the list of results and an empty frame like the evidence.
     """
     import dask
 
-    with _workdir(scheduler) as root:
+    with _scheduler(scheduler, workers) as how, _workdir(scheduler) as root:
         plan, meta = _plan(evidence, radius, how, root, npartitions)
         results = _compute(
             *[dask.delayed(_run)(func, root, *spec, *args) for spec in plan], how=how
@@ -841,16 +837,15 @@ def cluster_labels(
     list of GeoDataFrame
         The partitions; their rows are the evidence rows, each exactly once.
     """
-    with _scheduler(scheduler, workers) as how:
-        parts, _ = _on_partitions(
-            evidence,
-            radius_m,
-            _identity,
-            (),
-            how=how,
-            npartitions=npartitions,
-            scheduler=scheduler,
-        )
+    parts, _ = _on_partitions(
+        evidence,
+        radius_m,
+        _identity,
+        (),
+        npartitions=npartitions,
+        scheduler=scheduler,
+        workers=workers,
+    )
     return parts
 
 
@@ -928,16 +923,15 @@ def delineate(
         return fadeout.delineate(
             _whole(evidence), chosen, use_accuracy=use_accuracy, tolerance_m=tolerance_m
         )
-    with _scheduler(scheduler, workers) as how:
-        results, meta = _on_partitions(
-            evidence,
-            _Distances([chosen], use_accuracy),
-            _delineate_part,
-            (chosen, use_accuracy, tolerance_m),
-            how=how,
-            npartitions=npartitions,
-            scheduler=scheduler,
-        )
+    results, meta = _on_partitions(
+        evidence,
+        _Distances([chosen], use_accuracy),
+        _delineate_part,
+        (chosen, use_accuracy, tolerance_m),
+        npartitions=npartitions,
+        scheduler=scheduler,
+        workers=workers,
+    )
     frames = [r for r in results if r is not None and len(r)]
     crs = meta.crs
     if not frames:
@@ -1039,16 +1033,15 @@ def buffer_impact(
         return EngineImpact(
             res.table, res.total, res.rings if rings else None, "local", r_from, r_to, by
         )
-    with _scheduler(scheduler, workers) as how:
-        results, meta = _on_partitions(
-            evidence,
-            _Distances([r_from, r_to], use_accuracy),
-            _impact_part,
-            (r_from, r_to, by, boundaries, use_accuracy, tolerance_m, rings),
-            how=how,
-            npartitions=npartitions,
-            scheduler=scheduler,
-        )
+    results, meta = _on_partitions(
+        evidence,
+        _Distances([r_from, r_to], use_accuracy),
+        _impact_part,
+        (r_from, r_to, by, boundaries, use_accuracy, tolerance_m, rings),
+        npartitions=npartitions,
+        scheduler=scheduler,
+        workers=workers,
+    )
     results = [r for r in results if r is not None]
     columns = ["group", "evidence", "area_from_m2", "area_to_m2", "saved_m2", "saved_pct"]
     if not results:

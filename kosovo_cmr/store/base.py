@@ -142,24 +142,19 @@ class Store(ABC):
     def provenance(self, layer: str | None = None) -> pd.DataFrame:
         """Return the provenance records, oldest first, optionally of one layer."""
 
+    @abstractmethod
     def read_chunks(self, layer: str, rows: int) -> Iterator[gpd.GeoDataFrame]:
         """Read one layer in chunks of at most ``rows`` features, in the order of :meth:`read`.
 
         For layers too large to hold twice (the dask engine writes each chunk out before
         it reads the next). Chunks are conformed to the schema as :meth:`read` does;
         concatenated, they equal :meth:`read`. An empty layer gives one empty chunk.
-        This generic version reads the whole layer; the stores override it.
 
         Raises
         ------
         kosovo_cmr.errors.StoreError
             If the layer is not in the store.
         """
-        _check_rows(rows)
-        gdf = self.read(layer)
-        yield gdf.iloc[:rows]
-        for start in range(rows, len(gdf), rows):
-            yield gdf.iloc[start : start + rows].reset_index(drop=True)
 
     def has_layer(self, layer: str) -> bool:
         """Return whether the store holds ``layer``."""
