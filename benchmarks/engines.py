@@ -1,7 +1,7 @@
 """Local vs dask engine on millions of clustered evidence points: time, memory, scaling.
 
 For each size (default 1M and 5M points) the script measures, each in a fresh process,
-:func:`kosovo_cmr.engine.buffer_impact` (50 m -> 25 m rule change, the whole union under
+:func:`kosovo_cmr.analysis.engine.buffer_impact` (50 m -> 25 m rule change, the whole union under
 both rules) with
 
 - the local engine (one process);
@@ -138,8 +138,8 @@ def run_one(
     engine: str, n: int, workers: int, memory: str | None = None, source: str | None = None
 ) -> dict:
     """Run one measurement in this process and return its figures."""
-    from kosovo_cmr import engine as engines
     from kosovo_cmr import settings
+    from kosovo_cmr.analysis import engine as engines
 
     settings.dask_worker_memory = memory
     if source is not None and source.endswith(".gpkg"):
@@ -242,7 +242,7 @@ def main(argv=None) -> None:
         print(json.dumps(run_one(engine, n, workers, args.memory, args.source)))
         return
     if args.memory:
-        from kosovo_cmr.engine import points_per_partition
+        from kosovo_cmr.analysis.engine import points_per_partition
 
         print(f"worker memory budget {args.memory}: {points_per_partition(args.memory):,} points")
     print(f"cores seen: {os.cpu_count()} (timings on a shared machine are noisy)")

@@ -4,10 +4,10 @@ Generates clustered evidence (strike-like ovals of 100-300 points, spread over a
 Kosovo-sized extent in EPSG:9141) at each size and measures, each in a fresh subprocess
 (so that peak memory is that run's alone):
 
-- ``ours-impact``: :func:`kosovo_cmr.fadeout.buffer_impact` for the two shipped rules
+- ``ours-impact``: :func:`kosovo_cmr.analysis.fadeout.buffer_impact` for the two shipped rules
   (``kosovo-pre-2024`` -> ``kosovo-nmas-2024``, ``by="none"``): the full impact table with
   exact geodesic areas;
-- ``ours-delineate``: :func:`kosovo_cmr.fadeout.delineate` under ``kosovo-pre-2024``
+- ``ours-delineate``: :func:`kosovo_cmr.analysis.fadeout.delineate` under ``kosovo-pre-2024``
   (cluster polygons with 1 cm chords, plus their table);
 - ``naive``: what a user would write: ``GeoSeries.buffer(d).union_all()`` for each rule
   (geopandas' default 16 segments per quarter circle), then ``.area``; the time of the
@@ -76,7 +76,7 @@ def _peak_mb() -> float:
 
 def measure(kind: str, n: int) -> dict:
     """Run one measurement in this process and return its figures."""
-    from kosovo_cmr.fadeout import buffer_impact, delineate, load_rule
+    from kosovo_cmr.analysis.fadeout import buffer_impact, delineate, load_rule
 
     evidence = generate(n)
     base = _peak_mb()

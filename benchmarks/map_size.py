@@ -2,7 +2,7 @@
 
 Makes N fade-out-like CHA polygons (unions of 25 m discs round synthetic evidence,
 about 200-300 vertices each) spread over Kosovo, writes them (1) with plain
-``folium.GeoJson`` and (2) with :func:`kosovo_cmr.maps.interactive_map` (offline, one
+``folium.GeoJson`` and (2) with :func:`kosovo_cmr.outputs.maps.interactive_map` (offline, one
 file), and prints the HTML size, the write time, the load time in headless Chromium
 (Debian's /usr/bin/chromium; the CDN scripts of the plain map are served from the local
 npm copies, so both load without network) and, for ours, the largest distance between a
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from kosovo_cmr import _offline, maps
+from kosovo_cmr.outputs import _offline, maps
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",

@@ -13,8 +13,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from kosovo_cmr.demo import load_layers, run_demo
-from kosovo_cmr.forecast import (
+from kosovo_cmr.analysis.forecast import (
     clearance_effort,
     display_plan,
     display_scenarios,
@@ -23,8 +22,9 @@ from kosovo_cmr.forecast import (
     scenarios,
     schedule,
 )
-from kosovo_cmr.rasters import synthetic_terrain
-from kosovo_cmr.terrain import format_terrain, terrain_stats
+from kosovo_cmr.analysis.rasters import synthetic_terrain
+from kosovo_cmr.analysis.terrain import format_terrain, terrain_stats
+from kosovo_cmr.demo import load_layers, run_demo
 
 static = Path(__file__).resolve().parent / "_static"
 static.mkdir(exist_ok=True)

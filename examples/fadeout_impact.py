@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from kosovo_cmr import settings
+from kosovo_cmr.analysis.fadeout import buffer_impact, cha_consistency, delineate, load_rule
 from kosovo_cmr.demo import load_layers, run_demo
-from kosovo_cmr.fadeout import buffer_impact, cha_consistency, delineate, load_rule
 
 out = Path(tempfile.mkdtemp(prefix="kcmr-fadeout-"))
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from kosovo_cmr import settings
 from kosovo_cmr.crs import geodesic_area
 from kosovo_cmr.demo import load_layers, run_demo
-from kosovo_cmr.export import to_gpx, to_kml
-from kosovo_cmr.fieldmap import turning_points, write_atlas, write_field_map
+from kosovo_cmr.outputs.export import to_gpx, to_kml
+from kosovo_cmr.outputs.fieldmap import turning_points, write_atlas, write_field_map
 
 out = Path(tempfile.mkdtemp(prefix="kcmr-field-"))
 ctx = run_demo(out, boundaries=settings.resolve_boundaries_path(), steps=[load_layers])

@@ -37,8 +37,14 @@ def make_delivery(folder: Path) -> dict[str, Path]:
         geometry=[
             box(LON, LAT, LON + D, LAT + D),
             box(LON + 3 * D, LAT, LON + 5 * D, LAT + D),
-            Polygon([(LON, LAT + 3 * D), (LON + D, LAT + 4 * D), (LON + D, LAT + 3 * D),
-                     (LON, LAT + 4 * D)]),
+            Polygon(
+                [
+                    (LON, LAT + 3 * D),
+                    (LON + D, LAT + 4 * D),
+                    (LON + D, LAT + 3 * D),
+                    (LON, LAT + 4 * D),
+                ]
+            ),
         ],  # fmt: skip
         crs="EPSG:4326",
     ).to_crs(settings.utm_crs)  # operators' GPS grid

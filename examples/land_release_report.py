@@ -15,10 +15,10 @@ import tempfile
 from pathlib import Path
 
 from kosovo_cmr import settings
+from kosovo_cmr.analysis.overlay import contamination_by_unit, hazards_open_on, units_for
 from kosovo_cmr.demo import load_layers, run_demo
-from kosovo_cmr.overlay import contamination_by_unit, hazards_open_on, units_for
 from kosovo_cmr.report import report_from_store
-from kosovo_cmr.report_render import FORMATS, write_report
+from kosovo_cmr.report.render import FORMATS, write_report
 
 out = Path(tempfile.mkdtemp(prefix="kcmr-report-"))
 
@@ -58,8 +58,10 @@ print(f"{pc['source']['title']}:")
 for row in pc["internal"]:
     if not row["ok"]:
         lo, hi = row["expected"]
-        print(f"  printed {row['printed']:,.0f}, other printed figures allow {lo:,.0f}-{hi:,.0f}: "
-              f"{row['id']}")
+        print(
+            f"  printed {row['printed']:,.0f}, other printed figures allow {lo:,.0f}-{hi:,.0f}: "
+            f"{row['id']}"
+        )
 for row in pc["against_layers"]:
     if not row["ok"]:
         printed = f"{row['printed']} {row['unit']}"

@@ -14,9 +14,10 @@ Run from anywhere::
 import tempfile
 from pathlib import Path
 
-from kosovo_cmr import _offline, settings
+from kosovo_cmr import settings
 from kosovo_cmr.demo import load_layers, run_demo
-from kosovo_cmr.maps import interactive_map, save_map
+from kosovo_cmr.outputs import _offline
+from kosovo_cmr.outputs.maps import interactive_map, save_map
 
 out = Path(tempfile.mkdtemp(prefix="kcmr-map-"))
 

@@ -14,8 +14,7 @@ import warnings
 from pathlib import Path
 
 from kosovo_cmr import settings
-from kosovo_cmr.demo import load_layers, run_demo
-from kosovo_cmr.forecast import (
+from kosovo_cmr.analysis.forecast import (
     clearance_effort,
     completion,
     plot_burndown,
@@ -24,8 +23,9 @@ from kosovo_cmr.forecast import (
     scenarios,
     schedule,
 )
-from kosovo_cmr.rasters import rasterize_hazards, synthetic_terrain
-from kosovo_cmr.terrain import terrain_stats
+from kosovo_cmr.analysis.rasters import rasterize_hazards, synthetic_terrain
+from kosovo_cmr.analysis.terrain import terrain_stats
+from kosovo_cmr.demo import load_layers, run_demo
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """The dask engine: the fade-out rule change by region, on partitions, as the local engine.
 
-Runs :func:`kosovo_cmr.engine.buffer_impact` on the synthetic demo evidence with the
+Runs :func:`kosovo_cmr.analysis.engine.buffer_impact` on the synthetic demo evidence with the
 local engine and with the dask engine (4 spatial partitions, dask's threads), first from
 the in-memory GeoDataFrame, then from GeoParquet files read by
 ``dask_geopandas.read_parquet`` (the way to hand it evidence too large for one process:
@@ -19,7 +19,8 @@ from pathlib import Path
 import dask_geopandas
 import pandas as pd
 
-from kosovo_cmr import engine, settings
+from kosovo_cmr import settings
+from kosovo_cmr.analysis import engine
 from kosovo_cmr.boundaries import read_municipalities
 from kosovo_cmr.demo import read_demo_layer
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import os
-import unicodedata
 
 import geopandas as gpd
 import pandas as pd
@@ -27,56 +26,14 @@ import pyogrio
 import shapely
 
 from kosovo_cmr import settings
-from kosovo_cmr._resources import layer_file
 from kosovo_cmr.crs import geodesic_area, require_crs
 from kosovo_cmr.errors import InputError
+from kosovo_cmr.places import ENCLAVES, match_key, normalize, read_region_table
 from kosovo_cmr.schema import check, conform
 
 log = logging.getLogger(__name__)
 
-__all__ = ["read_region_table", "read_municipalities", "regions_from_municipalities"]
-
-#: Enclave parts in the 2018 file and the municipality each belongs to.
-ENCLAVES = {"Enclave-Kamenicë": "Kamenicë", "Enclave-Prishtine": "Prishtinë"}
-
-
-def _fold(name: str) -> str:
-    """Fold a name for matching: NFC, case-insensitive, trimmed."""
-    return unicodedata.normalize("NFC", str(name)).strip().casefold()
-
-
-def read_region_table(path: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Read the municipality -> district, region table.
-
-    Parameters
-    ----------
-    path : str or path-like, optional
-        A CSV with columns ``municipality``, ``district``, ``region``. Defaults to the
-        shipped ``layers/regions.csv``.
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Raises
-    ------
-    kosovo_cmr.errors.InputError
-        If a column is missing or a municipality appears twice.
-    """
-    path = layer_file("regions.csv") if path is None else path
-    table = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    missing = {"municipality", "region"} - set(table.columns)
-    if missing:
-        raise InputError(f"region table {path} lacks column(s): {', '.join(sorted(missing))}")
-    table["municipality"] = table["municipality"].map(
-        lambda s: unicodedata.normalize("NFC", s.strip())
-    )
-    dup = table["municipality"][table["municipality"].map(_fold).duplicated()]
-    if len(dup):
-        raise InputError(f"region table {path} lists twice: {', '.join(dup)}")
-    if "district" not in table.columns:
-        table["district"] = None
-    return table[["municipality", "district", "region"]]
+__all__ = ["read_municipalities", "regions_from_municipalities"]
 
 
 def read_municipalities(
@@ -125,7 +82,7 @@ def read_municipalities(
             f"boundaries {src} have no field {field!r}; "
             f"fields: {', '.join(map(str, raw.columns[:-1]))}"
         )
-    names = raw[field].map(lambda s: unicodedata.normalize("NFC", str(s).strip()))
+    names = raw[field].map(normalize)
     names = names.map(lambda s: ENCLAVES.get(s, s))
     merged = gpd.GeoDataFrame(
         {"municipality": names}, geometry=raw.geometry.values, crs=raw.crs
@@ -133,14 +90,14 @@ def read_municipalities(
     merged["geometry"] = shapely.make_valid(merged.geometry.values, method="structure")
     merged = _resolve_overlaps(merged)
     table = regions if isinstance(regions, pd.DataFrame) else read_region_table(regions)
-    lookup = {_fold(m): (m, d, r) for m, d, r in table.itertuples(index=False)}
-    unknown = [m for m in merged["municipality"] if _fold(m) not in lookup]
+    lookup = {match_key(m): (m, d, r) for m, d, r in table.itertuples(index=False)}
+    unknown = [m for m in merged["municipality"] if match_key(m) not in lookup]
     if unknown:
         raise InputError(
             f"municipalities not in the region table: {', '.join(unknown)}; add them to it"
         )
-    merged["district"] = [lookup[_fold(m)][1] for m in merged["municipality"]]
-    merged["region"] = [lookup[_fold(m)][2] for m in merged["municipality"]]
+    merged["district"] = [lookup[match_key(m)][1] for m in merged["municipality"]]
+    merged["region"] = [lookup[match_key(m)][2] for m in merged["municipality"]]
     out = conform(merged[["municipality", "district", "region", "geometry"]], "boundaries")
     out = out.to_crs(settings.storage_crs)
     return check(out, "boundaries")
@@ -174,8 +131,11 @@ def _resolve_overlaps(municipalities: gpd.GeoDataFrame, *, tolerance_m2: float =
         geoms[big] = shapely.MultiPolygon(_polygon_parts(geoms[big].difference(geoms[small])))
         log.warning(
             "boundaries: %s overlaps %s by %.0f m2; the overlap was removed from %s",
-            municipalities["municipality"].iloc[big], municipalities["municipality"].iloc[small],
-            area, municipalities["municipality"].iloc[big])
+            municipalities["municipality"].iloc[big],
+            municipalities["municipality"].iloc[small],
+            area,
+            municipalities["municipality"].iloc[big],
+        )
     out = municipalities.copy()
     out["geometry"] = geoms
     return out

@@ -25,6 +25,7 @@ __all__ = [
     "to_storage",
     "geodesic_area",
     "geodesic_length",
+    "gnomonic_crs",
 ]
 
 
@@ -126,6 +127,39 @@ def to_storage(gdf, *, name: str = "layer"):
     """
     require_crs(gdf, name=name)
     return gdf.to_crs(settings.storage_crs)
+
+
+def gnomonic_crs(geoms_ll) -> CRS:
+    """Return a gnomonic CRS centred on geometries given in lon/lat.
+
+    Geodesics are straight lines in a gnomonic projection, so exact planar
+    intersections there keep geodesic edges geodesic; overlays of hazards, releases and
+    boundaries are cut in it and measured on the ellipsoid afterwards.
+
+    Parameters
+    ----------
+    geoms_ll : array-like of shapely geometries
+        In EPSG:4326 (lon, lat); missing and empty ones are ignored. With none left the
+        projection is centred on Kosovo.
+
+    Returns
+    -------
+    pyproj.CRS
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> gnomonic_crs([box(20.0, 42.0, 21.0, 43.0)]).to_dict()["proj"]
+    'gnom'
+    """
+    geoms = np.asarray(geoms_ll, dtype=object)
+    present = geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)]
+    if len(present):
+        xmin, ymin, xmax, ymax = shapely.total_bounds(present)
+        lon, lat = (xmin + xmax) / 2, (ymin + ymax) / 2
+    else:
+        lon, lat = 21.0, 42.6
+    return CRS.from_proj4(f"+proj=gnom +lat_0={lat:.6f} +lon_0={lon:.6f} +ellps=WGS84 +units=m")
 
 
 @lru_cache(maxsize=4)

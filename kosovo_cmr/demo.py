@@ -37,10 +37,10 @@ DEMO_LAYERS = ("hazards", "evidence", "strikes", "releases")
 #: The steps of the demo, in order, as ``"module:function"``. Each takes a DemoContext.
 DEMO_STEPS: list[str] = [
     "kosovo_cmr.demo:load_layers",
-    "kosovo_cmr.fadeout:demo_step",
-    "kosovo_cmr.forecast:demo_step",
+    "kosovo_cmr.analysis.fadeout:demo_step",
+    "kosovo_cmr.analysis.forecast:demo_step",
     "kosovo_cmr.report:demo_step",
-    "kosovo_cmr.maps:demo_step",
+    "kosovo_cmr.outputs.maps:demo_step",
 ]
 
 
@@ -157,3 +157,15 @@ def run_demo(
         func(ctx)
         log.info("%s (%.1f s)", label, time.perf_counter() - started)
     return ctx
+
+
+# --- fadeout ------------------------------------------------------------------------------
+
+
+# --- forecast -----------------------------------------------------------------------------
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+# --- maps ---------------------------------------------------------------------------------

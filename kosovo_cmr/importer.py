@@ -453,7 +453,9 @@ def import_layer(
     required = [
         c.name
         for c in schema.columns
-        if not c.nullable and c.default is None and c.name not in attrs.columns
+        if not c.nullable
+        and c.default is None
+        and c.name not in attrs.columns
         and not (schema.name == "releases" and c.name == "cmr_found")
     ]
     if required:
@@ -608,9 +610,7 @@ def _resolve_crs(src: SourceData, crs, notices: list[str]):
             notices.append(f"the source declares {_crs_text(chosen)}; --crs {crs} used instead")
         chosen = given
     if chosen is None:
-        raise CRSError(
-            f"{src.path} has no CRS; pass --crs if you know it (e.g. --crs EPSG:4326)"
-        )
+        raise CRSError(f"{src.path} has no CRS; pass --crs if you know it (e.g. --crs EPSG:4326)")
     code = chosen.to_epsg(min_confidence=70)
     normal = normalize_crs(chosen)
     if code is not None and f"EPSG:{code}" in settings.legacy_crs_aliases:
@@ -660,9 +660,13 @@ def _to_storage(geoms, alive, src_crs, issues) -> list:
     series = gpd.GeoSeries([geoms[i] for i in idx], crs=src_crs)
     with np.errstate(all="ignore"):
         stored = series.to_crs(settings.storage_crs).values
-        swapped = gpd.GeoSeries(
-            shapely.transform([geoms[i] for i in idx], lambda xy: xy[:, ::-1]), crs=src_crs
-        ).to_crs(settings.storage_crs).values
+        swapped = (
+            gpd.GeoSeries(
+                shapely.transform([geoms[i] for i in idx], lambda xy: xy[:, ::-1]), crs=src_crs
+            )
+            .to_crs(settings.storage_crs)
+            .values
+        )
     for k, i in enumerate(idx):
         g = stored[k]
         if g is None or g.is_empty:
@@ -711,24 +715,15 @@ def _area_change(originals, stored, mask, src_crs) -> list:
 
 def _attach_regions(attrs: pd.DataFrame, notices: list[str]) -> pd.DataFrame:
     """Give boundaries their district and region from the region table (enclaves too)."""
-    from kosovo_cmr.boundaries import ENCLAVES, _fold, read_region_table
+    from kosovo_cmr.places import locate
 
     if "municipality" not in attrs.columns or "region" in attrs.columns:
         return attrs
-    table = read_region_table()
-    lookup = {_fold(m): (d, r) for m, d, r in table.itertuples(index=False)}
-    enclaves = {_fold(k): v for k, v in ENCLAVES.items()}
-    district, region = [], []
-    for name in attrs["municipality"]:
-        key = _fold(name) if isinstance(name, str) else None
-        key = _fold(enclaves[key]) if key in enclaves else key
-        d, r = lookup.get(key, (None, None))
-        district.append(d)
-        region.append(r)
+    places = [locate(name) if isinstance(name, str) else None for name in attrs["municipality"]]
     out = attrs.copy()
     if "district" not in out.columns:
-        out["district"] = district
-    out["region"] = region
+        out["district"] = [p.district if p else None for p in places]
+    out["region"] = [p.region if p else None for p in places]
     notices.append("district and region taken from the region table (layers/regions.csv)")
     return out
 

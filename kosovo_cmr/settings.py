@@ -105,7 +105,7 @@ boundaries_name_field: str = "XK_NAME"
 
 #: Folder holding the npm packages (``node_modules/leaflet``, ...) whose JavaScript and
 #: CSS an offline map inlines (``KCMR_WEB_ASSETS``; default ``~/.cache/kosovo_cmr/web``).
-#: Nothing third-party is shipped in the package; see :mod:`kosovo_cmr.maps`.
+#: Nothing third-party is shipped in the package; see :mod:`kosovo_cmr.outputs.maps`.
 web_assets_dir: str = os.environ.get(
     "KCMR_WEB_ASSETS", str(Path.home() / ".cache" / "kosovo_cmr" / "web")
 )
@@ -113,7 +113,7 @@ web_assets_dir: str = os.environ.get(
 #: Default output folder of ``kcmr demo``.
 demo_dir: str = "kcmr-demo"
 
-#: Where the dask engine (:mod:`kosovo_cmr.engine`) runs: ``None`` or ``"threads"``
+#: Where the dask engine (:mod:`kosovo_cmr.analysis.engine`) runs: ``None`` or ``"threads"``
 #: (this process), ``"processes"``, ``"local"`` (a local dask distributed cluster) or the
 #: address of a dask scheduler, e.g. ``"tcp://10.0.0.5:8786"``. Env: ``KCMR_DASK_SCHEDULER``.
 dask_scheduler: str | None = os.environ.get("KCMR_DASK_SCHEDULER") or None

@@ -41,8 +41,10 @@ def test_municipalities_do_not_overlap(municipalities, boundaries_path, caplog):
     metric = municipalities.to_crs(9141)
     pairs = metric.sjoin(metric, predicate="intersects")
     pairs = pairs[pairs.index < pairs["index_right"]]
-    overlaps = [metric.geometry[i].intersection(metric.geometry[j]).area
-                for i, j in zip(pairs.index, pairs["index_right"], strict=True)]
+    overlaps = [
+        metric.geometry[i].intersection(metric.geometry[j]).area
+        for i, j in zip(pairs.index, pairs["index_right"], strict=True)
+    ]
     assert max(overlaps) < 1.0
     with caplog.at_level(logging.WARNING, logger="kosovo_cmr.boundaries"):
         read_municipalities(boundaries_path)
@@ -54,11 +56,19 @@ def test_five_regions_dissolved_from_municipalities(municipalities):
     assert sorted(regions["region"]) == ["Centre", "East", "North", "South", "West"]
     assert regions["municipalities"].sum() == 38
     assert set(regions.geom_type) == {"MultiPolygon"}
-    assert geodesic_area(regions).sum() == pytest.approx(geodesic_area(municipalities).sum(),
-                                                         rel=1e-6)
+    assert geodesic_area(regions).sum() == pytest.approx(
+        geodesic_area(municipalities).sum(), rel=1e-6
+    )
     north = set(municipalities.loc[municipalities.region == "North", "municipality"])
-    assert north == {"Mitrovicë", "Mitrovicë e Veriut", "Leposaviq", "Zubin Potok", "Zveçan",
-                     "Skënderaj", "Vushtrri"}
+    assert north == {
+        "Mitrovicë",
+        "Mitrovicë e Veriut",
+        "Leposaviq",
+        "Zubin Potok",
+        "Zveçan",
+        "Skënderaj",
+        "Vushtrri",
+    }
 
 
 def test_region_table_is_editable(tmp_path, boundaries_path):
@@ -80,7 +90,8 @@ def test_unknown_municipality_is_an_error(tmp_path, boundaries_path):
 def test_region_table_refuses_duplicates(tmp_path):
     path = tmp_path / "r.csv"
     pd.DataFrame({"municipality": ["Pejë", "pejë"], "region": ["West", "West"]}).to_csv(
-        path, index=False)
+        path, index=False
+    )
     with pytest.raises(InputError, match="twice"):
         read_region_table(path)
 

@@ -8,8 +8,8 @@ import geopandas as gpd
 import pytest
 from click.testing import CliRunner
 
+from kosovo_cmr.analysis.fadeout import union_area_m2
 from kosovo_cmr.cli.main import cli
-from kosovo_cmr.fadeout import union_area_m2
 
 
 @pytest.fixture

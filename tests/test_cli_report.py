@@ -28,8 +28,12 @@ TABLE4 = {  # year -> clearance, TS, NTS (km2, as the report gives them), submun
     2024: (1.51, 0.08, 5.54, 89),
     2023: (1.92, 0.31, 0.0, 196),
 }
-TABLE5 = {("Mitrovica", "NPA"): 2_417_021, ("Gracanica", "NPA"): 0,
-          ("Leposavic", "NPA"): 1_831_558, ("Zubin Potok", "NPA"): 1_294_410}
+TABLE5 = {
+    ("Mitrovica", "NPA"): 2_417_021,
+    ("Gracanica", "NPA"): 0,
+    ("Leposavic", "NPA"): 1_831_558,
+    ("Zubin Potok", "NPA"): 1_294_410,
+}
 TABLE5_TOTAL = 5_542_989
 TABLE6 = {("Pejë", "HALO"): 47_216, ("Prizren", "HALO"): 32_740}
 TABLE6_TOTAL = 79_956
@@ -74,12 +78,24 @@ def test_table1(demo_report):
     assert list(rows) == list(TABLE1)  # the report's order
     for region, expected in TABLE1.items():
         r = rows[region]
-        got = (r["cha_count"], round(r["cha_area_m2"]), r["sha_count"], round(r["sha_area_m2"]),
-               r["total_count"], round(r["total_area_m2"]))
+        got = (
+            r["cha_count"],
+            round(r["cha_area_m2"]),
+            r["sha_count"],
+            round(r["sha_area_m2"]),
+            r["total_count"],
+            round(r["total_area_m2"]),
+        )
         assert got == expected, region
     t = demo_report["totals"]["contamination_by_region"]
-    assert (t["cha_count"], round(t["cha_area_m2"]), t["sha_count"], round(t["sha_area_m2"]),
-            t["total_count"], round(t["total_area_m2"])) == TABLE1_TOTALS
+    assert (
+        t["cha_count"],
+        round(t["cha_area_m2"]),
+        t["sha_count"],
+        round(t["sha_area_m2"]),
+        t["total_count"],
+        round(t["total_area_m2"]),
+    ) == TABLE1_TOTALS
 
 
 def test_table4(demo_report):
@@ -98,26 +114,40 @@ def test_table4(demo_report):
 
 
 def test_tables_5_and_6(demo_report):
-    got5 = {(r["district"], r["operator"]): round(r["area_m2"])
-            for r in demo_report["nts_by_municipality"]}
+    got5 = {
+        (r["district"], r["operator"]): round(r["area_m2"])
+        for r in demo_report["nts_by_municipality"]
+    }
     assert got5 == TABLE5
     assert round(demo_report["totals"]["nts_by_municipality"]["area_m2"]) == TABLE5_TOTAL
-    got6 = {(r["district"], r["operator"]): round(r["area_m2"])
-            for r in demo_report["ts_by_municipality"]}
+    got6 = {
+        (r["district"], r["operator"]): round(r["area_m2"])
+        for r in demo_report["ts_by_municipality"]
+    }
     assert got6 == TABLE6
     assert round(demo_report["totals"]["ts_by_municipality"]["area_m2"]) == TABLE6_TOTAL
 
 
 def test_table7(demo_report):
     got = {
-        (r["district"], r["operator"]): (r["areas_cleared"], round(r["area_m2"]),
-                                         r["submunitions"], r["ap_mines"], r["other_uxo"])
+        (r["district"], r["operator"]): (
+            r["areas_cleared"],
+            round(r["area_m2"]),
+            r["submunitions"],
+            r["ap_mines"],
+            r["other_uxo"],
+        )
         for r in demo_report["clearance_by_district"]
     }
     assert got == TABLE7
     t = demo_report["totals"]["clearance_by_district"]
-    assert (t["areas_cleared"], round(t["area_m2"]), t["submunitions"], t["ap_mines"],
-            t["other_uxo"]) == TABLE7_TOTALS
+    assert (
+        t["areas_cleared"],
+        round(t["area_m2"]),
+        t["submunitions"],
+        t["ap_mines"],
+        t["other_uxo"],
+    ) == TABLE7_TOTALS
 
 
 def test_table8(demo_report):
@@ -139,8 +169,9 @@ def test_indicators(demo_report):
     ind = demo_report["indicators"]
     got = {y: round(v) for y, v in ind["area_cleared_per_submunition_m2"].items()}
     assert got == PER_SUBMUNITION
-    assert ind["share_cleared_without_cmr"] == pytest.approx(TABLE8_TOTAL / TABLE7_TOTALS[1],
-                                                             abs=1e-6)
+    assert ind["share_cleared_without_cmr"] == pytest.approx(
+        TABLE8_TOTAL / TABLE7_TOTALS[1], abs=1e-6
+    )
     ops = {r["operator"]: r for r in ind["release_by_operator"]}
     assert (ops["KSF"]["teams"], ops["HALO"]["teams"], ops["NPA"]["teams"]) == (4, 9, 8)
     assert round(ops["NPA"]["cancellation_nts_m2"]) == TABLE5_TOTAL
@@ -173,23 +204,37 @@ def test_reconciliation(demo_report):
 
 
 def test_json_keys(demo_report):
-    for key in ("contamination_by_region", "release_by_method", "nts_by_municipality",
-                "ts_by_municipality", "clearance_by_district", "cleared_without_cmr",
-                "clearance_by_year", "indicators", "reconciliation"):
+    for key in (
+        "contamination_by_region",
+        "release_by_method",
+        "nts_by_municipality",
+        "ts_by_municipality",
+        "clearance_by_district",
+        "cleared_without_cmr",
+        "clearance_by_year",
+        "indicators",
+        "reconciliation",
+    ):
         assert key in demo_report
     assert set(demo_report["contamination_by_region"][0]) == {
-        "region", "cha_count", "cha_area_m2", "sha_count", "sha_area_m2", "total_count",
-        "total_area_m2"}
+        "region",
+        "cha_count",
+        "cha_area_m2",
+        "sha_count",
+        "sha_area_m2",
+        "total_count",
+        "total_area_m2",
+    }
     assert {"clearance_m2", "reduction_ts_m2", "cancellation_nts_m2", "submunitions"} <= set(
-        demo_report["release_by_method"])
+        demo_report["release_by_method"]
+    )
     assert demo_report["synthetic"] is True
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "csv", "xlsx"])
 def test_every_format_writes_a_file(demo_store, tmp_path, fmt):
     out = tmp_path / f"report.{fmt}"
-    result = run("report", "--year", "2024", "--format", fmt, "-o", str(out),
-                 store=demo_store.uri)
+    result = run("report", "--year", "2024", "--format", fmt, "-o", str(out), store=demo_store.uri)
     assert result.exit_code == 0, result.output
     if fmt == "xlsx":
         assert "table7_clearance" in openpyxl.load_workbook(out).sheetnames
@@ -203,12 +248,22 @@ def test_every_format_writes_a_file(demo_store, tmp_path, fmt):
 def test_output_is_not_overwritten(demo_store, tmp_path):
     out = tmp_path / "r.json"
     out.write_text("keep")
-    result = run("report", "--year", "2024", "--format", "json", "-o", str(out),
-                 store=demo_store.uri)
+    result = run(
+        "report", "--year", "2024", "--format", "json", "-o", str(out), store=demo_store.uri
+    )
     assert result.exit_code == 1 and "--overwrite" in result.stderr
     assert out.read_text() == "keep"
-    result = run("report", "--year", "2024", "--format", "json", "-o", str(out),
-                 "--overwrite", store=demo_store.uri)
+    result = run(
+        "report",
+        "--year",
+        "2024",
+        "--format",
+        "json",
+        "-o",
+        str(out),
+        "--overwrite",
+        store=demo_store.uri,
+    )
     assert result.exit_code == 0 and json.loads(out.read_text())["year"] == 2024
 
 
@@ -233,14 +288,28 @@ def test_overlay_by_region_is_table1(demo_store):
     rows = {r["region"]: r for r in json.loads(result.stdout)["rows"]}
     for region, expected in TABLE1.items():
         r = rows[region]
-        assert (r["cha_count"], round(r["cha_area_m2"]), r["sha_count"],
-                round(r["sha_area_m2"])) == expected[:4]
+        assert (
+            r["cha_count"],
+            round(r["cha_area_m2"]),
+            r["sha_count"],
+            round(r["sha_area_m2"]),
+        ) == expected[:4]
 
 
 def test_overlay_by_municipality(demo_store, tmp_path):
     out = tmp_path / "m.csv"
-    result = run("overlay", "--by", "municipality", "--format", "csv", "-o", str(out),
-                 "--date", "2024-12-31", store=demo_store.uri)
+    result = run(
+        "overlay",
+        "--by",
+        "municipality",
+        "--format",
+        "csv",
+        "-o",
+        str(out),
+        "--date",
+        "2024-12-31",
+        store=demo_store.uri,
+    )
     assert result.exit_code == 0, result.output
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("municipality,cha_count")

@@ -63,8 +63,12 @@ def test_geodesic_area_is_crs_independent():
 
 @pytest.mark.parametrize(
     "geom",
-    [Point(21, 42), shapely.from_wkt("POLYGON EMPTY"), None,
-     shapely.from_wkt("LINESTRING (21 42, 21.1 42.1)")],
+    [
+        Point(21, 42),
+        shapely.from_wkt("POLYGON EMPTY"),
+        None,
+        shapely.from_wkt("LINESTRING (21 42, 21.1 42.1)"),
+    ],
 )
 def test_geodesic_area_of_non_areal_is_zero(geom):
     assert crs.geodesic_area([geom], crs=4326)[0] == 0.0
@@ -119,8 +123,10 @@ def test_normalize_crs_keeps_others_and_refuses_nonsense():
 
 @settings(max_examples=40, deadline=None)
 @given(
-    lon=st.floats(20.1, 21.6), lat=st.floats(41.9, 43.1),
-    w=st.floats(1e-4, 0.05), h=st.floats(1e-4, 0.05),
+    lon=st.floats(20.1, 21.6),
+    lat=st.floats(41.9, 43.1),
+    w=st.floats(1e-4, 0.05),
+    h=st.floats(1e-4, 0.05),
 )
 def test_geodesic_area_of_small_boxes_matches_closed_form(lon, lat, w, h):
     poly = shapely.segmentize(box(lon, lat, lon + w, lat + h), 0.001)

@@ -1,4 +1,4 @@
-"""The dask engine gives the local engine's results (kosovo_cmr.engine)."""
+"""The dask engine gives the local engine's results (kosovo_cmr.analysis.engine)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kosovo_cmr import engine
+from kosovo_cmr.analysis import engine
+from kosovo_cmr.analysis.overlay import units_for
 from kosovo_cmr.demo import read_demo_layer
 from kosovo_cmr.errors import InputError
-from kosovo_cmr.overlay import units_for
 
 pytest.importorskip("dask_geopandas", reason="the 'scale' extra is not installed")
 
@@ -54,7 +54,7 @@ def _sorted_clusters(frame):
 def test_delineate_same_clusters_as_local(npartitions, caplog):
     ev = _clustered()
     local = engine.delineate(ev, "kosovo-nmas-2024")
-    with caplog.at_level("INFO", logger="kosovo_cmr.engine"):
+    with caplog.at_level("INFO", logger="kosovo_cmr.analysis.engine"):
         dask = engine.delineate(ev, "kosovo-nmas-2024", engine="dask", npartitions=npartitions)
     (message,) = [r.getMessage() for r in caplog.records if "cluster moves" in r.getMessage()]
     moves = int(message.split(", ")[1].split()[0])
@@ -71,7 +71,7 @@ def test_delineate_same_clusters_as_local(npartitions, caplog):
 
 
 def test_partitions_hold_every_point_once_and_whole_clusters():
-    from kosovo_cmr.fadeout import load_rule
+    from kosovo_cmr.analysis.fadeout import load_rule
 
     ev = _clustered(seed=3)
     rule = load_rule("kosovo-pre-2024")
@@ -83,7 +83,7 @@ def test_partitions_hold_every_point_once_and_whole_clusters():
     assert not ids.duplicated().any()
     assert set(ids) == set(ev["evidence_id"])
     # whole clusters: the per-partition unions add up to the union of all
-    from kosovo_cmr.fadeout import union_area_m2
+    from kosovo_cmr.analysis.fadeout import union_area_m2
 
     summed = sum(union_area_m2(p, rule) for p in parts if len(p))
     assert summed == pytest.approx(union_area_m2(ev, rule), rel=1e-9)
@@ -113,7 +113,7 @@ def test_buffer_impact_demo_same_table(evidence, municipalities, by):
 
 
 def test_buffer_impact_matches_fadeout_module(evidence):
-    from kosovo_cmr.fadeout import buffer_impact
+    from kosovo_cmr.analysis.fadeout import buffer_impact
 
     direct = buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", by="hazard")
     dask = engine.buffer_impact(

@@ -17,10 +17,10 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from kosovo_cmr import export
 from kosovo_cmr.cli.main import cli
 from kosovo_cmr.errors import InputError
-from kosovo_cmr.fieldmap import turning_points
+from kosovo_cmr.outputs import export
+from kosovo_cmr.outputs.fieldmap import turning_points
 from kosovo_cmr.schema import conform
 
 KML_NS = {"k": "http://www.opengis.net/kml/2.2"}

@@ -15,10 +15,8 @@ from pyproj import Transformer
 from shapely.geometry import Point, box
 
 from kosovo_cmr import settings as kcmr_settings
-from kosovo_cmr._disks import cluster_polygons, union_of_disks
-from kosovo_cmr.crs import geodesic_area
-from kosovo_cmr.errors import CRSError, InputError
-from kosovo_cmr.fadeout import (
+from kosovo_cmr.analysis._disks import cluster_polygons, union_of_disks
+from kosovo_cmr.analysis.fadeout import (
     OUTSIDE,
     FadeoutRule,
     buffer_impact,
@@ -28,6 +26,8 @@ from kosovo_cmr.fadeout import (
     shipped_rules,
     union_area_m2,
 )
+from kosovo_cmr.crs import geodesic_area
+from kosovo_cmr.errors import CRSError, InputError
 
 METRIC = kcmr_settings.metric_crs
 TO_LONLAT = Transformer.from_crs(METRIC, 4326, always_xy=True)
@@ -548,8 +548,8 @@ def test_demo_store_impact_total_equals_whole_union(demo_store):
 
 
 def test_demo_step_writes_tables_and_rings(demo_store_copy, tmp_path):
+    from kosovo_cmr.analysis.fadeout import demo_step
     from kosovo_cmr.demo import DemoContext
-    from kosovo_cmr.fadeout import demo_step
 
     ctx = DemoContext(out_dir=tmp_path, store=demo_store_copy, boundaries_path=tmp_path)
     demo_step(ctx)
@@ -569,7 +569,7 @@ def test_demo_step_writes_tables_and_rings(demo_store_copy, tmp_path):
 
 
 def test_chunked_triangulation_matches_all_pairs(monkeypatch):
-    import kosovo_cmr._disks as disks
+    import kosovo_cmr.analysis._disks as disks
 
     monkeypatch.setattr(disks, "_CHUNK", 100)
     rng = np.random.default_rng(3)

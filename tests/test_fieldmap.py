@@ -16,9 +16,9 @@ from conftest import in_ci
 from pyproj import Geod, Transformer
 from shapely.geometry import box
 
-from kosovo_cmr import fieldmap
 from kosovo_cmr.cli.main import cli
 from kosovo_cmr.errors import InputError
+from kosovo_cmr.outputs import fieldmap
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,7 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import box
 
-from kosovo_cmr.cli.main import cli
-from kosovo_cmr.errors import InputError
-from kosovo_cmr.forecast import (
+from kosovo_cmr.analysis.forecast import (
     ForecastWarning,
     _remaining_at_end,
     area_to_clear,
@@ -28,6 +26,8 @@ from kosovo_cmr.forecast import (
     schedule,
     season_to_year,
 )
+from kosovo_cmr.cli.main import cli
+from kosovo_cmr.errors import InputError
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def test_burndown_monotone_and_flat_in_winter(effort):
 
 
 def test_plot_burndown_bytes_and_file(effort, tmp_path):
-    from kosovo_cmr.forecast import plot_burndown
+    from kosovo_cmr.analysis.forecast import plot_burndown
 
     sched = schedule(hand_table(), teams={"A": 2, "B": 1}, effort=effort)
     png = plot_burndown({"hand": sched}, effort=effort)
@@ -188,7 +188,9 @@ def test_scenarios_table(small_hazards, effort):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ForecastWarning)
         table, schedules = scenarios(
-            small_hazards, effort=effort, teams={"KSF": 4, "HALO": 9, "NPA": 8},
+            small_hazards,
+            effort=effort,
+            teams={"KSF": 4, "HALO": 9, "NPA": 8},
             fadeout_rules={},
         )
     rows = table.set_index("scenario")
@@ -239,8 +241,8 @@ def test_area_to_clear_with_fadeout_rule(small_hazards):
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory, boundaries_path):
+    from kosovo_cmr.analysis.forecast import demo_step
     from kosovo_cmr.demo import load_layers, run_demo
-    from kosovo_cmr.forecast import demo_step
 
     out = tmp_path_factory.mktemp("plan")
     return run_demo(out, boundaries=boundaries_path, steps=[load_layers, demo_step])
@@ -248,8 +250,13 @@ def demo_run(tmp_path_factory, boundaries_path):
 
 def test_demo_step_outputs(demo_run):
     names = {p.name for _, p in demo_run.outputs}
-    assert {"dem-synthetic.tif", "cover-synthetic.tif", "plan-hazards.csv",
-            "forecast-scenarios.csv", "burndown.png"} <= names
+    assert {
+        "dem-synthetic.tif",
+        "cover-synthetic.tif",
+        "plan-hazards.csv",
+        "forecast-scenarios.csv",
+        "burndown.png",
+    } <= names
     png = demo_run.out_dir / "burndown.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = "\n".join(demo_run.summary)
@@ -273,8 +280,20 @@ def test_cli_forecast_json_and_csv(demo_run):
     h = doc["hazards"][0]
     assert h["team_days"] == pytest.approx(h["area_to_clear_m2"] / h["rate_m2_per_team_day"])
     assert doc["assumptions"]["working_days_per_season"] == 160
-    res = runner.invoke(cli, ["--store", store, "forecast", "--what", "scenarios",
-                              "--format", "csv", "--teams", "NPA=5"])
+    res = runner.invoke(
+        cli,
+        [
+            "--store",
+            store,
+            "forecast",
+            "--what",
+            "scenarios",
+            "--format",
+            "csv",
+            "--teams",
+            "NPA=5",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert res.output.startswith("scenario,capacity,")
     assert "NPA 5" in res.output.splitlines()[1]
@@ -304,8 +323,10 @@ def test_cli_terrain_and_rasterize(demo_run, tmp_path):
     dem = demo_run.out_dir / "dem-synthetic.tif"
     cover = demo_run.out_dir / "cover-synthetic.tif"
     runner = CliRunner()
-    res = runner.invoke(cli, ["--store", store, "terrain", "--dem", str(dem), "--cover",
-                              str(cover), "--format", "csv"])
+    res = runner.invoke(
+        cli,
+        ["--store", store, "terrain", "--dem", str(dem), "--cover", str(cover), "--format", "csv"],
+    )
     assert res.exit_code == 0, res.output
     lines = res.output.strip().splitlines()
     assert lines[0].startswith("hazard_id,dem_cells,dem_coverage,slope_mean_deg")

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kosovo_cmr import _offline, maps
 from kosovo_cmr.cli.main import cli
 from kosovo_cmr.errors import CRSError, InputError, MissingDependencyError
+from kosovo_cmr.outputs import _offline, maps
 
 needs_assets = pytest.mark.skipif(
     not _offline.available(),

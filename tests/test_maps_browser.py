@@ -15,7 +15,7 @@ import pytest
 import shapely
 from conftest import in_ci
 
-from kosovo_cmr import _offline, maps
+from kosovo_cmr.outputs import _offline, maps
 
 pytestmark = pytest.mark.browser
 

@@ -9,15 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from kosovo_cmr.crs import geodesic_area
-from kosovo_cmr.errors import CRSError, InputError
-from kosovo_cmr.overlay import (
+from kosovo_cmr.analysis.overlay import (
     assign_units,
     contamination_by_unit,
     hazards_open_on,
     split_by_units,
     units_for,
 )
+from kosovo_cmr.crs import geodesic_area
+from kosovo_cmr.errors import CRSError, InputError
 
 # Two hand-built units sharing the meridian 21.0 (a geodesic), and a third, North, above.
 WEST = box(20.90, 42.40, 21.00, 42.60)
@@ -147,8 +147,9 @@ def test_refuses_missing_crs_and_missing_name_column():
     with pytest.raises(InputError, match="no column 'nom'"):
         split_by_units(hz, units(), name_column="nom")
     with pytest.raises(InputError, match="kind"):
-        contamination_by_unit(hazards([box(21, 42.5, 21.01, 42.51)], ["XYZ"]), units(),
-                              name_column="name")
+        contamination_by_unit(
+            hazards([box(21, 42.5, 21.01, 42.51)], ["XYZ"]), units(), name_column="name"
+        )
 
 
 def test_input_crs_is_kept_and_input_not_changed():

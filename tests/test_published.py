@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from kosovo_cmr._resources import layer_file
 from kosovo_cmr.cli.main import cli
 from kosovo_cmr.errors import InputError
-from kosovo_cmr.published import check, check_internal, compare, figures, read_published
 from kosovo_cmr.report import report_from_store
+from kosovo_cmr.report.published import check, check_internal, compare, figures, read_published
 
 #: What the printed chapter gets wrong, found by reading it with a calculator.
 KNOWN_INTERNAL = {
@@ -22,8 +22,7 @@ KNOWN_INTERNAL = {
     "relation: the 2024 total contamination is the CHAs plus the SHAs (Table 1)",
     # "over 1.93 km2" cleared in 2023, against Table 9's 1.92 and 196 x 9,813 m2.
     "relation: the 2023 clearance in the text (over 1.93 km2) against Table 9 (1.92 km2)",
-    "relation: the 2023 clearance in the text (over 1.93 km2) against 196 submunitions x "
-    "9,813 m2",
+    "relation: the 2023 clearance in the text (over 1.93 km2) against 196 submunitions x 9,813 m2",
 }
 
 
@@ -136,8 +135,11 @@ def test_rows_the_publication_does_not_print_are_listed(tmp_path, report):
 
 
 def test_another_year_is_only_checked_against_itself(tmp_path, demo_store):
-    text = (layer_file("published", "mar-2025-kosovo.toml").read_text(encoding="utf-8")
-            .replace("year = 2024", "year = 2023", 1))
+    text = (
+        layer_file("published", "mar-2025-kosovo.toml")
+        .read_text(encoding="utf-8")
+        .replace("year = 2024", "year = 2023", 1)
+    )
     result = check(report_from_store(demo_store, year=2024), write_toml(tmp_path, text))
     assert result["against_layers"] == [] and "2023" in result["note"]
     assert result["internal_failures"] == len(KNOWN_INTERNAL)
@@ -148,8 +150,10 @@ def test_another_year_is_only_checked_against_itself(tmp_path, demo_store):
     [
         ("not = [toml", "cannot read published figures"),
         ('[[table]]\nid = "x"\nfields = ["a"]\nunits = ["m2"]\nrows = [[1]]', "missing"),
-        ('[[table]]\nid = "x"\nreport_key = "k"\nfields = ["a"]\nunits = ["acre"]\nrows = [[1]]',
-         "unknown unit"),
+        (
+            '[[table]]\nid = "x"\nreport_key = "k"\nfields = ["a"]\nunits = ["acre"]\nrows = [[1]]',
+            "unknown unit",
+        ),
         ('[[relation]]\nwhat = "w"\nfigure = "text.nope"\nop = "sum"\nof = []', "no figure"),
     ],
 )

@@ -8,8 +8,13 @@ import pytest
 import rasterio
 from shapely.geometry import Point, box
 
+from kosovo_cmr.analysis.rasters import (
+    COVER_CLASSES,
+    density_grid,
+    rasterize_hazards,
+    synthetic_terrain,
+)
 from kosovo_cmr.errors import CRSError, InputError
-from kosovo_cmr.rasters import COVER_CLASSES, density_grid, rasterize_hazards, synthetic_terrain
 
 X0, Y0 = 7_480_000.0, 4_720_000.0
 
@@ -53,8 +58,12 @@ def test_rasterize_refuses_no_crs_and_empty(tmp_path):
 
 
 def test_density_grid_counts_per_hectare(tmp_path):
-    pts = [Point(X0 + 10, Y0 + 10), Point(X0 + 20, Y0 + 30), Point(X0 + 50, Y0 + 90),
-           Point(X0 + 150, Y0 + 50)]
+    pts = [
+        Point(X0 + 10, Y0 + 10),
+        Point(X0 + 20, Y0 + 30),
+        Point(X0 + 50, Y0 + 90),
+        Point(X0 + 150, Y0 + 50),
+    ]
     evidence = gpd.GeoDataFrame({"evidence_id": list("abcd")}, geometry=pts, crs="EPSG:9141")
     path = density_grid(
         evidence, tmp_path / "d.tif", cell_size_m=100, bounds=(X0, Y0, X0 + 200, Y0 + 100)

@@ -14,18 +14,38 @@ POLY = box(21.0, 42.5, 21.001, 42.501)
 def valid_layer(name):
     """A minimal valid layer of each kind, built from its schema."""
     rows = {
-        "hazards": {"hazard_id": ["H1", "H2"], "kind": ["CHA", "SHA"], "status": ["active"] * 2,
-                    "priority": ["high", None], "recorded": ["2022-05-01", "2013-06-02"]},
-        "evidence": {"evidence_id": ["E1", "E2"], "hazard_id": ["H1", None],
-                     "item": ["component", "crater"], "ordnance": ["BLU-97", "unknown"],
-                     "found": ["2022-05-01", None], "accuracy_m": [3.0, None]},
-        "strikes": {"strike_id": ["S1", "S2"], "date": ["1999-04-01", "1999-05-02"],
-                    "munition": ["CBU-87", "RBL755"], "bombs": [1, 2],
-                    "length_m": [120.0, 80.0], "width_m": [60.0, 40.0],
-                    "bearing_deg": [10.0, 350.0]},
-        "releases": {"release_id": ["R1", "R2"], "hazard_id": ["H1", None],
-                     "method": ["clearance", "cancellation_nts"], "operator": ["HALO", "NPA"],
-                     "date": ["2024-05-01", "2024-06-01"], "submunitions": [3, 0]},
+        "hazards": {
+            "hazard_id": ["H1", "H2"],
+            "kind": ["CHA", "SHA"],
+            "status": ["active"] * 2,
+            "priority": ["high", None],
+            "recorded": ["2022-05-01", "2013-06-02"],
+        },
+        "evidence": {
+            "evidence_id": ["E1", "E2"],
+            "hazard_id": ["H1", None],
+            "item": ["component", "crater"],
+            "ordnance": ["BLU-97", "unknown"],
+            "found": ["2022-05-01", None],
+            "accuracy_m": [3.0, None],
+        },
+        "strikes": {
+            "strike_id": ["S1", "S2"],
+            "date": ["1999-04-01", "1999-05-02"],
+            "munition": ["CBU-87", "RBL755"],
+            "bombs": [1, 2],
+            "length_m": [120.0, 80.0],
+            "width_m": [60.0, 40.0],
+            "bearing_deg": [10.0, 350.0],
+        },
+        "releases": {
+            "release_id": ["R1", "R2"],
+            "hazard_id": ["H1", None],
+            "method": ["clearance", "cancellation_nts"],
+            "operator": ["HALO", "NPA"],
+            "date": ["2024-05-01", "2024-06-01"],
+            "submunitions": [3, 0],
+        },
         "boundaries": {"municipality": ["A", "B"], "region": ["North", "South"]},
     }[name]
     kind = schema.SCHEMAS[name].geometry_type
@@ -49,8 +69,14 @@ def test_every_violation_is_reported_not_just_the_first():
     gdf = gdf.drop(columns=["synthetic"])
     gdf.loc[1, "geometry"] = Point(21, 42)
     codes = sorted(v.code for v in schema.validate(gdf, "hazards"))
-    assert codes == ["duplicate_id", "missing_column", "null_value", "value_not_allowed",
-                     "value_not_allowed", "wrong_geometry_type"]
+    assert codes == [
+        "duplicate_id",
+        "missing_column",
+        "null_value",
+        "value_not_allowed",
+        "value_not_allowed",
+        "wrong_geometry_type",
+    ]
     with pytest.raises(SchemaError) as info:
         schema.check(gdf, "hazards")
     assert len(info.value.violations) == 6
@@ -95,11 +121,19 @@ def test_invalid_geometry_is_reported():
 
 def test_conform_makes_lossless_conversions_only():
     raw = gpd.GeoDataFrame(
-        {"release_id": ["R1", "R2", "R3"], "method": ["clearance"] * 3,
-         "operator": ["HALO"] * 3, "date": ["2024-05-01", "2024-06-01", "2024-07-01"],
-         "submunitions": ["3", " 0", "2"], "ap_mines": [0, 1, 0],
-         "cmr_found": ["yes", None, "no"], "extra": ["kept", "kept", "kept"]},
-        geometry=[POLY, MultiPolygon([POLY]), shapely.from_wkt("POLYGON EMPTY")], crs=4326)
+        {
+            "release_id": ["R1", "R2", "R3"],
+            "method": ["clearance"] * 3,
+            "operator": ["HALO"] * 3,
+            "date": ["2024-05-01", "2024-06-01", "2024-07-01"],
+            "submunitions": ["3", " 0", "2"],
+            "ap_mines": [0, 1, 0],
+            "cmr_found": ["yes", None, "no"],
+            "extra": ["kept", "kept", "kept"],
+        },
+        geometry=[POLY, MultiPolygon([POLY]), shapely.from_wkt("POLYGON EMPTY")],
+        crs=4326,
+    )
     out = schema.conform(raw, "releases")
     assert list(out.columns[:11]) == schema.SCHEMAS["releases"].column_names
     assert "extra" in out.columns and out["extra"].tolist() == ["kept"] * 3

@@ -56,8 +56,7 @@ def test_ewkt_srid_gives_the_crs(tmp_path):
     x, y = 7_508_206.0, 4_717_817.0  # EPSG:9141 metres, near Prishtinë
     src = write(
         tmp_path / "e.csv",
-        "evidence_id,item,geometry\n"
-        f'E-1,crater,"SRID=9141;POINT ({x} {y})"\n',
+        f'evidence_id,item,geometry\nE-1,crater,"SRID=9141;POINT ({x} {y})"\n',
     )
     report = accounted(import_layer(src, "evidence", store=tmp_path / "s.gpkg"))
     assert report.imported == 1 and report.crs == "EPSG:9141"
@@ -88,9 +87,7 @@ def test_cp1252_csv_falls_back_with_a_notice(tmp_path):
         f"evidence_id,item,x,y,place\nE-1,crater,{LON},{LAT},Shtërpcë\n",
         encoding="cp1252",
     )
-    report = accounted(
-        import_layer(src, "evidence", store=tmp_path / "s.gpkg", crs="EPSG:4326")
-    )
+    report = accounted(import_layer(src, "evidence", store=tmp_path / "s.gpkg", crs="EPSG:4326"))
     assert any("cp1252" in n for n in report.notices)
     assert open_store(tmp_path / "s.gpkg").read("evidence")["place"].tolist() == ["Shtërpcë"]
 

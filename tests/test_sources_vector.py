@@ -34,7 +34,9 @@ def accounted(report):
 
 def test_shapefile_zipped(tmp_path):
     pyogrio.write_dataframe(hazards(3), tmp_path / "h.shp")
-    members = {f"h{ext}": (tmp_path / f"h{ext}").read_bytes() for ext in (".shp", ".shx", ".dbf", ".prj")}  # noqa: E501
+    members = {
+        f"h{ext}": (tmp_path / f"h{ext}").read_bytes() for ext in (".shp", ".shx", ".dbf", ".prj")
+    }  # noqa: E501
     src = write_zip(tmp_path / "h.zip", members)
     report = accounted(import_layer(src, "hazards", store=tmp_path / "s.gpkg"))
     assert report.imported == 3
@@ -262,8 +264,6 @@ def test_mojibake_is_flagged(tmp_path):
 
 def test_encoding_option_overrides_detection(tmp_path):
     src = _cp1252_shapefile(tmp_path, cpg=False)
-    report = accounted(
-        import_layer(src, "evidence", store=tmp_path / "s.gpkg", encoding="cp1252")
-    )
+    report = accounted(import_layer(src, "evidence", store=tmp_path / "s.gpkg", encoding="cp1252"))
     assert not any("cpg" in n for n in report.notices)
     assert open_store(tmp_path / "s.gpkg").read("evidence")["place"].tolist() == NAMES

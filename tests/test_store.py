@@ -18,12 +18,18 @@ from kosovo_cmr.store import gpkg, open_store
 
 def hazards(n=3, prefix="H"):
     return gpd.GeoDataFrame(
-        {"hazard_id": [f"{prefix}{i}" for i in range(n)], "kind": ["CHA"] * n,
-         "status": ["active"] * n, "priority": ["high", None, "low"][:n] + [None] * (n - 3),
-         "recorded": pd.to_datetime(["2022-05-01"] * n), "synthetic": [False] * n,
-         "municipality": ["Pejë"] * n},
+        {
+            "hazard_id": [f"{prefix}{i}" for i in range(n)],
+            "kind": ["CHA"] * n,
+            "status": ["active"] * n,
+            "priority": ["high", None, "low"][:n] + [None] * (n - 3),
+            "recorded": pd.to_datetime(["2022-05-01"] * n),
+            "synthetic": [False] * n,
+            "municipality": ["Pejë"] * n,
+        },
         geometry=[box(21 + i * 0.01, 42.5, 21.005 + i * 0.01, 42.505) for i in range(n)],
-        crs=4326)
+        crs=4326,
+    )
 
 
 def test_write_read_round_trip_keeps_values_and_dtypes(tmp_path):
@@ -141,8 +147,11 @@ def test_failure_in_the_middle_of_a_write_leaves_the_store_intact(tmp_path, monk
 def test_failure_after_the_layer_but_before_provenance_writes_nothing(tmp_path, monkeypatch):
     s = open_store(tmp_path / "s.gpkg")
     s.write(hazards(3), "hazards")
-    monkeypatch.setattr(gpkg, "_append_provenance",
-                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("crash (injected)")))
+    monkeypatch.setattr(
+        gpkg,
+        "_append_provenance",
+        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("crash (injected)")),
+    )
     with pytest.raises(StoreError):
         s.write(hazards(5, prefix="N"), "hazards")
     assert s.read("hazards")["hazard_id"].tolist() == ["H0", "H1", "H2"]
@@ -169,17 +178,24 @@ def test_a_killed_writer_leaves_the_store_intact(tmp_path):
     path = tmp_path / "s.gpkg"
     s = open_store(path)
     original = gpd.GeoDataFrame(
-        {"evidence_id": ["E1", "E2"], "item": ["crater", "component"],
-         "ordnance": ["unknown", "BLU-97"], "synthetic": [False, False]},
-        geometry=[Point(21, 42.5), Point(21.1, 42.6)], crs=4326)
+        {
+            "evidence_id": ["E1", "E2"],
+            "item": ["crater", "component"],
+            "ordnance": ["unknown", "BLU-97"],
+            "synthetic": [False, False],
+        },
+        geometry=[Point(21, 42.5), Point(21.1, 42.6)],
+        crs=4326,
+    )
     s.write(original, "evidence", source="original")
     s.write(hazards(), "hazards")
     before_bytes = path.read_bytes()
 
     script = tmp_path / "writer.py"
     script.write_text(KILLED_WRITER)
-    proc = subprocess.Popen([sys.executable, str(script), str(path)], stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(path)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "writing"
     # wait until the writer is inside the write: its temporary copy exists and grows
     deadline = time.monotonic() + 60
@@ -208,8 +224,9 @@ def test_a_killed_writer_leaves_the_store_intact(tmp_path):
 def test_write_many_is_all_or_nothing(tmp_path):
     s = open_store(tmp_path / "s.gpkg")
     s.write(hazards(), "hazards")
-    bad_evidence = gpd.GeoDataFrame({"evidence_id": ["E1"], "item": ["nonsense"]},
-                                    geometry=[Point(21, 42.5)], crs=4326)
+    bad_evidence = gpd.GeoDataFrame(
+        {"evidence_id": ["E1"], "item": ["nonsense"]}, geometry=[Point(21, 42.5)], crs=4326
+    )
     with pytest.raises(SchemaError):
         s.write_many({"hazards": hazards(1, prefix="Z"), "evidence": bad_evidence})
     assert s.read("hazards")["hazard_id"].tolist() == ["H0", "H1", "H2"]

@@ -621,7 +621,7 @@ def test_cli_demo_with_a_postgis_store(pg_url, tmp_path):
 
 
 def test_cli_dask_engine_reads_a_postgis_store_in_chunks(pg_url, demo_store, monkeypatch):
-    from kosovo_cmr import engine
+    from kosovo_cmr.analysis import engine
     from kosovo_cmr.cli.main import cli
     from kosovo_cmr.store.copy import copy_store
 

@@ -19,15 +19,19 @@ TABLE1 = {  # region: (CHAs, CHA m2, SHAs, SHA m2)
     "East": (1, 320_000, 0, 0),
     "West": (8, 748_614, 7, 595_375),
 }
-TABLE5 = {"Mitrovica": 2_417_021, "Gracanica": 0, "Leposavic": 1_831_558,
-          "Zubin Potok": 1_294_410}
+TABLE5 = {"Mitrovica": 2_417_021, "Gracanica": 0, "Leposavic": 1_831_558, "Zubin Potok": 1_294_410}
 TABLE6 = {"Pejë": 47_216, "Prizren": 32_740}
 TABLE7 = [  # district, operator, areas, m2, submunitions, AP mines, other UXO
-    ("East", "KSF", 1, 36_400, 0, 0, 185), ("South", "KSF", 2, 66_100, 8, 0, 0),
-    ("Mitrovica", "NPA", 3, 606_700, 11, 0, 63), ("Gracanica", "NPA", 1, 35_940, 2, 5, 328),
-    ("Prishtina", "NPA", 1, 33_640, 0, 0, 1), ("Zubin Potok", "NPA", 1, 302_815, 20, 0, 1),
-    ("Gjakovë", "HALO", 3, 217_186, 38, 0, 0), ("Pejë", "HALO", 2, 18_522, 1, 0, 0),
-    ("Prishtinë", "HALO", 2, 64_572, 9, 0, 0), ("Prizren", "HALO", 3, 128_212, 0, 0, 0),
+    ("East", "KSF", 1, 36_400, 0, 0, 185),
+    ("South", "KSF", 2, 66_100, 8, 0, 0),
+    ("Mitrovica", "NPA", 3, 606_700, 11, 0, 63),
+    ("Gracanica", "NPA", 1, 35_940, 2, 5, 328),
+    ("Prishtina", "NPA", 1, 33_640, 0, 0, 1),
+    ("Zubin Potok", "NPA", 1, 302_815, 20, 0, 1),
+    ("Gjakovë", "HALO", 3, 217_186, 38, 0, 0),
+    ("Pejë", "HALO", 2, 18_522, 1, 0, 0),
+    ("Prishtinë", "HALO", 2, 64_572, 9, 0, 0),
+    ("Prizren", "HALO", 3, 128_212, 0, 0, 0),
 ]
 TABLE8 = {"NPA": 33_640, "HALO": 128_212, "KSF": 36_400}
 TABLE9_KM2 = {2024: 1.51, 2023: 1.92, 2022: 1.32, 2021: 1.30, 2020: 0.34}
@@ -49,8 +53,12 @@ def test_layers_conform_and_are_labelled_synthetic(layers, name):
     gdf = layers[name]
     assert validate(gdf.drop(columns="area_m2", errors="ignore"), name) == []
     assert gdf["synthetic"].all()
-    id_column = {"hazards": "hazard_id", "evidence": "evidence_id", "strikes": "strike_id",
-                 "releases": "release_id"}[name]
+    id_column = {
+        "hazards": "hazard_id",
+        "evidence": "evidence_id",
+        "strikes": "strike_id",
+        "releases": "release_id",
+    }[name]
     assert gdf[id_column].str.startswith("DEMO-").all()
 
 
@@ -81,14 +89,19 @@ def test_2024_releases_reproduce_tables_5_to_8(layers):
     nts = r24[r24.method == "cancellation_nts"].groupby("district")["area_m2"].sum()
     assert {k: round(v) for k, v in nts.items()} == TABLE5
     assert set(r24.loc[r24.method == "cancellation_nts", "operator"]) == {"NPA"}
-    assert r24[(r24.method == "cancellation_nts") & (r24.district == "Gracanica")
-               ].geometry.is_empty.all()
+    assert r24[
+        (r24.method == "cancellation_nts") & (r24.district == "Gracanica")
+    ].geometry.is_empty.all()
     ts = r24[r24.method == "reduction_ts"].groupby("district")["area_m2"].sum()
     assert {k: round(v) for k, v in ts.items()} == TABLE6
     clear = r24[r24.method == "clearance"]
-    got = (clear.groupby(["district", "operator"])
-           .agg(n=("area_m2", "size"), m2=("area_m2", "sum"), s=("submunitions", "sum"),
-                ap=("ap_mines", "sum"), u=("other_uxo", "sum")))
+    got = clear.groupby(["district", "operator"]).agg(
+        n=("area_m2", "size"),
+        m2=("area_m2", "sum"),
+        s=("submunitions", "sum"),
+        ap=("ap_mines", "sum"),
+        u=("other_uxo", "sum"),
+    )
     for district, operator, n, m2, s, ap, u in TABLE7:
         row = got.loc[(district, operator)]
         assert (row.n, round(row.m2), row.s, row.ap, row.u) == (n, m2, s, ap, u), district
@@ -142,8 +155,12 @@ def test_evidence_clusters_in_strike_footprints(layers):
 
 def test_no_two_areas_overlap_except_a_release_and_its_own_hazard(layers):
     h, r = layers["hazards"], layers["releases"]
-    shapes = pd.concat([h[["hazard_id", "geometry"]].assign(src="h"),
-                        r[["release_id", "hazard_id", "geometry"]].assign(src="r")])
+    shapes = pd.concat(
+        [
+            h[["hazard_id", "geometry"]].assign(src="h"),
+            r[["release_id", "hazard_id", "geometry"]].assign(src="r"),
+        ]
+    )
     shapes = shapes[~shapes.geometry.is_empty].reset_index(drop=True)
     metric = shapes.to_crs(9141)
     pairs = metric.sjoin(metric, predicate="intersects")
@@ -176,7 +193,8 @@ def test_generator_is_deterministic_and_matches_the_committed_layers(tmp_path, m
     for name, path in paths.items():
         committed = layer_file("demo", f"{name}.geojson")
         assert path.read_bytes() == committed.read_bytes(), (
-            f"{name}: regenerate with python -m kosovo_cmr.synthetic layers/demo")
+            f"{name}: regenerate with python -m kosovo_cmr.synthetic layers/demo"
+        )
 
 
 def test_a_different_seed_gives_different_layers(municipalities):
@@ -184,8 +202,9 @@ def test_a_different_seed_gives_different_layers(municipalities):
 
     a = generate(municipalities, seed=1)["hazards"]
     active = a[a.status == "active"]
-    assert not np.allclose(active.geometry.iloc[0].centroid.x,
-                           read_demo_layer("hazards").geometry.iloc[0].centroid.x)
+    assert not np.allclose(
+        active.geometry.iloc[0].centroid.x, read_demo_layer("hazards").geometry.iloc[0].centroid.x
+    )
     # but the same figures
     areas = geodesic_area(active)
     assert abs(areas[(active.kind == "CHA").to_numpy()].sum() - 3_841_614) < 1

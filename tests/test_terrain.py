@@ -13,16 +13,24 @@ from pyproj import Geod
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
+from kosovo_cmr.analysis.terrain import TerrainWarning, cell_spacing_m, slope_deg, terrain_stats
 from kosovo_cmr.errors import CRSError, InputError
-from kosovo_cmr.terrain import TerrainWarning, cell_spacing_m, slope_deg, terrain_stats
 
 GEOD = Geod(ellps="WGS84")
 
 
 def write_raster(path, data, *, transform, crs, nodata=None, dtype="float32"):
     with rasterio.open(
-        path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0], count=1,
-        dtype=dtype, crs=crs, transform=transform, nodata=nodata,
+        path,
+        "w",
+        driver="GTiff",
+        width=data.shape[1],
+        height=data.shape[0],
+        count=1,
+        dtype=dtype,
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
     ) as dst:
         dst.write(data.astype(dtype), 1)
     return path
@@ -42,7 +50,10 @@ def projected_plane(tmp_path):
     cols = np.arange(n)
     z = np.tile(cols * cell * math.tan(math.radians(20)), (n, 1)) + 500
     path = write_raster(
-        tmp_path / "plane.tif", z, transform=from_origin(x0, y0, cell, cell), crs="EPSG:9141",
+        tmp_path / "plane.tif",
+        z,
+        transform=from_origin(x0, y0, cell, cell),
+        crs="EPSG:9141",
         nodata=-9999,
     )
     return path, (x0, y0, cell, n)
@@ -121,8 +132,11 @@ def _geographic_plane(tmp_path, *, degrees, direction):
             _, _, d = GEOD.inv(np.full(n, lons[0]), np.full(n, lat), lons, np.full(n, lat))
             z[r] = grade * np.asarray(d)
     path = write_raster(
-        tmp_path / f"geo-{direction}.tif", z + 600, transform=from_origin(lon0, lat0, res, res),
-        crs="EPSG:4326", dtype="float64",
+        tmp_path / f"geo-{direction}.tif",
+        z + 600,
+        transform=from_origin(lon0, lat0, res, res),
+        crs="EPSG:4326",
+        dtype="float64",
     )
     return path, box(lons[10], lats[80], lons[80], lats[10])
 
@@ -189,8 +203,12 @@ def test_cover_share_in_other_crs(tmp_path, projected_plane):
     mid_col = int(round(((utm[0] + utm[2]) / 2 - ox) / 20))
     classes[:, :mid_col] = 10
     cover = write_raster(
-        tmp_path / "cover.tif", classes, transform=from_origin(ox, oy, 20, 20),
-        crs="EPSG:32634", nodata=0, dtype="uint8",
+        tmp_path / "cover.tif",
+        classes,
+        transform=from_origin(ox, oy, 20, 20),
+        crs="EPSG:32634",
+        nodata=0,
+        dtype="uint8",
     )
     h = hazards_of(hazard.iloc[0], crs="EPSG:9141")
     out = terrain_stats(h, dem=dem, cover=cover)

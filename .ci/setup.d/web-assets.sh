@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm packages whose JavaScript/CSS offline maps inline (kosovo_cmr._offline): installed
+# npm packages whose JavaScript/CSS offline maps inline (kosovo_cmr.outputs._offline): installed
 # into a cache OUTSIDE the repository (KCMR_WEB_ASSETS, default ~/.cache/kosovo_cmr/web).
 # Idempotent and quiet: does nothing when every package is there.
 set -euo pipefail

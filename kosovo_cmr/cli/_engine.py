@@ -1,4 +1,4 @@
-"""``--engine`` and ``--scheduler``: where the analysis commands run (:mod:`kosovo_cmr.engine`)."""
+"""``--engine`` and ``--scheduler``: where the analysis commands run."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def read_evidence(store, engine: str):
     holds the evidence (see :meth:`kosovo_cmr.store.base.Store.read_chunks`).
     """
     if engine == "dask":
-        from kosovo_cmr.engine import points_per_partition
+        from kosovo_cmr.analysis.engine import points_per_partition
 
         return store.read_chunks("evidence", points_per_partition())
     return store.read("evidence")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from kosovo_cmr.cli._options import check_output, fail, output_option
-from kosovo_cmr.export import FORMATS
+from kosovo_cmr.outputs.export import FORMATS
 from kosovo_cmr.schema import LAYERS
 
 
@@ -29,7 +29,7 @@ def command(state, fmt, layer, status, output, overwrite):
     (styled), GeoJSON (RFC 7946), GeoPackage, Shapefile (explicit 10-character field
     map, refused on collisions) or CSV with WKT.
     """
-    from kosovo_cmr.export import export_layer
+    from kosovo_cmr.outputs.export import export_layer
 
     check_output(output, overwrite)
     store = state.store(create=False)

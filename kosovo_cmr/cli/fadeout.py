@@ -1,7 +1,8 @@
 """``kcmr fadeout``, ``kcmr buffer-impact`` and ``kcmr cha-check``: fade-out areas and rules.
 
-Thin faces on :func:`kosovo_cmr.fadeout.delineate`, :func:`~kosovo_cmr.fadeout.buffer_impact`
-and :func:`~kosovo_cmr.fadeout.cha_consistency`. Evidence (and hazards, boundaries) are
+Thin faces on :func:`kosovo_cmr.analysis.fadeout.delineate`,
+:func:`~kosovo_cmr.analysis.fadeout.buffer_impact` and
+:func:`~kosovo_cmr.analysis.fadeout.cha_consistency`. Evidence (and hazards, boundaries) are
 read from the store.
 """
 
@@ -42,7 +43,7 @@ def _rule_options(prefix: str = "", label: str = "", default: str | None = None)
 
 
 def _rule(name, distance_m, default):
-    from kosovo_cmr.fadeout import load_rule
+    from kosovo_cmr.analysis.fadeout import load_rule
 
     if name is None and distance_m is None:
         name = default
@@ -84,7 +85,7 @@ def fadeout_command(
     drawn polygons. The cluster table goes to stdout; -o writes the polygons.
     """
     from kosovo_cmr._text import render_table
-    from kosovo_cmr.engine import delineate
+    from kosovo_cmr.analysis.engine import delineate
 
     check_output(output, overwrite)
     chosen = _rule(rule, distance_m, "kosovo-nmas-2024")
@@ -166,8 +167,8 @@ def impact_command(
     each hazard's evidence is unioned on its own. The total is the whole union.
     """
     from kosovo_cmr._text import render_table
+    from kosovo_cmr.analysis.engine import buffer_impact
     from kosovo_cmr.boundaries import read_municipalities
-    from kosovo_cmr.engine import buffer_impact
 
     check_output(output, overwrite)
     check_output(rings_path, overwrite)
@@ -237,7 +238,7 @@ def cha_command(state, rule, distance_m, use_accuracy, all_hazards, fmt, output,
     lies in no checked hazard. Exit code 0 even when there are findings.
     """
     from kosovo_cmr._text import render_table
-    from kosovo_cmr.fadeout import cha_consistency
+    from kosovo_cmr.analysis.fadeout import cha_consistency
 
     check_output(output, overwrite)
     chosen = _rule(rule, distance_m, "kosovo-nmas-2024")

@@ -27,7 +27,7 @@ def command(state, hazard_id, all_, output, overwrite, paper, grid):
     a labelled grid at a true printed scale, a turning-point table (UTM, national grid,
     MGRS, bearing and distance), scale bar, north arrow and legend.
     """
-    from kosovo_cmr.fieldmap import write_atlas, write_field_map
+    from kosovo_cmr.outputs.fieldmap import write_atlas, write_field_map
 
     if bool(hazard_id) == bool(all_):
         fail("give either a HAZARD_ID or --all")

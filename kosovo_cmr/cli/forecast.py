@@ -119,7 +119,7 @@ def command(
     from pathlib import Path
 
     from kosovo_cmr._text import render_table
-    from kosovo_cmr.forecast import (
+    from kosovo_cmr.analysis.forecast import (
         clearance_effort,
         display_plan,
         display_scenarios,

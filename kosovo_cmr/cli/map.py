@@ -28,7 +28,7 @@ def command(state, output, overwrite, offline, tolerance_m):
     footprints, boundaries and fade-out rings, with layer control, legend, scale bar,
     measuring tool and full screen. A banner marks synthetic data.
     """
-    from kosovo_cmr.maps import SIMPLIFY_TOLERANCE_M, interactive_map, save_map
+    from kosovo_cmr.outputs.maps import SIMPLIFY_TOLERANCE_M, interactive_map, save_map
 
     check_output(output, overwrite)
     store = state.store(create=False)

@@ -45,10 +45,10 @@ def command(state, by, on_date, fmt, output, overwrite, boundaries, engine, sche
     import pandas as pd
 
     from kosovo_cmr._text import render_table
+    from kosovo_cmr.analysis.engine import contamination_by_unit
+    from kosovo_cmr.analysis.overlay import hazards_open_on, units_for
     from kosovo_cmr.boundaries import read_municipalities
-    from kosovo_cmr.engine import contamination_by_unit
     from kosovo_cmr.errors import InputError
-    from kosovo_cmr.overlay import hazards_open_on, units_for
 
     check_output(output, overwrite)
     if on_date is not None:

@@ -65,7 +65,7 @@ def command(
     """
     from kosovo_cmr.errors import InputError
     from kosovo_cmr.report import read_capacity, report_from_store
-    from kosovo_cmr.report_render import write_report
+    from kosovo_cmr.report.render import write_report
 
     if fmt == "xlsx" and output is None:
         raise InputError("the xlsx format needs an output file: pass -o PATH")

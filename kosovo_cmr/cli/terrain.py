@@ -69,7 +69,7 @@ def command(state, dem, cover, steep_deg, dense_classes, include_closed, fmt, ou
     Reads only the raster windows the hazards touch. A hazard outside the DEM gets
     empty values and a warning on stderr, never a made-up number.
     """
-    from kosovo_cmr.terrain import DENSE_COVER_CLASSES, format_terrain, terrain_stats
+    from kosovo_cmr.analysis.terrain import DENSE_COVER_CLASSES, format_terrain, terrain_stats
 
     check_output(output, overwrite)
     hazards = _active(state.store(), include_closed)
@@ -103,7 +103,7 @@ def rasterize_command(state, what, cell_size_m, include_closed, all_touched, out
     hazards: active hazards, cell value = hazard number, tags HAZARD_<n> = hazard id.
     density: evidence points per hectare.
     """
-    from kosovo_cmr.rasters import density_grid, rasterize_hazards
+    from kosovo_cmr.analysis.rasters import density_grid, rasterize_hazards
 
     check_output(output, overwrite)
     store = state.store()

@@ -302,8 +302,7 @@ def decode_text(data: bytes, *, encoding: str | None = None, name: str) -> tuple
             )
     if looks_like_mojibake(text):
         notices.append(
-            f"{name}: text looks like mojibake (e.g. 'Ã«' for 'ë'); check the encoding "
-            "(--encoding)"
+            f"{name}: text looks like mojibake (e.g. 'Ã«' for 'ë'); check the encoding (--encoding)"
         )
     return text, notices
 

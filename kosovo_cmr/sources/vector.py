@@ -260,6 +260,7 @@ def _read_layer(source, layer, *, path: Path, encoding: str | None):
 def _c1_controls(series: pd.Series) -> bool:
     if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
         return False
+
     def c1(v) -> bool:
         return isinstance(v, str) and any("\x80" <= ch <= "\x9f" for ch in v)
 

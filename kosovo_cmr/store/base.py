@@ -24,7 +24,7 @@ from kosovo_cmr.schema import LAYERS, check, conform, get_schema
 PROVENANCE_TABLE = "kcmr_provenance"
 
 
-def _check_rows(rows) -> None:
+def check_rows(rows) -> None:
     if not isinstance(rows, int | np.integer) or isinstance(rows, bool) or rows < 1:
         raise StoreError(f"chunks must have a positive whole number of rows, got {rows!r}")
 

@@ -33,7 +33,7 @@ from kosovo_cmr.store.base import (
     PROVENANCE_TABLE,
     Provenance,
     Store,
-    _check_rows,
+    check_rows,
     make_provenance,
     merge_append,
     prepare_layer,
@@ -97,7 +97,7 @@ class GeoPackageStore(Store):
 
     def read_chunks(self, layer: str, rows: int):
         """Read one layer in chunks of ``rows`` features (see :meth:`Store.read_chunks`)."""
-        _check_rows(rows)
+        check_rows(rows)
         schema = get_schema(layer)
         if schema.name not in self._list():
             raise StoreError(f"layer {schema.name!r} is not in store {self.path}")

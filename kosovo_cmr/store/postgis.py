@@ -58,7 +58,7 @@ from kosovo_cmr.store.base import (
     PROVENANCE_TABLE,
     Provenance,
     Store,
-    _check_rows,
+    check_rows,
     make_provenance,
     merge_append,
     prepare_layer,
@@ -207,7 +207,7 @@ class PostGISStore(Store):
         until the last chunk has been read (or the generator is closed), at most the
         store's ``lock_timeout_s``, and then gives up as when another writer holds it.
         """
-        _check_rows(rows)
+        check_rows(rows)
         schema = get_schema(layer)
         with self._connect() as conn:
             conn.execution_options(stream_results=True, isolation_level="REPEATABLE READ")

@@ -117,7 +117,7 @@ def rasterize_hazards(
     path = Path(path)
     full = Window(0, 0, width, height)
     with rasterio.open(path, "w+", crs=crs, transform=transform, sparse_ok=True, **profile) as dst:
-        dst.update_tags(**tags, SOURCE="kosovo_cmr.rasters.rasterize_hazards")
+        dst.update_tags(**tags, SOURCE="kosovo_cmr.analysis.rasters.rasterize_hazards")
         for n, geom in enumerate(geoms, start=1):
             if geom is None or geom.is_empty:
                 continue
@@ -271,7 +271,7 @@ def synthetic_terrain(
     from rasterio.transform import from_origin
     from rasterio.warp import Resampling, reproject, transform_bounds
 
-    from kosovo_cmr.terrain import cell_spacing_m, slope_deg
+    from kosovo_cmr.analysis.terrain import cell_spacing_m, slope_deg
 
     seed = settings.demo_seed if seed is None else seed
     rng = np.random.default_rng(seed)
@@ -294,7 +294,7 @@ def synthetic_terrain(
     dem_path = out / "dem-synthetic.tif"
     tags = {
         "SYNTHETIC": "yes",
-        "SOURCE": f"kosovo_cmr.rasters.synthetic_terrain(seed={seed}); not real terrain",
+        "SOURCE": f"kosovo_cmr.analysis.rasters.synthetic_terrain(seed={seed}); not real terrain",
     }
     profile = dict(_PROFILE, count=1, width=width, height=height, transform=transform)
     with rasterio.open(

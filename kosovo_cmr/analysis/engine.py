@@ -1,7 +1,8 @@
 """Analysis engines: the same fade-out and overlay results, on one core or many.
 
-``engine="local"`` runs :mod:`kosovo_cmr.fadeout` and :mod:`kosovo_cmr.overlay` in this
-process. ``engine="dask"`` partitions the data in space with dask-geopandas and runs the
+``engine="local"`` runs :mod:`~kosovo_cmr.analysis.fadeout` and
+:mod:`~kosovo_cmr.analysis.overlay` in this process. ``engine="dask"`` partitions the
+data in space with dask-geopandas and runs the
 very same functions on each partition, in parallel, with the data spread over the
 workers' memory, on the cores of this machine or, unchanged, on a dask distributed
 cluster (``scheduler="tcp://host:8786"``). The results equal the local engine's: areas
@@ -32,7 +33,8 @@ partition may only be measured alone if it holds *whole clusters*. The dask engi
    links, the only data gathered on the client);
 5. assembles each partition with the few clusters that cross into it from another
    (so that every partition holds whole clusters) and runs
-   :func:`kosovo_cmr.fadeout.delineate` or :func:`~kosovo_cmr.fadeout.buffer_impact`
+   :func:`~kosovo_cmr.analysis.fadeout.delineate` or
+   :func:`~kosovo_cmr.analysis.fadeout.buffer_impact`
    on it, in the same task, then adds the results up.
 
 The fade-out areas of different clusters do not overlap, so areas add up exactly: by
@@ -131,7 +133,7 @@ class EngineImpact:
     ----------
     table : pandas.DataFrame
         ``group``, ``evidence``, ``area_from_m2``, ``area_to_m2``, ``saved_m2``,
-        ``saved_pct``: as :class:`kosovo_cmr.fadeout.ImpactResult.table`.
+        ``saved_pct``: as :class:`kosovo_cmr.analysis.fadeout.ImpactResult.table`.
     total : dict
         The same keys for the whole union.
     rings : GeoDataFrame or None
@@ -388,7 +390,7 @@ def _annotate(source, radius, number: int, root: str) -> tuple[int, float, np.nd
     """
     import os
 
-    from kosovo_cmr.fadeout import _metric_points
+    from kosovo_cmr.analysis.fadeout import _metric_points
 
     part = _load(source) if isinstance(source, str) else source
     part = part.reset_index(drop=True)
@@ -547,7 +549,7 @@ def _touching_components(xy: np.ndarray, reach: float) -> tuple[int, np.ndarray]
     Two points are in one component exactly when a path of Delaunay edges no longer
     than ``reach`` joins them (the Euclidean minimum spanning tree lies in the Delaunay
     triangulation), so the threshold graph never has to be built: O(n log n) however
-    dense the evidence. As in the local engine (:mod:`kosovo_cmr._disks`), the points
+    dense the evidence. As in the local engine (:mod:`kosovo_cmr.analysis._disks`), the points
     are first split into groups that cannot touch (components of occupied grid squares
     ``reach`` wide), and groups of a few thousand points are triangulated one at a time,
     which keeps qhull in cache. Coincident points are merged first.
@@ -555,7 +557,7 @@ def _touching_components(xy: np.ndarray, reach: float) -> tuple[int, np.ndarray]
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    from kosovo_cmr._disks import chunk_groups
+    from kosovo_cmr.analysis._disks import chunk_groups
 
     if len(xy) == 0:
         return 0, np.zeros(0, np.int64)
@@ -866,7 +868,7 @@ class _Distances:
 
 
 def _delineate_part(part, rule, use_accuracy, tolerance_m):
-    from kosovo_cmr import fadeout
+    from kosovo_cmr.analysis import fadeout
 
     if not len(part):
         return None
@@ -886,7 +888,7 @@ def delineate(
 ) -> gpd.GeoDataFrame:
     """Delineate the area to clear with the chosen engine.
 
-    The result has the columns of :func:`kosovo_cmr.fadeout.delineate`. With the dask
+    The result has the columns of :func:`kosovo_cmr.analysis.fadeout.delineate`. With the dask
     engine the clusters are the same, numbered in their partitions' order (the local
     engine numbers them in its own order).
 
@@ -898,10 +900,10 @@ def delineate(
         :meth:`kosovo_cmr.store.base.Store.read_chunks` yields, which the dask engine
         writes out one at a time (the local engine joins them).
     rule : str, path or FadeoutRule, optional
-        See :func:`kosovo_cmr.fadeout.load_rule`.
+        See :func:`kosovo_cmr.analysis.fadeout.load_rule`.
     engine : {"local", "dask"}
     use_accuracy, tolerance_m
-        As for :func:`kosovo_cmr.fadeout.delineate`.
+        As for :func:`kosovo_cmr.analysis.fadeout.delineate`.
     npartitions : int, optional
         Number of spatial partitions (dask; default one per
         :func:`points_per_partition` points, 250,000 without a memory budget).
@@ -915,7 +917,7 @@ def delineate(
     -------
     GeoDataFrame
     """
-    from kosovo_cmr import fadeout
+    from kosovo_cmr.analysis import fadeout
 
     _check_engine(engine)
     chosen = fadeout.load_rule(rule)
@@ -942,7 +944,7 @@ def delineate(
 
 
 def _impact_part(part, from_rule, to_rule, by, boundaries, use_accuracy, tolerance_m, rings):
-    from kosovo_cmr import fadeout
+    from kosovo_cmr.analysis import fadeout
 
     if not len(part):
         return None
@@ -959,7 +961,7 @@ def _impact_part(part, from_rule, to_rule, by, boundaries, use_accuracy, toleran
 
 
 def _group_order(by: str, boundaries, groups) -> list:
-    from kosovo_cmr import fadeout
+    from kosovo_cmr.analysis import fadeout
 
     groups = list(dict.fromkeys(groups))
     if by in ("municipality", "region"):
@@ -977,7 +979,7 @@ def _group_order(by: str, boundaries, groups) -> list:
 
 def _row(group, evidence, a_from, a_to) -> dict:
     """One row of the impact table, exactly as the local engine writes it."""
-    from kosovo_cmr.fadeout import _row as local_row
+    from kosovo_cmr.analysis.fadeout import _row as local_row
 
     return local_row(group, evidence, a_from, a_to)
 
@@ -999,7 +1001,7 @@ def buffer_impact(
 ) -> EngineImpact:
     """Area to clear under two fade-out rules, by group, with the chosen engine.
 
-    Parameters are those of :func:`kosovo_cmr.fadeout.buffer_impact`, plus ``engine``,
+    Parameters are those of :func:`kosovo_cmr.analysis.fadeout.buffer_impact`, plus ``engine``,
     ``rings`` (also return the ring layer) and the dask options of :func:`delineate`.
 
     Returns
@@ -1012,7 +1014,7 @@ def buffer_impact(
     kosovo_cmr.errors.InputError
         On a bad engine, rule, ``by``, or missing boundaries.
     """
-    from kosovo_cmr import fadeout
+    from kosovo_cmr.analysis import fadeout
 
     _check_engine(engine)
     if by not in fadeout.BY_CHOICES:
@@ -1072,7 +1074,7 @@ def buffer_impact(
 
 
 def _overlay_part(part, units, name_column, unit_label):
-    from kosovo_cmr import overlay
+    from kosovo_cmr.analysis import overlay
 
     return overlay.contamination_by_unit(
         part, units, name_column=name_column, unit_label=unit_label
@@ -1090,7 +1092,7 @@ def contamination_by_unit(
     scheduler: str | None = None,
     workers: int | None = None,
 ) -> pd.DataFrame:
-    """Count and measure CHAs and SHAs by unit (:func:`kosovo_cmr.overlay.contamination_by_unit`).
+    """Count and measure CHAs and SHAs by unit (as the local overlay does).
 
     With the dask engine the hazards are partitioned in space (Hilbert curve); each
     partition is split by all the units, and the tables are added up: each hazard is
@@ -1101,7 +1103,7 @@ def contamination_by_unit(
     hazards : GeoDataFrame or dask_geopandas.GeoDataFrame
     units : GeoDataFrame
     name_column, unit_label
-        As for :func:`kosovo_cmr.overlay.contamination_by_unit`.
+        As for :func:`kosovo_cmr.analysis.overlay.contamination_by_unit`.
     engine : {"local", "dask"}
     npartitions, scheduler, workers
         See :func:`delineate`.
@@ -1110,7 +1112,7 @@ def contamination_by_unit(
     -------
     pandas.DataFrame
     """
-    from kosovo_cmr import overlay
+    from kosovo_cmr.analysis import overlay
 
     _check_engine(engine)
     if engine == "local" or not len(hazards):

@@ -159,7 +159,7 @@ def to_gpx(
 
     Points become waypoints. Polygons become tracks (one ``<trkseg>`` per ring, closed)
     and, with ``turning_points``, their turning points become waypoints named
-    ``<id>-TP<n>`` (see :func:`kosovo_cmr.fieldmap.turning_points`). Every attribute is
+    ``<id>-TP<n>`` (see :func:`kosovo_cmr.outputs.fieldmap.turning_points`). Every attribute is
     kept in ``<extensions>`` (namespace :data:`GPX_NS`).
 
     Parameters
@@ -206,7 +206,7 @@ def to_gpx(
         else:
             tracks.append((label, geom, attrs[i]))
     if turning_points and tracks:
-        from kosovo_cmr.fieldmap import turning_points as tp
+        from kosovo_cmr.outputs.fieldmap import turning_points as tp
 
         polygonal = data[np.isin(types, ("Polygon", "MultiPolygon"))]
         points = tp(polygonal, id_column=id_col)

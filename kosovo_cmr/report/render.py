@@ -591,7 +591,7 @@ def _charts_b64(report: dict) -> dict[str, str]:
 
     fc = report.get("forecast")
     if fc and fc.get("burndown"):
-        from kosovo_cmr.forecast import plot_burndown_curves
+        from kosovo_cmr.outputs.charts import plot_burndown_curves
 
         png = plot_burndown_curves(
             fc["burndown"],

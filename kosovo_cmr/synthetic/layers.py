@@ -829,7 +829,3 @@ def main(argv=None) -> None:
     )
     for name, path in paths.items():
         print(f"{name}: {path}")
-
-
-if __name__ == "__main__":
-    main()

@@ -6,13 +6,14 @@ figures are the report's and which are assumptions):
 1. **Area to clear** per active hazard (:func:`area_to_clear`), geodesic m2. Without a
    fade-out rule it is the hazard's recorded area. With a rule it is the area of the
    union of the hazard polygon with the fade-out area that
-   :func:`kosovo_cmr.fadeout.delineate` draws around the hazard's own evidence points
+   :func:`kosovo_cmr.analysis.fadeout.delineate` draws around the hazard's own evidence points
    (``evidence.hazard_id``): clearance covers the recorded polygon and goes on the
    fade-out distance beyond the last evidence, which near the polygon's edge takes it
    outside. A hazard without evidence (most SHAs) keeps its recorded area.
 2. **Method** per hazard (:func:`choose_method`): the first rule of the effort file whose
-   slope and vegetation limits the hazard's terrain (:func:`kosovo_cmr.terrain.terrain_stats`)
-   meets; unknown terrain gets the file's ``unknown_terrain_method``.
+   slope and vegetation limits the hazard's terrain
+   (:func:`kosovo_cmr.analysis.terrain.terrain_stats`) meets; unknown terrain gets the
+   file's ``unknown_terrain_method``.
 3. **Team-days** = area to clear / the method's rate (m2 per team per working day).
 4. **Schedule** (:func:`schedule`): each operator's teams work its hazards one after the
    other, high priority first, then medium, then low (ties by ``hazard_id``), all teams
@@ -52,7 +53,6 @@ __all__ = [
     "scenarios",
     "burndown_curves",
     "plot_burndown",
-    "plot_burndown_curves",
     "inputs_from_store",
     "forecast_section",
     "scenario_section",
@@ -160,7 +160,7 @@ def choose_method(terrain: pd.DataFrame | None, *, index, effort: dict) -> pd.Se
     Parameters
     ----------
     terrain : DataFrame or None
-        :func:`kosovo_cmr.terrain.terrain_stats` output aligned with ``index`` (or None).
+        :func:`kosovo_cmr.analysis.terrain.terrain_stats` output aligned with ``index`` (or None).
     index : pandas.Index
         The hazards' index.
     effort : dict
@@ -208,13 +208,13 @@ def area_to_clear(
     evidence : GeoDataFrame, optional
         Evidence points with ``hazard_id``; needed with ``fadeout_rule``.
     fadeout_rule : optional
-        Anything :func:`kosovo_cmr.fadeout.load_rule` accepts: a rule name
+        Anything :func:`kosovo_cmr.analysis.fadeout.load_rule` accepts: a rule name
         (``"kosovo-nmas-2024"``), a TOML file or a rule. None: the hazard's recorded area.
     basis : {"union", "redrawn"}, optional
         With a rule, for a hazard that has evidence: ``"union"`` (default) clears the
         recorded polygon and the fade-out area around its evidence; ``"redrawn"`` clears
         only the fade-out area (the hazard redrawn from its evidence under the rule,
-        exact geodesic area from :func:`kosovo_cmr.fadeout.delineate`).
+        exact geodesic area from :func:`kosovo_cmr.analysis.fadeout.delineate`).
 
     Returns
     -------
@@ -234,7 +234,7 @@ def area_to_clear(
         raise InputError(f"basis must be 'union' or 'redrawn', got {basis!r}")
     if evidence is None:
         raise InputError("a fade-out rule needs the evidence layer (evidence=)")
-    from kosovo_cmr import fadeout
+    from kosovo_cmr.analysis import fadeout
 
     rule = fadeout.load_rule(fadeout_rule)
     require_crs(evidence, name="evidence")
@@ -272,7 +272,7 @@ def clearance_effort(
         Hazards to clear (usually the ``status == "active"`` ones), with ``hazard_id``,
         ``priority`` and ``operator``.
     terrain : DataFrame, optional
-        :func:`kosovo_cmr.terrain.terrain_stats` for these hazards.
+        :func:`kosovo_cmr.analysis.terrain.terrain_stats` for these hazards.
     evidence : GeoDataFrame, optional
         Evidence points, for ``fadeout_rule``.
     fadeout_rule : optional
@@ -522,7 +522,7 @@ def scenarios(
     hazards : GeoDataFrame
         The hazards to clear (active).
     terrain : DataFrame, optional
-        Their :func:`kosovo_cmr.terrain.terrain_stats`.
+        Their :func:`kosovo_cmr.analysis.terrain.terrain_stats`.
     evidence : GeoDataFrame, optional
         Evidence points, for the fade-out scenarios.
     effort : dict, optional
@@ -708,6 +708,8 @@ def plot_burndown(
     pathlib.Path or bytes
         The written PNG, or its bytes when ``path`` is None.
     """
+    from kosovo_cmr.outputs.charts import plot_burndown_curves
+
     effort = effort if effort is not None else read_effort()
     return plot_burndown_curves(
         burndown_curves(schedules, effort=effort, until=until),
@@ -717,86 +719,6 @@ def plot_burndown(
         title=title,
         synthetic=synthetic,
     )
-
-
-def plot_burndown_curves(
-    curves: dict,
-    path: str | Path | None = None,
-    *,
-    start_year: int,
-    deadline: int = 2030,
-    title: str = "CMR clearance burn-down",
-    synthetic: bool = False,
-) -> Path | bytes:
-    """Draw burn-down curves (:func:`burndown_curves`, or their JSON form) to a PNG.
-
-    Parameters
-    ----------
-    curves : dict
-        Scenario label -> a table or a dict of lists with ``year``, one column per
-        priority class and ``all`` (m2 remaining). The first is drawn stacked by class.
-    path : path, optional
-        The PNG to write; None returns the PNG bytes instead.
-    start_year : int
-        First season drawn.
-    deadline : int, optional
-        Year whose end is marked.
-    title : str, optional
-        Chart title.
-    synthetic : bool, optional
-        Say SYNTHETIC DEMO DATA in the title.
-
-    Returns
-    -------
-    pathlib.Path or bytes
-        The written PNG, or its bytes when ``path`` is None.
-    """
-    import io
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(9, 6.4), dpi=110)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    colours = {"high": "#b2182b", "medium": "#ef8a62", "low": "#fddbc7"}
-    until = start_year
-    for k, (label, curve) in enumerate(curves.items()):
-        curve = pd.DataFrame(curve)
-        until = max(until, int(np.floor(curve["year"].max())))
-        if k == 0:
-            ax.stackplot(
-                curve["year"],
-                *(curve[p] / 1e6 for p in reversed(PRIORITIES)),
-                labels=[f"{label}: {p} priority" for p in reversed(PRIORITIES)],
-                colors=[colours[p] for p in reversed(PRIORITIES)],
-                alpha=0.8,
-            )
-        ax.plot(
-            curve["year"],
-            curve["all"] / 1e6,
-            lw=2 if k == 0 else 1.4,
-            label=label,
-            color="black" if k == 0 else None,
-            ls="-" if k == 0 else "--",
-        )
-    ax.axvline(deadline + 1, color="grey", lw=1)
-    ax.text(deadline + 1, ax.get_ylim()[1] * 0.97, f" end {deadline}", va="top", color="grey")
-    ax.set_xlim(start_year, until + 1)
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel("year (work April-November)")
-    ax.set_ylabel("area still to clear (km$^2$)")
-    ax.set_title(title + (" - SYNTHETIC DEMO DATA" if synthetic else ""))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
-    fig.tight_layout()
-    if path is None:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        return buf.getvalue()
-    path = Path(path)
-    fig.savefig(path)
-    return path
 
 
 def inputs_from_store(
@@ -810,7 +732,7 @@ def inputs_from_store(
         Holds ``hazards`` and, for the fade-out scenarios, ``evidence``.
     dem, cover : path, optional
         A DEM (and land cover) GeoTIFF: slope and vegetation then choose each hazard's
-        method (:func:`kosovo_cmr.terrain.terrain_stats`).
+        method (:func:`kosovo_cmr.analysis.terrain.terrain_stats`).
     effort : dict, optional
         A :func:`read_effort` result (its steep-slope threshold).
 
@@ -836,7 +758,7 @@ def inputs_from_store(
     evidence = store.read("evidence") if store.has_layer("evidence") else None
     terrain = None
     if dem is not None:
-        from kosovo_cmr.terrain import terrain_stats
+        from kosovo_cmr.analysis.terrain import terrain_stats
 
         terrain = terrain_stats(
             active, dem=dem, cover=cover, steep_deg=effort["terrain"].get("steep_slope_deg", 15.0)
@@ -1032,8 +954,8 @@ def demo_step(ctx) -> None:
     import logging
 
     from kosovo_cmr._text import render_table
-    from kosovo_cmr.rasters import synthetic_terrain
-    from kosovo_cmr.terrain import TerrainWarning
+    from kosovo_cmr.analysis.rasters import synthetic_terrain
+    from kosovo_cmr.analysis.terrain import TerrainWarning
 
     log = logging.getLogger(__name__)
     dem, cover = synthetic_terrain(ctx.out_dir)

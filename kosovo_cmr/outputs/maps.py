@@ -25,7 +25,7 @@ Light
 Offline
     With ``offline=True`` the page has no tile layer and every script and stylesheet is
     inlined from npm packages installed outside the repository (see
-    :mod:`kosovo_cmr._offline`): one HTML file that makes no network request. Online maps
+    :mod:`kosovo_cmr.outputs._offline`): one HTML file that makes no network request. Online maps
     show OpenStreetMap tiles with their attribution.
 """
 
@@ -42,9 +42,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from kosovo_cmr import _offline, settings
+from kosovo_cmr import settings
 from kosovo_cmr.crs import geodesic_area, require_crs
 from kosovo_cmr.errors import InputError, KcmrError
+from kosovo_cmr.outputs import _offline
 
 log = logging.getLogger(__name__)
 
@@ -303,9 +304,9 @@ def _strike_footprints(strikes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _fadeout_rings(evidence: gpd.GeoDataFrame):
-    """Fade-out rings from :mod:`kosovo_cmr.fadeout`, or None when it is not available."""
+    """Fade-out rings from :mod:`kosovo_cmr.analysis.fadeout`, or None when it is not available."""
     try:
-        from kosovo_cmr import fadeout
+        from kosovo_cmr.analysis import fadeout
     except ImportError:
         return None
     try:
@@ -697,7 +698,7 @@ def interactive_map(
     offline : bool, default False
         Inline every script and stylesheet and leave the tile layer out, so that the
         saved page makes no network request (needs the npm assets, see
-        :mod:`kosovo_cmr._offline`). Online maps use OpenStreetMap tiles.
+        :mod:`kosovo_cmr.outputs._offline`). Online maps use OpenStreetMap tiles.
     title : str, optional
         The legend's title.
     tolerance_m : float, default :data:`SIMPLIFY_TOLERANCE_M`
@@ -708,7 +709,7 @@ def interactive_map(
         Cluster the evidence points when there are more than this many.
     fadeout_rings : GeoDataFrame, optional
         Fade-out rings to show. By default they are computed with
-        ``kosovo_cmr.fadeout.buffer_impact`` from the evidence when that module is
+        ``kosovo_cmr.analysis.fadeout.buffer_impact`` from the evidence when that module is
         installed, and the layer is left out otherwise.
     assets_dir : path, optional
         Where the npm assets are (default :data:`kosovo_cmr.settings.web_assets_dir`).
@@ -854,7 +855,7 @@ def save_map(m, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
 def demo_step(ctx) -> None:
     """Write the interactive maps (online, offline) and the field-map atlas (demo step)."""
     from kosovo_cmr.errors import MissingDependencyError
-    from kosovo_cmr.fieldmap import write_atlas
+    from kosovo_cmr.outputs.fieldmap import write_atlas
 
     layers = {name: ctx.store.read(name) for name in ctx.store.layers()}
     online = save_map(interactive_map(layers), ctx.output("map.html"), overwrite=True)

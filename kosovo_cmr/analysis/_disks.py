@@ -1,6 +1,6 @@
 """The exact union of many planar disks: connected clusters, area and boundary.
 
-Private plumbing of :mod:`kosovo_cmr.fadeout`. Everything here is planar (the caller
+Private plumbing of :mod:`kosovo_cmr.analysis.fadeout`. Everything here is planar (the caller
 passes coordinates in a metric CRS) and vectorised with numpy.
 
 Area by Green's theorem

@@ -15,7 +15,7 @@ Accuracy
 Disks are built in the metric CRS (:data:`kosovo_cmr.settings.metric_crs`, EPSG:9141).
 Reported areas are *not* measured on polygons approximating the disks: the area of the
 union of the true circles is computed analytically by Green's theorem over the boundary
-arcs (:mod:`kosovo_cmr._disks`), then brought onto the ellipsoid by dividing by the
+arcs (:mod:`kosovo_cmr.analysis._disks`), then brought onto the ellipsoid by dividing by the
 projection's areal scale factor at the centre of each cluster (at most about 0.03 %
 across Kosovo; its change across one cluster is a few parts per million). The result is
 the geodesic area of the true union of circles to well within 0.01 %. Polygons (for maps
@@ -42,8 +42,8 @@ import shapely
 from pyproj import CRS, Proj, Transformer
 
 from kosovo_cmr import settings
-from kosovo_cmr._disks import DiskUnion, cluster_polygons, union_of_disks
 from kosovo_cmr._resources import layer_file, layers_dir
+from kosovo_cmr.analysis._disks import DiskUnion, cluster_polygons, union_of_disks
 from kosovo_cmr.crs import geodesic_area, require_crs
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.schema import ORDNANCE, SCHEMAS

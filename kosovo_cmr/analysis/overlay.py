@@ -26,9 +26,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
-from kosovo_cmr.crs import geodesic_area, require_crs
+from kosovo_cmr.crs import geodesic_area, gnomonic_crs, require_crs
 from kosovo_cmr.errors import InputError
 
 __all__ = [
@@ -97,17 +96,6 @@ def hazards_open_on(hazards: gpd.GeoDataFrame, date=None) -> gpd.GeoDataFrame:
     return hazards[(recorded <= day) & still].copy()
 
 
-def _gnomonic(geoms_ll: np.ndarray) -> CRS:
-    """Return a gnomonic CRS centred on the geometries (lon/lat input)."""
-    present = geoms_ll[~shapely.is_empty(geoms_ll) & ~shapely.is_missing(geoms_ll)]
-    if len(present):
-        xmin, ymin, xmax, ymax = shapely.total_bounds(present)
-        lon, lat = (xmin + xmax) / 2, (ymin + ymax) / 2
-    else:
-        lon, lat = 21.0, 42.6
-    return CRS.from_proj4(f"+proj=gnom +lat_0={lat:.6f} +lon_0={lon:.6f} +ellps=WGS84 +units=m")
-
-
 def split_by_units(
     features: gpd.GeoDataFrame,
     units: gpd.GeoDataFrame,
@@ -157,7 +145,7 @@ def split_by_units(
         )
     feats_ll = features.geometry.to_crs(4326)
     units_ll = units.to_crs(4326)
-    gnom = _gnomonic(np.asarray(feats_ll.values, dtype=object))
+    gnom = gnomonic_crs(np.asarray(feats_ll.values, dtype=object))
     feats_g = np.asarray(feats_ll.to_crs(gnom).values, dtype=object)
     units_g = np.asarray(units_ll.geometry.to_crs(gnom).values, dtype=object)
     names = units_ll[name_column].to_numpy()

@@ -5,7 +5,7 @@ the boundaries, every table of the report for one year (numbers as in the Mine A
 Review Kosovo chapter):
 
 * Table 1 — contamination open on 31 December by KMAC region and kind
-  (:func:`kosovo_cmr.overlay.contamination_by_unit`);
+  (:func:`kosovo_cmr.analysis.overlay.contamination_by_unit`);
 * Table 4 — release by method and submunitions destroyed, with the previous year;
 * Tables 5 and 6 — cancellation by NTS and reduction by TS by reporting unit and operator;
 * Table 7 — clearance by reporting unit and operator with the items destroyed;
@@ -22,7 +22,7 @@ operator or KMAC gave (a municipality or a region, as the report mixes them);
 :func:`check_district_labels` checks each label against where the polygon lies.
 
 All areas are geodesic, in m2 (:func:`kosovo_cmr.crs.geodesic_area`). The report is a
-plain dict of lists and numbers; :mod:`kosovo_cmr.report_render` writes it as Markdown,
+plain dict of lists and numbers; :mod:`kosovo_cmr.report.render` writes it as Markdown,
 HTML, JSON, CSV or XLSX.
 """
 
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import os
-import unicodedata
 from pathlib import Path
 
 import geopandas as gpd
@@ -40,15 +39,15 @@ import shapely
 
 from kosovo_cmr._resources import layer_file
 from kosovo_cmr._version import __version__
-from kosovo_cmr.crs import geodesic_area, require_crs
-from kosovo_cmr.errors import InputError
-from kosovo_cmr.overlay import (
-    _gnomonic,
+from kosovo_cmr.analysis.overlay import (
     assign_units,
     contamination_by_unit,
     hazards_open_on,
     split_by_units,
 )
+from kosovo_cmr.crs import geodesic_area, gnomonic_crs, require_crs
+from kosovo_cmr.errors import InputError
+from kosovo_cmr.places import match_key
 
 log = logging.getLogger(__name__)
 
@@ -395,28 +394,13 @@ def indicators(
 # --- district labels ----------------------------------------------------------------------
 
 
-def _fold_place(name) -> str:
-    """Fold a place name so that Albanian and Serbian Latin spellings compare equal.
-
-    Accents go (ë -> e, ç/č/ć -> c), ``q`` becomes ``c`` (Leposaviq, Leposavić), and a
-    final ``e`` of each word becomes ``a`` (Prishtinë / Prishtina, Pejë / Peja).
-    """
-    if name is None or (isinstance(name, float) and name != name):
-        return ""
-    text = unicodedata.normalize("NFKD", str(name))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = text.replace("đ", "d").replace("q", "c")
-    words = [w[:-1] + "a" if w.endswith("e") else w for w in text.replace("-", " ").split()]
-    return " ".join(words)
-
-
 def check_district_labels(
     releases: gpd.GeoDataFrame, municipalities: gpd.GeoDataFrame
 ) -> pd.DataFrame:
     """Check each release's ``district`` label against where its polygon lies.
 
     The polygon is placed in the municipality holding its largest share
-    (:func:`kosovo_cmr.overlay.split_by_units`). The label matches if it names that
+    (:func:`kosovo_cmr.analysis.overlay.split_by_units`). The label matches if it names that
     municipality, its district or its KMAC region, allowing for Albanian and Serbian
     Latin spellings (Mitrovica / Mitrovicë, Leposavic / Leposaviq, Gracanica /
     Graçanicë).
@@ -452,8 +436,8 @@ def check_district_labels(
         else:
             region = info.at[muni, "region"]
             district = info.at[muni, "district"] if "district" in info.columns else None
-            names = {_fold_place(muni), _fold_place(district), _fold_place(region)} - {""}
-            matches = _fold_place(r["district"]) in names
+            names = {match_key(muni), match_key(district), match_key(region)} - {""}
+            matches = match_key(r["district"]) in names
         rows.append(
             {
                 "release_id": r["release_id"],
@@ -487,7 +471,7 @@ class _Ledger:
         self.h = hazards.reset_index(drop=True)
         self.r = releases.reset_index(drop=True)
         both = list(self.h.geometry.to_crs(4326).values) + list(self.r.geometry.to_crs(4326))
-        self.crs = _gnomonic(np.asarray(both, dtype=object))
+        self.crs = gnomonic_crs(np.asarray(both, dtype=object))
         self.hg = np.asarray(self.h.geometry.to_crs(self.crs).values, dtype=object)
         self.rg = np.asarray(self.r.geometry.to_crs(self.crs).values, dtype=object)
         self.h_area = geodesic_area(self.h) if len(self.h) else np.zeros(0)
@@ -559,7 +543,7 @@ class _Ledger:
 def contamination_at(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame, date) -> float:
     """Contaminated area (m2) at the end of a day, as the layers tell it.
 
-    The hazards open on ``date`` (:func:`kosovo_cmr.overlay.hazards_open_on`), each with
+    The hazards open on ``date`` (:func:`kosovo_cmr.analysis.overlay.hazards_open_on`), each with
     the geometry it had then: its current geometry plus the releases linked to it and made
     after ``date`` while it stayed open (technical survey cuts the reduced part off a
     hazard; the layer keeps only the current geometry).
@@ -876,10 +860,10 @@ def land_release_report(
     capacity : DataFrame, optional
         Teams and personnel (default: the shipped ``layers/capacity.csv``).
     forecast : dict, optional
-        A completion forecast (:func:`kosovo_cmr.forecast.forecast_section`) to include
+        A completion forecast (:func:`kosovo_cmr.analysis.forecast.forecast_section`) to include
         as ``forecast``: the HTML page then shows its burn-down chart and scenario table.
     published : dict, path or name, optional
-        Published figures to check (:mod:`kosovo_cmr.published`; ``"mar-2025-kosovo"``
+        Published figures to check (:mod:`kosovo_cmr.report.published`; ``"mar-2025-kosovo"``
         is the shipped transcription of the Mine Action Review): adds
         ``published_check``, the publication's own arithmetic and every printed figure
         against the one computed here.
@@ -960,7 +944,7 @@ def land_release_report(
     if forecast is not None:
         out["forecast"] = forecast
     if published is not None:
-        from kosovo_cmr.published import check
+        from kosovo_cmr.report.published import check
 
         out["published_check"] = _plain(check(out, published))
     return out
@@ -992,11 +976,11 @@ def report_from_store(
         See :func:`land_release_report`.
     forecast : bool or dict, optional
         Include the completion forecast: ``True`` computes it
-        (:func:`kosovo_cmr.forecast.forecast_section`) for the store's active hazards,
+        (:func:`kosovo_cmr.analysis.forecast.forecast_section`) for the store's active hazards,
         with their evidence for the fade-out scenarios; a dict is used as it is.
     dem, cover : path, optional
         A DEM (and land cover) GeoTIFF for the forecast's methods
-        (:func:`kosovo_cmr.terrain.terrain_stats`); without one the effort file's
+        (:func:`kosovo_cmr.analysis.terrain.terrain_stats`); without one the effort file's
         ``unknown_terrain_method`` applies.
     published : dict, path or name, optional
         See :func:`land_release_report`.
@@ -1034,7 +1018,7 @@ def report_from_store(
 
 
 def _forecast_from_store(store, *, dem=None, cover=None) -> dict:
-    from kosovo_cmr.forecast import forecast_section, inputs_from_store, read_effort
+    from kosovo_cmr.analysis.forecast import forecast_section, inputs_from_store, read_effort
 
     effort = read_effort()
     active, evidence, terrain = inputs_from_store(store, dem=dem, cover=cover, effort=effort)
@@ -1043,8 +1027,8 @@ def _forecast_from_store(store, *, dem=None, cover=None) -> dict:
 
 def demo_step(ctx) -> None:
     """Write the 2024 land release report (HTML and JSON), with the completion forecast."""
-    from kosovo_cmr.published import PUBLISHED
-    from kosovo_cmr.report_render import write_report
+    from kosovo_cmr.report.published import PUBLISHED
+    from kosovo_cmr.report.render import write_report
 
     # the planning step's forecast (on the synthetic DEM) when it ran, else one without terrain
     report = report_from_store(

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from kosovo_cmr._resources import layer_file
 from kosovo_cmr.errors import InputError
+from kosovo_cmr.places import match_key
 
 __all__ = ["PUBLISHED", "read_published", "figures", "check_internal", "compare", "check"]
 
@@ -277,9 +278,7 @@ def _get(report: dict, path: str):
 
 
 def _fold(value) -> str:
-    from kosovo_cmr.report import _fold_place
-
-    return _fold_place(value) if isinstance(value, str) else str(value)
+    return match_key(value) if isinstance(value, str) else str(value)
 
 
 def _computed(report: dict, how: tuple):
