@@ -480,10 +480,10 @@ class _Ledger:
         self.closed = pd.to_datetime(self.h["closed"])
         self.active = self.h["status"] == "active"
         self.r_date = pd.to_datetime(self.r["date"])
-        index = {hid: i for i, hid in enumerate(self.h["hazard_id"])}
+        self.hazard_index = {hid: i for i, hid in enumerate(self.h["hazard_id"])}
         self.cuts: dict[int, list[int]] = {}
         for j, hid in enumerate(self.r["hazard_id"]):
-            i = index.get(hid) if isinstance(hid, str) else None
+            i = self.hazard_index.get(hid) if isinstance(hid, str) else None
             if i is None:
                 continue
             closed = self.closed.iloc[i]
@@ -614,6 +614,32 @@ def reconcile(
     require_crs(hazards, name="hazards")
     require_crs(releases, name="releases")
     led = _Ledger(hazards, releases)
+    first_day, end_day = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
+    ry = np.flatnonzero(((led.r_date >= first_day) & (led.r_date <= end_day)).to_numpy())
+    lines = _ledger_lines(led, ry, year=year)
+    causes, inside = _release_causes(led, ry, tolerance_m2=tolerance_m2)
+    causes += _overlap_causes(led, ry, inside, tolerance_m2=tolerance_m2)
+    causes += _closed_hazard_causes(
+        led, ry, first_day=first_day, end_day=end_day, tolerance_m2=tolerance_m2
+    )
+    if municipalities is not None and len(ry):
+        causes += _label_causes(led, ry, municipalities)
+    explained = float(sum(c["effect_m2"] for c in causes))
+    return {
+        **lines,
+        "explained_m2": explained,
+        "residual_m2": lines["unexplained_m2"] - explained,
+        "causes": causes,
+        "summary": _summary(causes),
+    }
+
+
+# The steps of the reconciliation: the ledger's lines, then the causes of its difference
+# (each step returns cause rows, in the order the ledger lists them).
+
+
+def _ledger_lines(led: _Ledger, ry: np.ndarray, *, year: int) -> dict:
+    """Return the ledger: start, releases by method, added by survey, expected, end."""
     start_day = pd.Timestamp(year - 1, 12, 31)
     end_day = pd.Timestamp(year, 12, 31)
     first_day = pd.Timestamp(year, 1, 1)
@@ -623,76 +649,125 @@ def reconcile(
     added = sum(
         led.area_at(i, led.recorded.iloc[i], inclusive=True) for i in np.flatnonzero(in_year)
     )
-    ry = np.flatnonzero(((led.r_date >= first_day) & (led.r_date <= end_day)).to_numpy())
     by_method = {
         m: float(led.r_area[ry][(led.r["method"].iloc[ry] == m).to_numpy()].sum()) for m in METHODS
     }
     expected = start - sum(by_method.values()) + added
-    unexplained = end - expected
+    return {
+        "year": int(year),
+        "start_date": str(first_day.date()),
+        "end_date": str(end_day.date()),
+        "start_of_year_m2": float(start),
+        "clearance_m2": by_method["clearance"],
+        "reduction_ts_m2": by_method["reduction_ts"],
+        "cancellation_nts_m2": by_method["cancellation_nts"],
+        "added_by_survey_m2": float(added),
+        "expected_end_m2": float(expected),
+        "end_of_year_m2": float(end),
+        "unexplained_m2": float(end - expected),
+    }
+
+
+def _cause(kind: str, layer: str, ident, effect, area, detail: str) -> dict:
+    """One row of the causes: what, which feature, its signed effect on the difference."""
+    return {
+        "cause": kind,
+        "layer": layer,
+        "id": ident,
+        "effect_m2": float(effect),
+        "area_m2": float(area),
+        "detail": detail,
+    }
+
+
+def _release_causes(
+    led: _Ledger, ry: np.ndarray, *, tolerance_m2: float
+) -> tuple[list[dict], dict[int, object]]:
+    """Releases of the year outside the hazards open at their date, or inside one still open.
+
+    Returns the causes (per release: outside, then still inside an open hazard) and, per
+    release, the part of it that lay in a hazard (None: none), for the overlaps.
+    """
     causes: list[dict] = []
-
-    def cause(kind, layer, ident, effect, area, detail):
-        causes.append(
-            {
-                "cause": kind,
-                "layer": layer,
-                "id": ident,
-                "effect_m2": float(effect),
-                "area_m2": float(area),
-                "detail": detail,
-            }
-        )
-
     inside: dict[int, object] = {}
-    hazard_index = {hid: i for i, hid in enumerate(led.h["hazard_id"])}
     for j in ry:
         r = led.r.iloc[j]
         day = led.r_date.iloc[j]
-        geom = led.rg[j]
-        near = led.near_hazards(geom)
-        hazard_geoms = [
-            led.geom_at(i, day, inclusive=True) for i in led.open_before(day) if i in near
-        ]
-        hits = [g for g in hazard_geoms if g.intersects(geom)]
-        part = shapely.intersection(geom, shapely.union_all(hits)) if hits else None
-        inside[j] = part
-        outside = float(led.r_area[j]) - led.area(part)
-        linked = isinstance(r["hazard_id"], str)
-        if outside > tolerance_m2 or not linked:
-            detail = (
-                f"{r['method']} by {r['operator']} ({r['district']}, {day.date()}): "
-                f"{outside:,.0f} of {led.r_area[j]:,.0f} m2 outside recorded hazards"
-                + ("" if linked else "; no hazard_id")
-                + ("; empty geometry" if geom.is_empty else "")
-            )
-            cause(
-                "release_outside_hazards",
-                "releases",
-                r["release_id"],
-                max(outside, 0.0),
-                led.r_area[j],
-                detail,
-            )
-        still_open = [i for i in led.open_after(day) if i in near]
-        hits = [led.hg[i] for i in still_open if led.hg[i].intersects(geom)]
-        if hits:
-            still = shapely.intersection(geom, shapely.union_all(hits))
-            own = hazard_index.get(r["hazard_id"]) if linked else None
-            if own is not None:
-                # land of the hazard this release closes or cuts, also in an overlapping
-                # open hazard: counted twice in the contamination, so not a cause
-                still = shapely.difference(still, led.geom_at(own, day, inclusive=True))
-            within = led.area(still)
-            if within > tolerance_m2:
-                cause(
-                    "release_within_open_hazard",
-                    "releases",
-                    r["release_id"],
-                    within,
-                    led.r_area[j],
-                    f"{within:,.0f} m2 of {r['release_id']} still lies in a hazard open after "
-                    f"{day.date()}",
-                )
+        near = led.near_hazards(led.rg[j])
+        inside[j] = _part_in_hazards(led, j, day, near)
+        causes += _outside_hazards(led, j, r, day, inside[j], tolerance_m2=tolerance_m2)
+        causes += _within_open_hazard(led, j, r, day, near, tolerance_m2=tolerance_m2)
+    return causes, inside
+
+
+def _part_in_hazards(led: _Ledger, j: int, day, near: set[int]):
+    """Return the part of release ``j`` in the hazards open when it began (None: none)."""
+    geom = led.rg[j]
+    hazard_geoms = [led.geom_at(i, day, inclusive=True) for i in led.open_before(day) if i in near]
+    hits = [g for g in hazard_geoms if g.intersects(geom)]
+    return shapely.intersection(geom, shapely.union_all(hits)) if hits else None
+
+
+def _outside_hazards(led: _Ledger, j: int, r, day, part, *, tolerance_m2: float) -> list[dict]:
+    """``release_outside_hazards``: the part of release ``j`` outside, or no ``hazard_id``."""
+    geom = led.rg[j]
+    outside = float(led.r_area[j]) - led.area(part)
+    linked = isinstance(r["hazard_id"], str)
+    if not (outside > tolerance_m2 or not linked):
+        return []
+    detail = (
+        f"{r['method']} by {r['operator']} ({r['district']}, {day.date()}): "
+        f"{outside:,.0f} of {led.r_area[j]:,.0f} m2 outside recorded hazards"
+        + ("" if linked else "; no hazard_id")
+        + ("; empty geometry" if geom.is_empty else "")
+    )
+    return [
+        _cause(
+            "release_outside_hazards",
+            "releases",
+            r["release_id"],
+            max(outside, 0.0),
+            led.r_area[j],
+            detail,
+        )
+    ]
+
+
+def _within_open_hazard(
+    led: _Ledger, j: int, r, day, near: set[int], *, tolerance_m2: float
+) -> list[dict]:
+    """``release_within_open_hazard``: the part of release ``j`` in a hazard still open."""
+    geom = led.rg[j]
+    still_open = [i for i in led.open_after(day) if i in near]
+    hits = [led.hg[i] for i in still_open if led.hg[i].intersects(geom)]
+    if not hits:
+        return []
+    still = shapely.intersection(geom, shapely.union_all(hits))
+    own = led.hazard_index.get(r["hazard_id"]) if isinstance(r["hazard_id"], str) else None
+    if own is not None:
+        # land of the hazard this release closes or cuts, also in an overlapping
+        # open hazard: counted twice in the contamination, so not a cause
+        still = shapely.difference(still, led.geom_at(own, day, inclusive=True))
+    within = led.area(still)
+    if not within > tolerance_m2:
+        return []
+    return [
+        _cause(
+            "release_within_open_hazard",
+            "releases",
+            r["release_id"],
+            within,
+            led.r_area[j],
+            f"{within:,.0f} m2 of {r['release_id']} still lies in a hazard open after {day.date()}",
+        )
+    ]
+
+
+def _overlap_causes(
+    led: _Ledger, ry: np.ndarray, inside: dict[int, object], *, tolerance_m2: float
+) -> list[dict]:
+    """``release_overlap``: hazardous land that two releases of the year both release."""
+    causes = []
     in_year = set(ry.tolist())
     for ja in ry:
         for jb in sorted(set(led.r_tree.query(led.rg[ja]).tolist()) & in_year):
@@ -702,8 +777,8 @@ def reconcile(
             if pa is None or pb is None or not pa.intersects(pb):
                 continue
             twice = shapely.intersection(pa, pb)
-            ha = hazard_index.get(led.r["hazard_id"].iloc[ja])
-            hb = hazard_index.get(led.r["hazard_id"].iloc[jb])
+            ha = led.hazard_index.get(led.r["hazard_id"].iloc[ja])
+            hb = led.hazard_index.get(led.r["hazard_id"].iloc[jb])
             if ha is not None and hb is not None and ha != hb:
                 # two overlapping hazards, each released: their overlap was counted twice
                 # in the contamination too, so releasing it twice explains nothing
@@ -715,14 +790,24 @@ def reconcile(
             both = led.area(twice)
             if both > tolerance_m2:
                 ida, idb = led.r["release_id"].iloc[ja], led.r["release_id"].iloc[jb]
-                cause(
-                    "release_overlap",
-                    "releases",
-                    f"{ida}+{idb}",
-                    both,
-                    both,
-                    f"{ida} and {idb} both release {both:,.0f} m2 of hazardous land",
+                causes.append(
+                    _cause(
+                        "release_overlap",
+                        "releases",
+                        f"{ida}+{idb}",
+                        both,
+                        both,
+                        f"{ida} and {idb} both release {both:,.0f} m2 of hazardous land",
+                    )
                 )
+    return causes
+
+
+def _closed_hazard_causes(
+    led: _Ledger, ry: np.ndarray, *, first_day, end_day, tolerance_m2: float
+) -> list[dict]:
+    """Hazards closed in the year that its releases do not cover, wholly or in part."""
+    causes = []
     closed_in_year = np.flatnonzero(
         ((led.closed >= first_day) & (led.closed <= end_day) & (led.recorded <= led.closed))
         .fillna(False)
@@ -738,37 +823,50 @@ def reconcile(
         covered = led.area(shapely.intersection(led.hg[i], shapely.union_all(hits))) if hits else 0
         missing = area - covered
         if covered <= tolerance_m2:
-            cause(
-                "hazard_closed_without_release",
-                "hazards",
-                h["hazard_id"],
-                -area,
-                area,
-                f"{h['kind']} {h['hazard_id']} ({h.get('municipality')}) closed "
-                f"{day.date()} as {h['status']!r}, {area:,.0f} m2, with no release covering it",
+            causes.append(
+                _cause(
+                    "hazard_closed_without_release",
+                    "hazards",
+                    h["hazard_id"],
+                    -area,
+                    area,
+                    f"{h['kind']} {h['hazard_id']} ({h.get('municipality')}) closed "
+                    f"{day.date()} as {h['status']!r}, {area:,.0f} m2, with no release covering it",
+                )
             )
         elif missing > tolerance_m2:
-            cause(
-                "hazard_not_fully_released",
-                "hazards",
-                h["hazard_id"],
-                -missing,
-                area,
-                f"{h['kind']} {h['hazard_id']} closed {day.date()}: releases cover "
-                f"{covered:,.0f} of {area:,.0f} m2",
+            causes.append(
+                _cause(
+                    "hazard_not_fully_released",
+                    "hazards",
+                    h["hazard_id"],
+                    -missing,
+                    area,
+                    f"{h['kind']} {h['hazard_id']} closed {day.date()}: releases cover "
+                    f"{covered:,.0f} of {area:,.0f} m2",
+                )
             )
-    if municipalities is not None and len(ry):
-        labels = check_district_labels(led.r.iloc[ry], municipalities)
-        for row in labels[labels["matches"].map(lambda v: v is False)].itertuples():
-            cause(
-                "district_label_mismatch",
-                "releases",
-                row.release_id,
-                0.0,
-                float(led.r_area[ry][labels.index.get_loc(row.Index)]),
-                f"label {row.district!r} but the polygon lies in {row.municipality} ({row.region})",
-            )
-    explained = float(sum(c["effect_m2"] for c in causes))
+    return causes
+
+
+def _label_causes(led: _Ledger, ry: np.ndarray, municipalities: gpd.GeoDataFrame) -> list[dict]:
+    """``district_label_mismatch``: releases of the year labelled with another place."""
+    labels = check_district_labels(led.r.iloc[ry], municipalities)
+    return [
+        _cause(
+            "district_label_mismatch",
+            "releases",
+            row.release_id,
+            0.0,
+            float(led.r_area[ry][labels.index.get_loc(row.Index)]),
+            f"label {row.district!r} but the polygon lies in {row.municipality} ({row.region})",
+        )
+        for row in labels[labels["matches"].map(lambda v: v is False)].itertuples()
+    ]
+
+
+def _summary(causes: list[dict]) -> list[dict]:
+    """One row per cause found: how many features, their summed effect, what it means."""
     summary = []
     for kind in CAUSES:
         mine = [c for c in causes if c["cause"] == kind]
@@ -781,23 +879,7 @@ def reconcile(
                     "meaning": CAUSES[kind],
                 }
             )
-    return {
-        "year": int(year),
-        "start_date": str(first_day.date()),
-        "end_date": str(end_day.date()),
-        "start_of_year_m2": float(start),
-        "clearance_m2": by_method["clearance"],
-        "reduction_ts_m2": by_method["reduction_ts"],
-        "cancellation_nts_m2": by_method["cancellation_nts"],
-        "added_by_survey_m2": float(added),
-        "expected_end_m2": float(expected),
-        "end_of_year_m2": float(end),
-        "unexplained_m2": float(unexplained),
-        "explained_m2": explained,
-        "residual_m2": float(unexplained - explained),
-        "causes": causes,
-        "summary": summary,
-    }
+    return summary
 
 
 # --- the whole report ---------------------------------------------------------------------
