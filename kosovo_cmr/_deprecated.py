@@ -37,7 +37,10 @@ MOVED_MODULES: dict[str, str] = {
 
 #: ``"old.module:name"`` -> ``"new.module:name"`` for names that left their module's
 #: successor (moved to a workflow, renamed, or merged into one public function).
-MOVED_NAMES: dict[str, str] = {}
+MOVED_NAMES: dict[str, str] = {
+    # --- report ---
+    "kosovo_cmr.report:read_capacity": "kosovo_cmr.programme:read_capacity",
+}
 
 
 class KcmrDeprecationWarning(DeprecationWarning):

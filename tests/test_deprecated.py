@@ -45,6 +45,14 @@ def test_unknown_name_of_an_old_module_is_an_attribute_error():
 # --- report --------------------------------------------------------------------------------
 
 
+def test_report_read_capacity_is_the_programme_reader():
+    from kosovo_cmr import programme
+
+    with pytest.warns(KcmrDeprecationWarning, match=r"kosovo_cmr\.programme\.read_capacity"):
+        from kosovo_cmr.report import read_capacity
+    assert read_capacity is programme.read_capacity
+
+
 # --- forecast ------------------------------------------------------------------------------
 
 

@@ -11,11 +11,11 @@ from shapely.geometry import box
 
 from kosovo_cmr.crs import geodesic_area
 from kosovo_cmr.errors import InputError
+from kosovo_cmr.programme import read_capacity
 from kosovo_cmr.report import (
     check_district_labels,
     contamination_at,
     land_release_report,
-    read_capacity,
     reconcile,
 )
 from kosovo_cmr.report.render import BANNER, charts, to_csv, to_html, to_markdown, write_report
@@ -285,6 +285,23 @@ def test_capacity_used_only_for_its_year(case, munis):
     hazards, releases = case
     rep = land_release_report(hazards, releases, munis, year=2023)
     assert all(r["teams"] is None for r in rep["indicators"]["release_by_operator"])
+
+
+def test_capacity_from_the_programme_table_gives_the_per_team_indicators(case, munis, tmp_path):
+    hazards, releases = case
+    rep = land_release_report(hazards, releases, munis, year=2024)  # the shipped table
+    ops = {r["operator"]: r for r in rep["indicators"]["release_by_operator"]}
+    assert (ops["HALO"]["teams"], ops["HALO"]["personnel"]) == (9, 58)
+    assert ops["NPA"]["release_m2_per_team"] == pytest.approx(area(N1) / 8)
+    # a table without years (or personnel) applies to every year, personnel unknown
+    path = tmp_path / "capacity.csv"
+    path.write_text("operator,teams\nHALO,2\nNPA,4\n", encoding="utf-8")
+    rep = land_release_report(hazards, releases, munis, year=2024, capacity=read_capacity(path))
+    ops = {r["operator"]: r for r in rep["indicators"]["release_by_operator"]}
+    assert ops["HALO"]["teams"] == 2 and ops["HALO"]["personnel"] is None
+    assert ops["HALO"]["clearance_m2_per_person"] is None
+    assert ops["NPA"]["release_m2_per_team"] == pytest.approx(area(N1) / 4)
+    assert ops["KSF"]["teams"] is None
 
 
 def test_an_empty_year(case, munis):

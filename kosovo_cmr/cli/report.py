@@ -64,7 +64,8 @@ def command(
     printed: against each other, and against the layers.
     """
     from kosovo_cmr.errors import InputError
-    from kosovo_cmr.report import read_capacity, report_from_store
+    from kosovo_cmr.programme import read_capacity
+    from kosovo_cmr.report import report_from_store
     from kosovo_cmr.report.render import write_report
 
     if fmt == "xlsx" and output is None:

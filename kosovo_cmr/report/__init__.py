@@ -7,3 +7,10 @@ writes a report as Markdown, HTML, JSON, CSV or XLSX.
 
 from kosovo_cmr.report.tables import *  # noqa: F403  (restructured in the next commits)
 from kosovo_cmr.report.tables import __all__  # noqa: F401
+
+
+def __getattr__(name: str):
+    """Names that left the report for another module (old spellings, with a warning)."""
+    from kosovo_cmr._deprecated import moved_name
+
+    return moved_name(__name__, name)

@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from kosovo_cmr._resources import layer_file
 from kosovo_cmr._version import __version__
 from kosovo_cmr.analysis.overlay import (
     assign_units,
@@ -48,12 +47,12 @@ from kosovo_cmr.analysis.overlay import (
 from kosovo_cmr.crs import geodesic_area, gnomonic_crs, require_crs
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.places import match_key
+from kosovo_cmr.programme import read_capacity
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "METHODS",
-    "read_capacity",
     "release_areas",
     "release_by_method",
     "releases_by_district",
@@ -91,38 +90,6 @@ CAUSES: dict[str, str] = {
 
 
 # --- inputs -------------------------------------------------------------------------------
-
-
-def read_capacity(path: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Read the operators' clearance capacity table.
-
-    Parameters
-    ----------
-    path : str or path-like, optional
-        A CSV with columns ``year``, ``operator``, ``teams``, ``personnel`` (and any
-        note). Defaults to the shipped ``layers/capacity.csv`` (the report's Table 3).
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Raises
-    ------
-    kosovo_cmr.errors.InputError
-        If a column is missing.
-
-    Examples
-    --------
-    >>> cap = read_capacity()
-    >>> cap[cap["year"] == 2024][["operator", "teams", "personnel"]].values.tolist()
-    [['KSF', 4, 50], ['HALO', 9, 58], ['NPA', 8, 80]]
-    """
-    path = layer_file("capacity.csv") if path is None else path
-    table = pd.read_csv(path, encoding="utf-8-sig")
-    missing = {"year", "operator", "teams", "personnel"} - set(table.columns)
-    if missing:
-        raise InputError(f"capacity table {path} lacks column(s): {', '.join(sorted(missing))}")
-    return table
 
 
 def release_areas(releases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -335,8 +302,9 @@ def indicators(
         Releases with ``area_m2`` and ``year`` (:func:`release_areas`).
     year : int
     capacity : DataFrame, optional
-        Teams and personnel per year and operator (:func:`read_capacity`); operators
-        without a row get nulls per team.
+        Teams and personnel per year and operator
+        (:func:`kosovo_cmr.programme.read_capacity`); operators without a row for the
+        year get nulls per team (a table without years applies to every year).
 
     Returns
     -------
@@ -357,7 +325,7 @@ def indicators(
     total = float(cleared["area_m2"].sum())
     without = float(cleared.loc[~cleared["cmr_found"].astype(bool), "area_m2"].sum())
     sel = _year(releases, year)
-    cap = capacity[capacity["year"] == year] if capacity is not None else None
+    cap = _capacity_of_year(capacity, year)
     rows = []
     for operator in pd.unique(sel["operator"]):
         mine = sel[sel["operator"] == operator]
@@ -367,7 +335,8 @@ def indicators(
         row["total_m2"] = sum(row[f"{m}_m2"] for m in METHODS)
         known = cap[cap["operator"] == operator] if cap is not None else None
         if known is not None and len(known):
-            teams, people = int(known["teams"].sum()), int(known["personnel"].sum())
+            staff = known["personnel"].dropna()
+            teams, people = int(known["teams"].sum()), int(staff.sum()) if len(staff) else None
             row.update(
                 teams=teams,
                 personnel=people,
@@ -389,6 +358,16 @@ def indicators(
         "share_cleared_without_cmr": without / total if total else None,
         "release_by_operator": rows,
     }
+
+
+def _capacity_of_year(capacity: pd.DataFrame | None, year: int) -> pd.DataFrame | None:
+    """Return the capacity rows of ``year`` (every row when the table gives no year)."""
+    if capacity is None:
+        return None
+    years = capacity["year"]
+    if years.isna().all():
+        return capacity
+    return capacity[(years == year).fillna(False).astype(bool)]
 
 
 # --- district labels ----------------------------------------------------------------------
@@ -940,7 +919,8 @@ def land_release_report(
     year : int
         The report year.
     capacity : DataFrame, optional
-        Teams and personnel (default: the shipped ``layers/capacity.csv``).
+        Teams and personnel (:func:`kosovo_cmr.programme.read_capacity`; default: the
+        shipped ``layers/capacity.csv``).
     forecast : dict, optional
         A completion forecast (:func:`kosovo_cmr.analysis.forecast.forecast_section`) to include
         as ``forecast``: the HTML page then shows its burn-down chart and scenario table.
