@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 
 from kosovo_cmr.demo import load_layers, run_demo
-from kosovo_cmr.report import report_from_store
 from kosovo_cmr.report.render import charts, sections
+from kosovo_cmr.workflows.report import report_from_store
 
 static = Path(__file__).resolve().parent / "_static"
 static.mkdir(exist_ok=True)

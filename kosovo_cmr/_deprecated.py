@@ -40,6 +40,8 @@ MOVED_MODULES: dict[str, str] = {
 MOVED_NAMES: dict[str, str] = {
     # --- report ---
     "kosovo_cmr.report:read_capacity": "kosovo_cmr.programme:read_capacity",
+    "kosovo_cmr.report:report_from_store": "kosovo_cmr.workflows.report:report_from_store",
+    "kosovo_cmr.report:demo_step": "kosovo_cmr.demo:_step_report",
 }
 
 

@@ -53,6 +53,24 @@ def test_report_read_capacity_is_the_programme_reader():
     assert read_capacity is programme.read_capacity
 
 
+def test_report_from_store_moved_to_the_report_workflow():
+    from kosovo_cmr.workflows import report as workflow
+
+    with pytest.warns(KcmrDeprecationWarning, match=r"kosovo_cmr\.workflows\.report"):
+        from kosovo_cmr.report import report_from_store
+    assert report_from_store is workflow.report_from_store
+
+
+def test_report_demo_step_is_the_demo_report_step():
+    import kosovo_cmr.report
+    from kosovo_cmr import demo
+
+    with pytest.warns(KcmrDeprecationWarning):
+        step = kosovo_cmr.report.demo_step
+    assert step is demo._step_report
+    assert "kosovo_cmr.demo:_step_report" in demo.DEMO_STEPS
+
+
 # --- forecast ------------------------------------------------------------------------------
 
 

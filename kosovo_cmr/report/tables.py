@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -64,8 +63,6 @@ __all__ = [
     "contamination_at",
     "reconcile",
     "land_release_report",
-    "report_from_store",
-    "demo_step",
 ]
 
 #: Release methods, in the report's order.
@@ -1010,108 +1007,3 @@ def land_release_report(
 
         out["published_check"] = _plain(check(out, published))
     return out
-
-
-def report_from_store(
-    store,
-    *,
-    year: int,
-    boundaries=None,
-    capacity: pd.DataFrame | None = None,
-    forecast: bool | dict = False,
-    dem=None,
-    cover=None,
-    published=None,
-) -> dict:
-    """Compute the land release report of a year from a store.
-
-    Parameters
-    ----------
-    store : kosovo_cmr.store.base.Store
-        Holds ``hazards`` and ``releases`` (either may be absent: it counts as empty) and
-        ideally ``boundaries``.
-    year : int
-    boundaries : path, optional
-        Municipal boundaries to use when the store has no ``boundaries`` layer (default:
-        :func:`kosovo_cmr.settings.resolve_boundaries_path`).
-    capacity : DataFrame, optional
-        See :func:`land_release_report`.
-    forecast : bool or dict, optional
-        Include the completion forecast: ``True`` computes it
-        (:func:`kosovo_cmr.analysis.forecast.forecast_section`) for the store's active hazards,
-        with their evidence for the fade-out scenarios; a dict is used as it is.
-    dem, cover : path, optional
-        A DEM (and land cover) GeoTIFF for the forecast's methods
-        (:func:`kosovo_cmr.analysis.terrain.terrain_stats`); without one the effort file's
-        ``unknown_terrain_method`` applies.
-    published : dict, path or name, optional
-        See :func:`land_release_report`.
-
-    Returns
-    -------
-    dict
-        See :func:`land_release_report`.
-    """
-    from kosovo_cmr.boundaries import read_municipalities
-
-    hazards = store.read_or_empty("hazards")
-    releases = store.read_or_empty("releases")
-    if store.has_layer("boundaries") and boundaries is None:
-        municipalities = store.read("boundaries")
-    else:
-        municipalities = read_municipalities(boundaries)
-    if forecast is True:
-        forecast = _forecast_from_store(store, dem=dem, cover=cover)
-    elif forecast is False or forecast is None:
-        if dem is not None or cover is not None:
-            raise InputError("a DEM or land cover is only used with the forecast")
-        forecast = None
-    report = land_release_report(
-        hazards,
-        releases,
-        municipalities,
-        year=year,
-        capacity=capacity,
-        forecast=forecast,
-        published=published,
-    )
-    report["store"] = store.uri
-    return report
-
-
-def _forecast_from_store(store, *, dem=None, cover=None) -> dict:
-    from kosovo_cmr.analysis.forecast import forecast_section, inputs_from_store, read_effort
-
-    effort = read_effort()
-    active, evidence, terrain = inputs_from_store(store, dem=dem, cover=cover, effort=effort)
-    return forecast_section(active, terrain=terrain, evidence=evidence, effort=effort)
-
-
-def demo_step(ctx) -> None:
-    """Write the 2024 land release report (HTML and JSON), with the completion forecast."""
-    from kosovo_cmr.report.published import PUBLISHED
-    from kosovo_cmr.report.render import write_report
-
-    # the planning step's forecast (on the synthetic DEM) when it ran, else one without terrain
-    report = report_from_store(
-        ctx.store,
-        year=2024,
-        forecast=ctx.results.get("forecast", True),
-        published=PUBLISHED,
-    )
-    for fmt in ("html", "json"):
-        path = Path(ctx.output(f"report-2024.{fmt}"))
-        write_report(report, path, fmt=fmt)
-        ctx.add_output(f"land release report 2024 ({fmt.upper()})", path)
-    led = report["reconciliation"]
-    ctx.summary.append(
-        f"report 2024: clearance {report['release_by_method']['clearance_m2']:,.0f} m2, "
-        f"unexplained change {led['unexplained_m2']:,.0f} m2 "
-        f"({len(led['causes'])} feature(s) listed)"
-    )
-    pc = report["published_check"]
-    ctx.summary.append(
-        f"published figures ({pc['source']['title']}): {pc['internal_failures']} printed "
-        f"figure(s) disagree with the publication's own tables, {pc['mismatches']} with "
-        "the layers"
-    )
