@@ -15,6 +15,7 @@ from kosovo_cmr.programme import read_capacity
 from kosovo_cmr.report import (
     check_district_labels,
     contamination_at,
+    contamination_by_region,
     land_release_report,
     reconcile,
 )
@@ -279,6 +280,16 @@ def test_tables_on_the_hand_built_case(case, munis):
     assert ops["KSF"]["clearance_m2_per_team"] == pytest.approx(area(H5.union(E5)) / 4)
     assert rep["synthetic"] is False
     json.dumps(rep)  # plain JSON types only
+
+
+def test_table1_is_the_contamination_open_at_the_end_of_the_year(case, munis):
+    hazards, _ = case
+    table = contamination_by_region(hazards, munis, year=2024).set_index("region")
+    assert table.loc["North", "total_count"] == 2  # H1 and H4; H2, H3, H5, H6 closed
+    assert table.loc["North", "total_area_m2"] == pytest.approx(area(H1, H4), abs=0.01)
+    assert table.loc["South", "total_count"] == 0
+    earlier = contamination_by_region(hazards, munis, year=2023).set_index("region")
+    assert earlier.loc["North", "cha_count"] == 4 and earlier.loc["North", "sha_count"] == 1  # H3
 
 
 def test_capacity_used_only_for_its_year(case, munis):
