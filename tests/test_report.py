@@ -452,6 +452,17 @@ def test_write_report_refuses_bad_format_and_xlsx_to_stdout(report):
     assert json.loads(write_report(report, None, fmt="json"))["year"] == 2024
 
 
+def test_json_is_strict(report):
+    import numpy as np
+
+    text = write_report(
+        dict(report, extra=[float("nan"), np.float64("inf"), np.int64(2)]), None, fmt="json"
+    )
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text)["extra"] == [None, None, 2]
+    assert json.loads(text)["reconciliation"] == report["reconciliation"]
+
+
 def test_overlapping_hazards_are_not_mistaken_for_causes():
     # A and B overlap (the database counts their overlap twice); A is cleared by its own
     # release, B stays open. C and E overlap and are both cleared by their own releases.

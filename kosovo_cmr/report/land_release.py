@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from kosovo_cmr._json import plain
 from kosovo_cmr._version import __version__
 from kosovo_cmr.crs import require_crs
 from kosovo_cmr.errors import InputError
@@ -37,36 +38,22 @@ from kosovo_cmr.report.tables import (
 __all__ = ["land_release_report"]
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-
-
-def _plain(v):
-    """Return a JSON-friendly Python value (no numpy scalars, NaN as None)."""
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
-    if v is None:
-        return None
-    if isinstance(v, np.bool_ | bool):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, float | np.floating):
-        return None if v != v else float(v)
-    if isinstance(v, pd.Timestamp):
-        return str(v.date())
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return v
-
-
-def _totals(frame: pd.DataFrame, keys) -> dict:
-    return {k: _plain(frame[k].sum()) if len(frame) else 0 for k in keys}
+#: Columns of each table that the report sums into its ``totals``.
+TOTALS: dict[str, tuple[str, ...]] = {
+    "contamination_by_region": (
+        "cha_count",
+        "cha_area_m2",
+        "sha_count",
+        "sha_area_m2",
+        "total_count",
+        "total_area_m2",
+    ),
+    "nts_by_municipality": ("records", "area_m2"),
+    "ts_by_municipality": ("records", "area_m2"),
+    "clearance_by_district": ("areas_cleared", "area_m2", "submunitions", "ap_mines", "other_uxo"),
+    "cleared_without_cmr": ("areas", "area_m2", "other_uxo"),
+    "clearance_by_year": ("area_m2", "areas", "submunitions"),
+}
 
 
 def land_release_report(
@@ -120,60 +107,65 @@ def land_release_report(
     require_crs(hazards, name="hazards")
     rel = release_areas(releases)
     capacity = read_capacity() if capacity is None else capacity
-    table1 = contamination_by_region(hazards, municipalities, year=year)
-    table4 = release_by_method(rel, year=year)
-    table4["previous_year"] = release_by_method(rel, year=year - 1)
-    table5 = releases_by_district(rel, year=year, method="cancellation_nts")
-    table6 = releases_by_district(rel, year=year, method="reduction_ts")
-    table7 = clearance_by_district(rel, year=year)
-    table8 = cleared_without_cmr(rel, year=year)
-    table9 = clearance_by_year(rel, year=year)
+    tables = _tables(hazards, rel, municipalities, year=year)
     labels = check_district_labels(rel[rel["year"] == year], municipalities)
-    synthetic = bool(
-        (len(hazards) and hazards.get("synthetic", pd.Series(False)).fillna(False).any())
-        or (len(rel) and rel.get("synthetic", pd.Series(False)).fillna(False).any())
-    )
-    out = _plain(
+    out = plain(
         {
             "title": f"Land release report {year}",
             "year": year,
-            "synthetic": synthetic,
+            "synthetic": _is_synthetic(hazards, rel),
             "generated_by": f"kosovo_cmr {__version__}",
             "area_unit": "m2 (geodesic, WGS 84 ellipsoid)",
-            "contamination_by_region": _records(table1),
-            "release_by_method": table4,
-            "nts_by_municipality": _records(table5),
-            "ts_by_municipality": _records(table6),
-            "clearance_by_district": _records(table7),
-            "cleared_without_cmr": _records(table8),
-            "clearance_by_year": _records(table9),
+            **{
+                key: t.to_dict(orient="records") if isinstance(t, pd.DataFrame) else t
+                for key, t in tables.items()
+            },
             "indicators": indicators(rel, year=year, capacity=capacity),
             "reconciliation": reconcile(hazards, rel, year=year, municipalities=municipalities),
-            "label_check": _records(labels),
-            "totals": {
-                "contamination_by_region": _totals(
-                    table1,
-                    [
-                        "cha_count",
-                        "cha_area_m2",
-                        "sha_count",
-                        "sha_area_m2",
-                        "total_count",
-                        "total_area_m2",
-                    ],
-                ),
-                "nts_by_municipality": _totals(table5, ["records", "area_m2"]),
-                "ts_by_municipality": _totals(table6, ["records", "area_m2"]),
-                "clearance_by_district": _totals(
-                    table7, ["areas_cleared", "area_m2", "submunitions", "ap_mines", "other_uxo"]
-                ),
-                "cleared_without_cmr": _totals(table8, ["areas", "area_m2", "other_uxo"]),
-                "clearance_by_year": _totals(table9, ["area_m2", "areas", "submunitions"]),
-            },
+            "label_check": labels.to_dict(orient="records"),
+            "totals": _totals(tables),
         }
     )
     if forecast is not None:
         out["forecast"] = forecast
     if published is not None:
-        out["published_check"] = _plain(check(out, published))
+        out["published_check"] = plain(check(out, published))
     return out
+
+
+def _is_synthetic(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame) -> bool:
+    """Return whether any hazard or release is synthetic (``synthetic`` true)."""
+    return bool(
+        (len(hazards) and hazards.get("synthetic", pd.Series(False)).fillna(False).any())
+        or (len(releases) and releases.get("synthetic", pd.Series(False)).fillna(False).any())
+    )
+
+
+def _tables(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame,
+    municipalities: gpd.GeoDataFrame,
+    *,
+    year: int,
+) -> dict:
+    """Return Tables 1 and 4-9 by report key, in the report's order (Table 4 a dict)."""
+    return {
+        "contamination_by_region": contamination_by_region(hazards, municipalities, year=year),
+        "release_by_method": {
+            **release_by_method(releases, year=year),
+            "previous_year": release_by_method(releases, year=year - 1),
+        },
+        "nts_by_municipality": releases_by_district(releases, year=year, method="cancellation_nts"),
+        "ts_by_municipality": releases_by_district(releases, year=year, method="reduction_ts"),
+        "clearance_by_district": clearance_by_district(releases, year=year),
+        "cleared_without_cmr": cleared_without_cmr(releases, year=year),
+        "clearance_by_year": clearance_by_year(releases, year=year),
+    }
+
+
+def _totals(tables: dict) -> dict:
+    """Return the sums of :data:`TOTALS` of each table (0 for a table without rows)."""
+    return {
+        key: {c: tables[key][c].sum() if len(tables[key]) else 0 for c in columns}
+        for key, columns in TOTALS.items()
+    }

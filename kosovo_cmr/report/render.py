@@ -22,10 +22,10 @@ import base64
 import csv
 import html
 import io
-import json
 import os
 from pathlib import Path
 
+from kosovo_cmr._json import dumps
 from kosovo_cmr.errors import InputError
 
 __all__ = [
@@ -670,8 +670,11 @@ def to_html(report: dict) -> str:
 
 
 def to_json(report: dict) -> str:
-    """Render the report as JSON (UTF-8 text, indented)."""
-    return json.dumps(report, indent=2, ensure_ascii=False)
+    """Render the report as strict JSON (UTF-8 text, indented; no NaN: null).
+
+    Through :func:`kosovo_cmr._json.dumps`, as every JSON the package writes.
+    """
+    return dumps(report, indent=2)
 
 
 def _long_rows(report: dict):
