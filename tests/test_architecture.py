@@ -59,7 +59,6 @@ KNOWN_LONG_MODULES: frozenset[str] = frozenset(
         "kosovo_cmr.analysis.forecast",
         "kosovo_cmr.importer",
         "kosovo_cmr.outputs.maps",
-        "kosovo_cmr.report.render",
         "kosovo_cmr.schema",
         "kosovo_cmr.synthetic.layers",
     }

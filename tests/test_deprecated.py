@@ -71,6 +71,18 @@ def test_report_demo_step_is_the_demo_report_step():
     assert "kosovo_cmr.demo:_step_report" in demo.DEMO_STEPS
 
 
+def test_old_report_render_module_keeps_its_names():
+    from kosovo_cmr.report import render, render_sections
+
+    sys.modules.pop("kosovo_cmr.report_render", None)
+    with pytest.warns(KcmrDeprecationWarning):
+        old = importlib.import_module("kosovo_cmr.report_render")
+    for name in ("write_report", "to_xlsx", "to_csv", "charts", "sections", "BANNER"):
+        assert getattr(old, name) is getattr(render, name)
+    with pytest.warns(KcmrDeprecationWarning, match="render_sections"):
+        assert old.TABLES is render_sections.TABLES
+
+
 # --- forecast ------------------------------------------------------------------------------
 
 
