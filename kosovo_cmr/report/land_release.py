@@ -1,12 +1,13 @@
 """The land release report of a year: every table, the ledger and the checks in one dict.
 
-:func:`land_release_report` computes, from the ``hazards`` and ``releases`` layers and
-the boundaries, the report of one year: the Mine Action Review tables 1 and 4-9 and the
-indicators (:mod:`kosovo_cmr.report.tables`), the reconciliation ledger and the district
-label check (:mod:`kosovo_cmr.report.ledger`) and, when asked for, the check of a
-publication's printed figures (:mod:`kosovo_cmr.report.published`) and a completion
-forecast. The report is a plain, JSON-ready dict of lists and numbers, areas geodesic in
-m2; :mod:`kosovo_cmr.report.render` writes it as Markdown, HTML, JSON, CSV or XLSX.
+:func:`~kosovo_cmr.report.land_release_report` computes, from the ``hazards`` and
+``releases`` layers and the boundaries, the report of one year: the Mine Action Review
+tables 1 and 4-9 and the indicators (:mod:`kosovo_cmr.report.tables`), the
+reconciliation ledger and the district label check (:mod:`kosovo_cmr.report.ledger`)
+and, when asked for, the check of a publication's printed figures
+(:mod:`kosovo_cmr.report.published`) and a completion forecast. The report is a plain,
+JSON-ready dict of lists and numbers, areas geodesic in m2; :mod:`kosovo_cmr.report.render`
+writes it as Markdown, HTML, JSON, CSV or XLSX.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The reconciliation of a year: the contamination ledger and the causes of its difference.
 
-:func:`reconcile` sets the contamination at the start of the year, minus the releases,
-plus the area added by survey, against the contamination at the end
-(:func:`contamination_at`: the hazards open on a day, each with the geometry it had then),
-and lists the causes of the difference feature by feature. :func:`check_district_labels`
-checks each release's ``district`` label against where its polygon lies (a cause of its
-own, with no effect on the area).
+:func:`~kosovo_cmr.report.reconcile` sets the contamination at the start of the year,
+minus the releases, plus the area added by survey, against the contamination at the end
+(:func:`~kosovo_cmr.report.contamination_at`: the hazards open on a day, each with the
+geometry it had then), and lists the causes of the difference feature by feature.
+:func:`~kosovo_cmr.report.check_district_labels` checks each release's ``district``
+label against where its polygon lies (a cause of its own, with no effect on the area).
 
 All areas are geodesic, in m2 (:func:`kosovo_cmr.crs.geodesic_area`).
 """

@@ -1,12 +1,12 @@
 """Render the land release report as data for spreadsheets: a tidy CSV, an XLSX workbook.
 
-* :func:`to_csv` — every table in one tidy file, one value per line: ``table``, ``row``,
-  ``field``, ``value``;
-* :func:`to_xlsx` — one sheet per table (openpyxl), an ``about`` sheet with the
-  SYNTHETIC note when the report is on synthetic data.
+* :func:`~kosovo_cmr.report.render.to_csv` — every table in one tidy file, one value
+  per line: ``table``, ``row``, ``field``, ``value``;
+* :func:`~kosovo_cmr.report.render.to_xlsx` — one sheet per table (openpyxl), with an
+  ``about`` sheet that carries the SYNTHETIC note when the report is on synthetic data.
 
 Both take the dict of :func:`kosovo_cmr.report.land_release_report` and write its values
-as they are (no rounding).
+as they are (no rounding); :mod:`kosovo_cmr.report.render` exports them.
 """
 
 from __future__ import annotations

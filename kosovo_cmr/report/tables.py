@@ -1,25 +1,28 @@
 """The Mine Action Review tables of a year: contamination, release, clearance, indicators.
 
 From the ``hazards`` and ``releases`` layers and the boundaries (numbers as in the Mine
-Action Review Kosovo chapter):
+Action Review Kosovo chapter; every function is exported by :mod:`kosovo_cmr.report`):
 
 * Table 1 — contamination open on 31 December by KMAC region and kind
-  (:func:`contamination_by_region`);
-* Table 4 — release by method and submunitions destroyed (:func:`release_by_method`);
+  (:func:`~kosovo_cmr.report.contamination_by_region`);
+* Table 4 — release by method and submunitions destroyed
+  (:func:`~kosovo_cmr.report.release_by_method`);
 * Tables 5 and 6 — cancellation by NTS and reduction by TS by reporting unit and operator
-  (:func:`releases_by_district`);
+  (:func:`~kosovo_cmr.report.releases_by_district`);
 * Table 7 — clearance by reporting unit and operator with the items destroyed
-  (:func:`clearance_by_district`);
-* Table 8 — area cleared in which no CMR was found, by operator (:func:`cleared_without_cmr`);
-* Table 9 — clearance in each of the last five years (:func:`clearance_by_year`);
+  (:func:`~kosovo_cmr.report.clearance_by_district`);
+* Table 8 — area cleared in which no CMR was found, by operator
+  (:func:`~kosovo_cmr.report.cleared_without_cmr`);
+* Table 9 — clearance in each of the last five years
+  (:func:`~kosovo_cmr.report.clearance_by_year`);
 * indicators — area cleared per submunition, share cleared with no CMR found, release
-  per operator and per team where the capacity is known (:func:`indicators`, with
-  :func:`kosovo_cmr.programme.read_capacity`).
+  per operator and per team where the capacity is known
+  (:func:`~kosovo_cmr.report.indicators`, with :func:`kosovo_cmr.programme.read_capacity`).
 
 Tables 5-7 group the releases by their ``district`` label, the reporting unit the
 operator or KMAC gave (a municipality or a region, as the report mixes them). The release
 tables take the releases with their geodesic ``area_m2`` and ``year``
-(:func:`release_areas`).
+(:func:`~kosovo_cmr.report.release_areas`).
 """
 
 from __future__ import annotations
