@@ -49,6 +49,7 @@ __all__ = [
 #: The formats :func:`write_report` writes.
 FORMATS: tuple[str, ...] = ("md", "html", "json", "csv", "xlsx")
 
+
 # --- Markdown -----------------------------------------------------------------------------
 
 
