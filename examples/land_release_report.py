@@ -17,8 +17,8 @@ from pathlib import Path
 from kosovo_cmr import settings
 from kosovo_cmr.analysis.overlay import contamination_by_unit, hazards_open_on, units_for
 from kosovo_cmr.demo import load_layers, run_demo
-from kosovo_cmr.report import report_from_store
 from kosovo_cmr.report.render import FORMATS, write_report
+from kosovo_cmr.workflows.report import report_from_store
 
 out = Path(tempfile.mkdtemp(prefix="kcmr-report-"))
 

@@ -37,7 +37,17 @@ MOVED_MODULES: dict[str, str] = {
 
 #: ``"old.module:name"`` -> ``"new.module:name"`` for names that left their module's
 #: successor (moved to a workflow, renamed, or merged into one public function).
-MOVED_NAMES: dict[str, str] = {}
+MOVED_NAMES: dict[str, str] = {
+    # --- report ---
+    "kosovo_cmr.report:read_capacity": "kosovo_cmr.programme:read_capacity",
+    "kosovo_cmr.report:report_from_store": "kosovo_cmr.workflows.report:report_from_store",
+    "kosovo_cmr.report:demo_step": "kosovo_cmr.demo:_step_report",
+    "kosovo_cmr.report_render:TABLES": "kosovo_cmr.report.render_sections:TABLES",
+    "kosovo_cmr.report_render:FORECAST_COLUMNS": (
+        "kosovo_cmr.report.render_sections:FORECAST_COLUMNS"
+    ),
+    "kosovo_cmr.report_render:METHOD_LABELS": "kosovo_cmr.report.render_sections:METHOD_LABELS",
+}
 
 
 class KcmrDeprecationWarning(DeprecationWarning):

@@ -39,7 +39,7 @@ DEMO_STEPS: list[str] = [
     "kosovo_cmr.demo:load_layers",
     "kosovo_cmr.analysis.fadeout:demo_step",
     "kosovo_cmr.analysis.forecast:demo_step",
-    "kosovo_cmr.report:demo_step",
+    "kosovo_cmr.demo:_step_report",
     "kosovo_cmr.outputs.maps:demo_step",
 ]
 
@@ -166,6 +166,37 @@ def run_demo(
 
 
 # --- report -------------------------------------------------------------------------------
+
+
+def _step_report(ctx: DemoContext) -> None:
+    """Write the 2024 land release report (HTML and JSON), with the completion forecast."""
+    from kosovo_cmr.report.published import PUBLISHED
+    from kosovo_cmr.report.render import write_report
+    from kosovo_cmr.workflows.report import report_from_store
+
+    # the planning step's forecast (on the synthetic DEM) when it ran, else one without terrain
+    report = report_from_store(
+        ctx.store,
+        year=2024,
+        forecast=ctx.results.get("forecast", True),
+        published=PUBLISHED,
+    )
+    for fmt in ("html", "json"):
+        path = Path(ctx.output(f"report-2024.{fmt}"))
+        write_report(report, path, fmt=fmt)
+        ctx.add_output(f"land release report 2024 ({fmt.upper()})", path)
+    led = report["reconciliation"]
+    ctx.summary.append(
+        f"report 2024: clearance {report['release_by_method']['clearance_m2']:,.0f} m2, "
+        f"unexplained change {led['unexplained_m2']:,.0f} m2 "
+        f"({len(led['causes'])} feature(s) listed)"
+    )
+    pc = report["published_check"]
+    ctx.summary.append(
+        f"published figures ({pc['source']['title']}): {pc['internal_failures']} printed "
+        f"figure(s) disagree with the publication's own tables, {pc['mismatches']} with "
+        "the layers"
+    )
 
 
 # --- maps ---------------------------------------------------------------------------------

@@ -59,8 +59,6 @@ KNOWN_LONG_MODULES: frozenset[str] = frozenset(
         "kosovo_cmr.analysis.forecast",
         "kosovo_cmr.importer",
         "kosovo_cmr.outputs.maps",
-        "kosovo_cmr.report.render",
-        "kosovo_cmr.report.tables",
         "kosovo_cmr.schema",
         "kosovo_cmr.synthetic.layers",
     }
@@ -76,7 +74,6 @@ KNOWN_LONG_FUNCTIONS: frozenset[str] = frozenset(
         "kosovo_cmr.importer.import_layer",
         "kosovo_cmr.outputs.fieldmap.field_sheet",
         "kosovo_cmr.outputs.maps._specs",
-        "kosovo_cmr.report.tables.reconcile",
         "kosovo_cmr.schema.validate",
         "kosovo_cmr.sources.tabular.geometry_from_table",
         "kosovo_cmr.sources.traverse.read_traverse",
@@ -89,7 +86,6 @@ KNOWN_BAD_IMPORTS: frozenset[str] = frozenset(
     {
         "kosovo_cmr.outputs.maps -> kosovo_cmr.analysis.fadeout",
         "kosovo_cmr.analysis.forecast -> kosovo_cmr.outputs.charts",
-        "kosovo_cmr.report.tables -> kosovo_cmr.report.render",
         "kosovo_cmr.analysis.engine -> kosovo_cmr.analysis.fadeout._metric_points",
         "kosovo_cmr.analysis.engine -> kosovo_cmr.analysis.fadeout._row",
     }

@@ -45,6 +45,44 @@ def test_unknown_name_of_an_old_module_is_an_attribute_error():
 # --- report --------------------------------------------------------------------------------
 
 
+def test_report_read_capacity_is_the_programme_reader():
+    from kosovo_cmr import programme
+
+    with pytest.warns(KcmrDeprecationWarning, match=r"kosovo_cmr\.programme\.read_capacity"):
+        from kosovo_cmr.report import read_capacity
+    assert read_capacity is programme.read_capacity
+
+
+def test_report_from_store_moved_to_the_report_workflow():
+    from kosovo_cmr.workflows import report as workflow
+
+    with pytest.warns(KcmrDeprecationWarning, match=r"kosovo_cmr\.workflows\.report"):
+        from kosovo_cmr.report import report_from_store
+    assert report_from_store is workflow.report_from_store
+
+
+def test_report_demo_step_is_the_demo_report_step():
+    import kosovo_cmr.report
+    from kosovo_cmr import demo
+
+    with pytest.warns(KcmrDeprecationWarning):
+        step = kosovo_cmr.report.demo_step
+    assert step is demo._step_report
+    assert "kosovo_cmr.demo:_step_report" in demo.DEMO_STEPS
+
+
+def test_old_report_render_module_keeps_its_names():
+    from kosovo_cmr.report import render, render_sections
+
+    sys.modules.pop("kosovo_cmr.report_render", None)
+    with pytest.warns(KcmrDeprecationWarning):
+        old = importlib.import_module("kosovo_cmr.report_render")
+    for name in ("write_report", "to_xlsx", "to_csv", "charts", "sections", "BANNER"):
+        assert getattr(old, name) is getattr(render, name)
+    with pytest.warns(KcmrDeprecationWarning, match="render_sections"):
+        assert old.TABLES is render_sections.TABLES
+
+
 # --- forecast ------------------------------------------------------------------------------
 
 

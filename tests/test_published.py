@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from kosovo_cmr._resources import layer_file
 from kosovo_cmr.cli.main import cli
 from kosovo_cmr.errors import InputError
-from kosovo_cmr.report import report_from_store
 from kosovo_cmr.report.published import check, check_internal, compare, figures, read_published
+from kosovo_cmr.workflows.report import report_from_store
 
 #: What the printed chapter gets wrong, found by reading it with a calculator.
 KNOWN_INTERNAL = {

@@ -11,11 +11,12 @@ from shapely.geometry import box
 
 from kosovo_cmr.crs import geodesic_area
 from kosovo_cmr.errors import InputError
+from kosovo_cmr.programme import read_capacity
 from kosovo_cmr.report import (
     check_district_labels,
     contamination_at,
+    contamination_by_region,
     land_release_report,
-    read_capacity,
     reconcile,
 )
 from kosovo_cmr.report.render import BANNER, charts, to_csv, to_html, to_markdown, write_report
@@ -281,10 +282,37 @@ def test_tables_on_the_hand_built_case(case, munis):
     json.dumps(rep)  # plain JSON types only
 
 
+def test_table1_is_the_contamination_open_at_the_end_of_the_year(case, munis):
+    hazards, _ = case
+    table = contamination_by_region(hazards, munis, year=2024).set_index("region")
+    assert table.loc["North", "total_count"] == 2  # H1 and H4; H2, H3, H5, H6 closed
+    assert table.loc["North", "total_area_m2"] == pytest.approx(area(H1, H4), abs=0.01)
+    assert table.loc["South", "total_count"] == 0
+    earlier = contamination_by_region(hazards, munis, year=2023).set_index("region")
+    assert earlier.loc["North", "cha_count"] == 4 and earlier.loc["North", "sha_count"] == 1  # H3
+
+
 def test_capacity_used_only_for_its_year(case, munis):
     hazards, releases = case
     rep = land_release_report(hazards, releases, munis, year=2023)
     assert all(r["teams"] is None for r in rep["indicators"]["release_by_operator"])
+
+
+def test_capacity_from_the_programme_table_gives_the_per_team_indicators(case, munis, tmp_path):
+    hazards, releases = case
+    rep = land_release_report(hazards, releases, munis, year=2024)  # the shipped table
+    ops = {r["operator"]: r for r in rep["indicators"]["release_by_operator"]}
+    assert (ops["HALO"]["teams"], ops["HALO"]["personnel"]) == (9, 58)
+    assert ops["NPA"]["release_m2_per_team"] == pytest.approx(area(N1) / 8)
+    # a table without years (or personnel) applies to every year, personnel unknown
+    path = tmp_path / "capacity.csv"
+    path.write_text("operator,teams\nHALO,2\nNPA,4\n", encoding="utf-8")
+    rep = land_release_report(hazards, releases, munis, year=2024, capacity=read_capacity(path))
+    ops = {r["operator"]: r for r in rep["indicators"]["release_by_operator"]}
+    assert ops["HALO"]["teams"] == 2 and ops["HALO"]["personnel"] is None
+    assert ops["HALO"]["clearance_m2_per_person"] is None
+    assert ops["NPA"]["release_m2_per_team"] == pytest.approx(area(N1) / 4)
+    assert ops["KSF"]["teams"] is None
 
 
 def test_an_empty_year(case, munis):
@@ -422,6 +450,17 @@ def test_write_report_refuses_bad_format_and_xlsx_to_stdout(report):
     with pytest.raises(InputError):
         write_report(report, None, fmt="xlsx")
     assert json.loads(write_report(report, None, fmt="json"))["year"] == 2024
+
+
+def test_json_is_strict(report):
+    import numpy as np
+
+    text = write_report(
+        dict(report, extra=[float("nan"), np.float64("inf"), np.int64(2)]), None, fmt="json"
+    )
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text)["extra"] == [None, None, 2]
+    assert json.loads(text)["reconciliation"] == report["reconciliation"]
 
 
 def test_overlapping_hazards_are_not_mistaken_for_causes():

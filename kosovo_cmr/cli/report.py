@@ -64,19 +64,17 @@ def command(
     printed: against each other, and against the layers.
     """
     from kosovo_cmr.errors import InputError
-    from kosovo_cmr.report import read_capacity, report_from_store
     from kosovo_cmr.report.render import write_report
+    from kosovo_cmr.workflows.report import report_from_store
 
     if fmt == "xlsx" and output is None:
         raise InputError("the xlsx format needs an output file: pass -o PATH")
     check_output(output, overwrite)
-    store = state.store(create=False)
-    table = read_capacity(capacity) if capacity else None
     report = report_from_store(
-        store,
+        state.store(create=False),
         year=year,
         boundaries=boundaries,
-        capacity=table,
+        capacity=capacity,
         forecast=forecast,
         dem=dem,
         cover=cover,

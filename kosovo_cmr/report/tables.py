@@ -1,128 +1,57 @@
-"""The yearly land release report: the Mine Action Review tables, indicators, reconciliation.
+"""The Mine Action Review tables of a year: contamination, release, clearance, indicators.
 
-:func:`land_release_report` computes, from the ``hazards`` and ``releases`` layers and
-the boundaries, every table of the report for one year (numbers as in the Mine Action
-Review Kosovo chapter):
+From the ``hazards`` and ``releases`` layers and the boundaries (numbers as in the Mine
+Action Review Kosovo chapter; every function is exported by :mod:`kosovo_cmr.report`):
 
 * Table 1 — contamination open on 31 December by KMAC region and kind
-  (:func:`kosovo_cmr.analysis.overlay.contamination_by_unit`);
-* Table 4 — release by method and submunitions destroyed, with the previous year;
-* Tables 5 and 6 — cancellation by NTS and reduction by TS by reporting unit and operator;
-* Table 7 — clearance by reporting unit and operator with the items destroyed;
-* Table 8 — area cleared in which no CMR was found, by operator;
-* Table 9 — clearance in each of the last five years;
+  (:func:`~kosovo_cmr.report.contamination_by_region`);
+* Table 4 — release by method and submunitions destroyed
+  (:func:`~kosovo_cmr.report.release_by_method`);
+* Tables 5 and 6 — cancellation by NTS and reduction by TS by reporting unit and operator
+  (:func:`~kosovo_cmr.report.releases_by_district`);
+* Table 7 — clearance by reporting unit and operator with the items destroyed
+  (:func:`~kosovo_cmr.report.clearance_by_district`);
+* Table 8 — area cleared in which no CMR was found, by operator
+  (:func:`~kosovo_cmr.report.cleared_without_cmr`);
+* Table 9 — clearance in each of the last five years
+  (:func:`~kosovo_cmr.report.clearance_by_year`);
 * indicators — area cleared per submunition, share cleared with no CMR found, release
-  per operator and per team where the capacity is known (``layers/capacity.csv``);
-* a reconciliation ledger (:func:`reconcile`): the contamination at the start of the
-  year, minus the releases, plus the area added by survey, against the contamination at
-  the end, and the causes of the difference listed feature by feature.
+  per operator and per team where the capacity is known
+  (:func:`~kosovo_cmr.report.indicators`, with :func:`kosovo_cmr.programme.read_capacity`).
 
 Tables 5-7 group the releases by their ``district`` label, the reporting unit the
-operator or KMAC gave (a municipality or a region, as the report mixes them);
-:func:`check_district_labels` checks each label against where the polygon lies.
-
-All areas are geodesic, in m2 (:func:`kosovo_cmr.crs.geodesic_area`). The report is a
-plain dict of lists and numbers; :mod:`kosovo_cmr.report.render` writes it as Markdown,
-HTML, JSON, CSV or XLSX.
+operator or KMAC gave (a municipality or a region, as the report mixes them). The release
+tables take the releases with their geodesic ``area_m2`` and ``year``
+(:func:`~kosovo_cmr.report.release_areas`).
 """
 
 from __future__ import annotations
 
-import logging
-import os
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from kosovo_cmr._resources import layer_file
-from kosovo_cmr._version import __version__
-from kosovo_cmr.analysis.overlay import (
-    assign_units,
-    contamination_by_unit,
-    hazards_open_on,
-    split_by_units,
-)
-from kosovo_cmr.crs import geodesic_area, gnomonic_crs, require_crs
-from kosovo_cmr.errors import InputError
-from kosovo_cmr.places import match_key
-
-log = logging.getLogger(__name__)
+from kosovo_cmr.analysis.overlay import contamination_by_unit, hazards_open_on
+from kosovo_cmr.boundaries import regions_from_municipalities
+from kosovo_cmr.crs import geodesic_area, require_crs
 
 __all__ = [
     "METHODS",
-    "read_capacity",
     "release_areas",
+    "contamination_by_region",
     "release_by_method",
     "releases_by_district",
     "clearance_by_district",
     "cleared_without_cmr",
     "clearance_by_year",
     "indicators",
-    "check_district_labels",
-    "contamination_at",
-    "reconcile",
-    "land_release_report",
-    "report_from_store",
-    "demo_step",
 ]
 
 #: Release methods, in the report's order.
 METHODS: tuple[str, ...] = ("clearance", "reduction_ts", "cancellation_nts")
 
-#: Below this many m2 a difference between two measures of the same land is noise.
-TOLERANCE_M2: float = 1.0
-
-#: Reconciliation causes, with what each means.
-CAUSES: dict[str, str] = {
-    "release_outside_hazards": "release (or part of one) outside every hazard open at the "
-    "time, or with no hazard_id: released land that was never counted as contaminated",
-    "hazard_closed_without_release": "hazard closed in the year (status removed, or no "
-    "release covers it): contamination that left the database without a release",
-    "hazard_not_fully_released": "hazard closed by releases that cover only part of it",
-    "release_within_open_hazard": "release inside a hazard that stays open with the "
-    "released part still in its geometry",
-    "release_overlap": "two releases of the year cover the same hazardous land",
-    "district_label_mismatch": "the release's district label does not match where its "
-    "polygon lies (no effect on the area)",
-}
-
 
 # --- inputs -------------------------------------------------------------------------------
-
-
-def read_capacity(path: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Read the operators' clearance capacity table.
-
-    Parameters
-    ----------
-    path : str or path-like, optional
-        A CSV with columns ``year``, ``operator``, ``teams``, ``personnel`` (and any
-        note). Defaults to the shipped ``layers/capacity.csv`` (the report's Table 3).
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Raises
-    ------
-    kosovo_cmr.errors.InputError
-        If a column is missing.
-
-    Examples
-    --------
-    >>> cap = read_capacity()
-    >>> cap[cap["year"] == 2024][["operator", "teams", "personnel"]].values.tolist()
-    [['KSF', 4, 50], ['HALO', 9, 58], ['NPA', 8, 80]]
-    """
-    path = layer_file("capacity.csv") if path is None else path
-    table = pd.read_csv(path, encoding="utf-8-sig")
-    missing = {"year", "operator", "teams", "personnel"} - set(table.columns)
-    if missing:
-        raise InputError(f"capacity table {path} lacks column(s): {', '.join(sorted(missing))}")
-    return table
 
 
 def release_areas(releases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -153,6 +82,31 @@ def _year(releases: gpd.GeoDataFrame, year: int, method: str | None = None) -> p
 
 
 # --- the tables ---------------------------------------------------------------------------
+
+
+def contamination_by_region(
+    hazards: gpd.GeoDataFrame, municipalities: gpd.GeoDataFrame, *, year: int
+) -> pd.DataFrame:
+    """Table 1: contamination open on 31 December of ``year`` by KMAC region and kind.
+
+    Parameters
+    ----------
+    hazards : GeoDataFrame
+        The ``hazards`` layer, open and closed.
+    municipalities : GeoDataFrame
+        The ``boundaries`` layer (municipalities with ``region``).
+    year : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region (:func:`kosovo_cmr.analysis.overlay.contamination_by_unit`):
+        ``region``, ``cha_count``, ``cha_area_m2``, ``sha_count``, ``sha_area_m2``,
+        ``total_count``, ``total_area_m2``.
+    """
+    regions = regions_from_municipalities(municipalities)
+    open_end = hazards_open_on(hazards, pd.Timestamp(year, 12, 31))
+    return contamination_by_unit(open_end, regions, name_column="region")
 
 
 def release_by_method(releases: gpd.GeoDataFrame, *, year: int) -> dict:
@@ -335,8 +289,9 @@ def indicators(
         Releases with ``area_m2`` and ``year`` (:func:`release_areas`).
     year : int
     capacity : DataFrame, optional
-        Teams and personnel per year and operator (:func:`read_capacity`); operators
-        without a row get nulls per team.
+        Teams and personnel per year and operator
+        (:func:`kosovo_cmr.programme.read_capacity`); operators without a row for the
+        year get nulls per team (a table without years applies to every year).
 
     Returns
     -------
@@ -357,7 +312,7 @@ def indicators(
     total = float(cleared["area_m2"].sum())
     without = float(cleared.loc[~cleared["cmr_found"].astype(bool), "area_m2"].sum())
     sel = _year(releases, year)
-    cap = capacity[capacity["year"] == year] if capacity is not None else None
+    cap = _capacity_of_year(capacity, year)
     rows = []
     for operator in pd.unique(sel["operator"]):
         mine = sel[sel["operator"] == operator]
@@ -367,7 +322,8 @@ def indicators(
         row["total_m2"] = sum(row[f"{m}_m2"] for m in METHODS)
         known = cap[cap["operator"] == operator] if cap is not None else None
         if known is not None and len(known):
-            teams, people = int(known["teams"].sum()), int(known["personnel"].sum())
+            staff = known["personnel"].dropna()
+            teams, people = int(known["teams"].sum()), int(staff.sum()) if len(staff) else None
             row.update(
                 teams=teams,
                 personnel=people,
@@ -391,665 +347,11 @@ def indicators(
     }
 
 
-# --- district labels ----------------------------------------------------------------------
-
-
-def check_district_labels(
-    releases: gpd.GeoDataFrame, municipalities: gpd.GeoDataFrame
-) -> pd.DataFrame:
-    """Check each release's ``district`` label against where its polygon lies.
-
-    The polygon is placed in the municipality holding its largest share
-    (:func:`kosovo_cmr.analysis.overlay.split_by_units`). The label matches if it names that
-    municipality, its district or its KMAC region, allowing for Albanian and Serbian
-    Latin spellings (Mitrovica / Mitrovicë, Leposavic / Leposaviq, Gracanica /
-    Graçanicë).
-
-    Parameters
-    ----------
-    releases : GeoDataFrame
-        The ``releases`` layer (or some of it).
-    municipalities : GeoDataFrame
-        The ``boundaries`` layer (``municipality``, ``district``, ``region``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``release_id``, ``method``, ``operator``, ``district`` (the label),
-        ``municipality``, ``region`` (where it lies) and ``matches`` (``None`` for an
-        empty geometry or one outside every municipality).
-    """
-    cols = ["release_id", "method", "operator", "district", "municipality", "region", "matches"]
-    if not len(releases):
-        return pd.DataFrame(columns=cols)
-    frame = releases.reset_index(drop=True)
-    parts = split_by_units(frame, municipalities, name_column="municipality")
-    parts = parts[parts["area_m2"] > 0]
-    where = assign_units(parts)
-    info = municipalities.set_index("municipality")
-    rows = []
-    for i, r in frame.iterrows():
-        muni = where.get(i)
-        if muni is None:
-            region = district = None
-            matches = None
-        else:
-            region = info.at[muni, "region"]
-            district = info.at[muni, "district"] if "district" in info.columns else None
-            names = {match_key(muni), match_key(district), match_key(region)} - {""}
-            matches = match_key(r["district"]) in names
-        rows.append(
-            {
-                "release_id": r["release_id"],
-                "method": r["method"],
-                "operator": r["operator"],
-                "district": r["district"],
-                "municipality": muni,
-                "region": region,
-                "matches": matches,
-            }
-        )
-    return pd.DataFrame(rows, columns=cols)
-
-
-# --- reconciliation -----------------------------------------------------------------------
-
-
-def _day(value) -> pd.Timestamp:
-    return pd.Timestamp(value).normalize()
-
-
-class _Ledger:
-    """Hazards and releases in one gnomonic frame, with each hazard's geometry over time.
-
-    A release linked (``hazard_id``) to a hazard that stays open after it cut its area
-    off the hazard: the layer keeps only the hazard's current geometry, so the geometry
-    on an earlier day is the current one plus the cuts made after that day.
-    """
-
-    def __init__(self, hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame):
-        self.h = hazards.reset_index(drop=True)
-        self.r = releases.reset_index(drop=True)
-        both = list(self.h.geometry.to_crs(4326).values) + list(self.r.geometry.to_crs(4326))
-        self.crs = gnomonic_crs(np.asarray(both, dtype=object))
-        self.hg = np.asarray(self.h.geometry.to_crs(self.crs).values, dtype=object)
-        self.rg = np.asarray(self.r.geometry.to_crs(self.crs).values, dtype=object)
-        self.h_area = geodesic_area(self.h) if len(self.h) else np.zeros(0)
-        self.r_area = geodesic_area(self.r) if len(self.r) else np.zeros(0)
-        self.recorded = pd.to_datetime(self.h["recorded"])
-        self.closed = pd.to_datetime(self.h["closed"])
-        self.active = self.h["status"] == "active"
-        self.r_date = pd.to_datetime(self.r["date"])
-        index = {hid: i for i, hid in enumerate(self.h["hazard_id"])}
-        self.cuts: dict[int, list[int]] = {}
-        for j, hid in enumerate(self.r["hazard_id"]):
-            i = index.get(hid) if isinstance(hid, str) else None
-            if i is None:
-                continue
-            closed = self.closed.iloc[i]
-            stays_open = (pd.isna(closed) and self.active.iloc[i]) or (
-                pd.notna(closed) and closed > self.r_date.iloc[j]
-            )
-            if stays_open:
-                self.cuts.setdefault(i, []).append(j)
-        self.h_tree = shapely.STRtree(self.hg)
-        self.r_tree = shapely.STRtree(self.rg)
-
-    def near_hazards(self, geom) -> set[int]:
-        """Hazards whose geometry, on some day, may intersect ``geom`` (a prefilter)."""
-        if geom is None or geom.is_empty:
-            return set()
-        return set(self.h_tree.query(geom).tolist()) | set(self.cuts)
-
-    def area(self, geom) -> float:
-        if geom is None or geom.is_empty:
-            return 0.0
-        return float(geodesic_area([geom], crs=self.crs)[0])
-
-    def cuts_after(self, i: int, day: pd.Timestamp, *, inclusive: bool) -> list[int]:
-        out = []
-        for j in self.cuts.get(i, []):
-            d = self.r_date.iloc[j]
-            if d > day or (inclusive and d == day):
-                out.append(j)
-        return out
-
-    def geom_at(self, i: int, day, *, inclusive: bool = False):
-        cuts = self.cuts_after(i, day, inclusive=inclusive)
-        if not cuts:
-            return self.hg[i]
-        return shapely.union_all([self.hg[i], *(self.rg[j] for j in cuts)])
-
-    def area_at(self, i: int, day, *, inclusive: bool = False) -> float:
-        if not self.cuts_after(i, day, inclusive=inclusive):
-            return float(self.h_area[i])
-        return self.area(self.geom_at(i, day, inclusive=inclusive))
-
-    def open_on(self, day) -> np.ndarray:
-        day = _day(day)
-        still = (self.closed.isna() & self.active) | (self.closed > day)
-        return np.flatnonzero(((self.recorded <= day) & still).to_numpy())
-
-    def open_before(self, day) -> np.ndarray:
-        """Hazards open when a release on ``day`` began (closing that day included)."""
-        day = _day(day)
-        still = (self.closed.isna() & self.active) | (self.closed >= day)
-        return np.flatnonzero(((self.recorded <= day) & still).to_numpy())
-
-    def open_after(self, day) -> np.ndarray:
-        return self.open_on(day)
-
-
-def contamination_at(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame, date) -> float:
-    """Contaminated area (m2) at the end of a day, as the layers tell it.
-
-    The hazards open on ``date`` (:func:`kosovo_cmr.analysis.overlay.hazards_open_on`), each with
-    the geometry it had then: its current geometry plus the releases linked to it and made
-    after ``date`` while it stayed open (technical survey cuts the reduced part off a
-    hazard; the layer keeps only the current geometry).
-
-    Parameters
-    ----------
-    hazards, releases : GeoDataFrame
-        The ``hazards`` and ``releases`` layers.
-    date : date-like
-
-    Returns
-    -------
-    float
-        Geodesic area in m2.
-    """
-    led = _Ledger(hazards, releases)
-    return float(sum(led.area_at(i, _day(date)) for i in led.open_on(date)))
-
-
-def reconcile(
-    hazards: gpd.GeoDataFrame,
-    releases: gpd.GeoDataFrame,
-    *,
-    year: int,
-    municipalities: gpd.GeoDataFrame | None = None,
-    tolerance_m2: float = TOLERANCE_M2,
-) -> dict:
-    """Compute the reconciliation ledger of a year and the likely causes of its difference.
-
-    ``start`` is the contamination at the end of the previous year and ``end`` at the
-    end of the year (:func:`contamination_at`). The ledger expects
-    ``start - clearance - TS - NTS + added`` (``added``: hazards recorded in the year);
-    ``unexplained = end - expected``. Each cause is listed feature by feature with its
-    signed effect on that difference:
-
-    * ``release_outside_hazards`` (+): the part of a release of the year outside every
-      hazard open at its date, and every release without ``hazard_id``;
-    * ``hazard_closed_without_release`` (-): a hazard closed in the year that no release
-      of the year covers (status ``removed``, or no release);
-    * ``hazard_not_fully_released`` (-): the part of a closed hazard its releases miss;
-    * ``release_within_open_hazard`` (+): the part of a release still inside a hazard
-      that stays open;
-    * ``release_overlap`` (+): hazardous land released twice in the year;
-    * ``district_label_mismatch`` (0): a label that does not match the location (needs
-      ``municipalities``).
-
-    ``residual`` is what the causes leave unexplained (0 when they account for it all).
-
-    Parameters
-    ----------
-    hazards, releases : GeoDataFrame
-        The ``hazards`` and ``releases`` layers.
-    year : int
-    municipalities : GeoDataFrame, optional
-        The ``boundaries`` layer, to check the district labels.
-    tolerance_m2 : float, default 1.0
-        Differences below this are measurement noise and not listed.
-
-    Returns
-    -------
-    dict
-        ``year``, ``start_date``, ``end_date``, ``start_of_year_m2``, ``clearance_m2``,
-        ``reduction_ts_m2``, ``cancellation_nts_m2``, ``added_by_survey_m2``,
-        ``expected_end_m2``, ``end_of_year_m2``, ``unexplained_m2``, ``explained_m2``,
-        ``residual_m2``, ``causes`` (one row per feature: ``cause``, ``layer``, ``id``,
-        ``effect_m2``, ``area_m2``, ``detail``) and ``summary`` (one row per cause).
-    """
-    require_crs(hazards, name="hazards")
-    require_crs(releases, name="releases")
-    led = _Ledger(hazards, releases)
-    start_day = pd.Timestamp(year - 1, 12, 31)
-    end_day = pd.Timestamp(year, 12, 31)
-    first_day = pd.Timestamp(year, 1, 1)
-    start = sum(led.area_at(i, start_day) for i in led.open_on(start_day))
-    end = sum(led.area_at(i, end_day) for i in led.open_on(end_day))
-    in_year = (led.recorded >= first_day) & (led.recorded <= end_day)
-    added = sum(
-        led.area_at(i, led.recorded.iloc[i], inclusive=True) for i in np.flatnonzero(in_year)
-    )
-    ry = np.flatnonzero(((led.r_date >= first_day) & (led.r_date <= end_day)).to_numpy())
-    by_method = {
-        m: float(led.r_area[ry][(led.r["method"].iloc[ry] == m).to_numpy()].sum()) for m in METHODS
-    }
-    expected = start - sum(by_method.values()) + added
-    unexplained = end - expected
-    causes: list[dict] = []
-
-    def cause(kind, layer, ident, effect, area, detail):
-        causes.append(
-            {
-                "cause": kind,
-                "layer": layer,
-                "id": ident,
-                "effect_m2": float(effect),
-                "area_m2": float(area),
-                "detail": detail,
-            }
-        )
-
-    inside: dict[int, object] = {}
-    hazard_index = {hid: i for i, hid in enumerate(led.h["hazard_id"])}
-    for j in ry:
-        r = led.r.iloc[j]
-        day = led.r_date.iloc[j]
-        geom = led.rg[j]
-        near = led.near_hazards(geom)
-        hazard_geoms = [
-            led.geom_at(i, day, inclusive=True) for i in led.open_before(day) if i in near
-        ]
-        hits = [g for g in hazard_geoms if g.intersects(geom)]
-        part = shapely.intersection(geom, shapely.union_all(hits)) if hits else None
-        inside[j] = part
-        outside = float(led.r_area[j]) - led.area(part)
-        linked = isinstance(r["hazard_id"], str)
-        if outside > tolerance_m2 or not linked:
-            detail = (
-                f"{r['method']} by {r['operator']} ({r['district']}, {day.date()}): "
-                f"{outside:,.0f} of {led.r_area[j]:,.0f} m2 outside recorded hazards"
-                + ("" if linked else "; no hazard_id")
-                + ("; empty geometry" if geom.is_empty else "")
-            )
-            cause(
-                "release_outside_hazards",
-                "releases",
-                r["release_id"],
-                max(outside, 0.0),
-                led.r_area[j],
-                detail,
-            )
-        still_open = [i for i in led.open_after(day) if i in near]
-        hits = [led.hg[i] for i in still_open if led.hg[i].intersects(geom)]
-        if hits:
-            still = shapely.intersection(geom, shapely.union_all(hits))
-            own = hazard_index.get(r["hazard_id"]) if linked else None
-            if own is not None:
-                # land of the hazard this release closes or cuts, also in an overlapping
-                # open hazard: counted twice in the contamination, so not a cause
-                still = shapely.difference(still, led.geom_at(own, day, inclusive=True))
-            within = led.area(still)
-            if within > tolerance_m2:
-                cause(
-                    "release_within_open_hazard",
-                    "releases",
-                    r["release_id"],
-                    within,
-                    led.r_area[j],
-                    f"{within:,.0f} m2 of {r['release_id']} still lies in a hazard open after "
-                    f"{day.date()}",
-                )
-    in_year = set(ry.tolist())
-    for ja in ry:
-        for jb in sorted(set(led.r_tree.query(led.rg[ja]).tolist()) & in_year):
-            if jb <= ja:
-                continue
-            pa, pb = inside[ja], inside[jb]
-            if pa is None or pb is None or not pa.intersects(pb):
-                continue
-            twice = shapely.intersection(pa, pb)
-            ha = hazard_index.get(led.r["hazard_id"].iloc[ja])
-            hb = hazard_index.get(led.r["hazard_id"].iloc[jb])
-            if ha is not None and hb is not None and ha != hb:
-                # two overlapping hazards, each released: their overlap was counted twice
-                # in the contamination too, so releasing it twice explains nothing
-                day = led.r_date.iloc[[ja, jb]].min()
-                common = shapely.intersection(
-                    led.geom_at(ha, day, inclusive=True), led.geom_at(hb, day, inclusive=True)
-                )
-                twice = shapely.difference(twice, common)
-            both = led.area(twice)
-            if both > tolerance_m2:
-                ida, idb = led.r["release_id"].iloc[ja], led.r["release_id"].iloc[jb]
-                cause(
-                    "release_overlap",
-                    "releases",
-                    f"{ida}+{idb}",
-                    both,
-                    both,
-                    f"{ida} and {idb} both release {both:,.0f} m2 of hazardous land",
-                )
-    closed_in_year = np.flatnonzero(
-        ((led.closed >= first_day) & (led.closed <= end_day) & (led.recorded <= led.closed))
-        .fillna(False)
-        .to_numpy()
-    )
-    for i in closed_in_year:
-        h = led.h.iloc[i]
-        day = led.closed.iloc[i]
-        area = float(led.h_area[i])
-        near = set(led.r_tree.query(led.hg[i]).tolist())
-        before = [j for j in ry if j in near and led.r_date.iloc[j] <= day]
-        hits = [led.rg[j] for j in before if led.rg[j].intersects(led.hg[i])]
-        covered = led.area(shapely.intersection(led.hg[i], shapely.union_all(hits))) if hits else 0
-        missing = area - covered
-        if covered <= tolerance_m2:
-            cause(
-                "hazard_closed_without_release",
-                "hazards",
-                h["hazard_id"],
-                -area,
-                area,
-                f"{h['kind']} {h['hazard_id']} ({h.get('municipality')}) closed "
-                f"{day.date()} as {h['status']!r}, {area:,.0f} m2, with no release covering it",
-            )
-        elif missing > tolerance_m2:
-            cause(
-                "hazard_not_fully_released",
-                "hazards",
-                h["hazard_id"],
-                -missing,
-                area,
-                f"{h['kind']} {h['hazard_id']} closed {day.date()}: releases cover "
-                f"{covered:,.0f} of {area:,.0f} m2",
-            )
-    if municipalities is not None and len(ry):
-        labels = check_district_labels(led.r.iloc[ry], municipalities)
-        for row in labels[labels["matches"].map(lambda v: v is False)].itertuples():
-            cause(
-                "district_label_mismatch",
-                "releases",
-                row.release_id,
-                0.0,
-                float(led.r_area[ry][labels.index.get_loc(row.Index)]),
-                f"label {row.district!r} but the polygon lies in {row.municipality} ({row.region})",
-            )
-    explained = float(sum(c["effect_m2"] for c in causes))
-    summary = []
-    for kind in CAUSES:
-        mine = [c for c in causes if c["cause"] == kind]
-        if mine:
-            summary.append(
-                {
-                    "cause": kind,
-                    "features": len(mine),
-                    "effect_m2": float(sum(c["effect_m2"] for c in mine)),
-                    "meaning": CAUSES[kind],
-                }
-            )
-    return {
-        "year": int(year),
-        "start_date": str(first_day.date()),
-        "end_date": str(end_day.date()),
-        "start_of_year_m2": float(start),
-        "clearance_m2": by_method["clearance"],
-        "reduction_ts_m2": by_method["reduction_ts"],
-        "cancellation_nts_m2": by_method["cancellation_nts"],
-        "added_by_survey_m2": float(added),
-        "expected_end_m2": float(expected),
-        "end_of_year_m2": float(end),
-        "unexplained_m2": float(unexplained),
-        "explained_m2": explained,
-        "residual_m2": float(unexplained - explained),
-        "causes": causes,
-        "summary": summary,
-    }
-
-
-# --- the whole report ---------------------------------------------------------------------
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-
-
-def _plain(v):
-    """Return a JSON-friendly Python value (no numpy scalars, NaN as None)."""
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
-    if v is None:
+def _capacity_of_year(capacity: pd.DataFrame | None, year: int) -> pd.DataFrame | None:
+    """Return the capacity rows of ``year`` (every row when the table gives no year)."""
+    if capacity is None:
         return None
-    if isinstance(v, np.bool_ | bool):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, float | np.floating):
-        return None if v != v else float(v)
-    if isinstance(v, pd.Timestamp):
-        return str(v.date())
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return v
-
-
-def _totals(frame: pd.DataFrame, keys) -> dict:
-    return {k: _plain(frame[k].sum()) if len(frame) else 0 for k in keys}
-
-
-def land_release_report(
-    hazards: gpd.GeoDataFrame,
-    releases: gpd.GeoDataFrame,
-    municipalities: gpd.GeoDataFrame,
-    *,
-    year: int,
-    capacity: pd.DataFrame | None = None,
-    forecast: dict | None = None,
-    published: dict | str | os.PathLike | None = None,
-) -> dict:
-    """Compute the land release report of a year from the layers.
-
-    Parameters
-    ----------
-    hazards : GeoDataFrame
-        The ``hazards`` layer, open and closed.
-    releases : GeoDataFrame
-        The ``releases`` layer, every year.
-    municipalities : GeoDataFrame
-        The ``boundaries`` layer (municipalities with ``district`` and ``region``).
-    year : int
-        The report year.
-    capacity : DataFrame, optional
-        Teams and personnel (default: the shipped ``layers/capacity.csv``).
-    forecast : dict, optional
-        A completion forecast (:func:`kosovo_cmr.analysis.forecast.forecast_section`) to include
-        as ``forecast``: the HTML page then shows its burn-down chart and scenario table.
-    published : dict, path or name, optional
-        Published figures to check (:mod:`kosovo_cmr.report.published`; ``"mar-2025-kosovo"``
-        is the shipped transcription of the Mine Action Review): adds
-        ``published_check``, the publication's own arithmetic and every printed figure
-        against the one computed here.
-
-    Returns
-    -------
-    dict
-        JSON-ready: ``year``, ``synthetic``, ``contamination_by_region`` (Table 1 rows),
-        ``release_by_method`` (Table 4, with ``previous_year``), ``nts_by_municipality``
-        (Table 5), ``ts_by_municipality`` (Table 6), ``clearance_by_district``
-        (Table 7), ``cleared_without_cmr`` (Table 8), ``clearance_by_year`` (Table 9),
-        ``indicators``, ``reconciliation`` (:func:`reconcile`), ``label_check``
-        (:func:`check_district_labels`), ``totals`` (per table) and, when asked for,
-        ``forecast`` and ``published_check``.
-    """
-    from kosovo_cmr.boundaries import regions_from_municipalities
-
-    if not isinstance(year, int | np.integer) or not 1990 <= int(year) <= 2100:
-        raise InputError(f"year must be a year such as 2024, got {year!r}")
-    year = int(year)
-    require_crs(hazards, name="hazards")
-    rel = release_areas(releases)
-    capacity = read_capacity() if capacity is None else capacity
-    regions = regions_from_municipalities(municipalities)
-    open_end = hazards_open_on(hazards, pd.Timestamp(year, 12, 31))
-    table1 = contamination_by_unit(open_end, regions, name_column="region")
-    table4 = release_by_method(rel, year=year)
-    table4["previous_year"] = release_by_method(rel, year=year - 1)
-    table5 = releases_by_district(rel, year=year, method="cancellation_nts")
-    table6 = releases_by_district(rel, year=year, method="reduction_ts")
-    table7 = clearance_by_district(rel, year=year)
-    table8 = cleared_without_cmr(rel, year=year)
-    table9 = clearance_by_year(rel, year=year)
-    labels = check_district_labels(rel[rel["year"] == year], municipalities)
-    synthetic = bool(
-        (len(hazards) and hazards.get("synthetic", pd.Series(False)).fillna(False).any())
-        or (len(rel) and rel.get("synthetic", pd.Series(False)).fillna(False).any())
-    )
-    out = _plain(
-        {
-            "title": f"Land release report {year}",
-            "year": year,
-            "synthetic": synthetic,
-            "generated_by": f"kosovo_cmr {__version__}",
-            "area_unit": "m2 (geodesic, WGS 84 ellipsoid)",
-            "contamination_by_region": _records(table1),
-            "release_by_method": table4,
-            "nts_by_municipality": _records(table5),
-            "ts_by_municipality": _records(table6),
-            "clearance_by_district": _records(table7),
-            "cleared_without_cmr": _records(table8),
-            "clearance_by_year": _records(table9),
-            "indicators": indicators(rel, year=year, capacity=capacity),
-            "reconciliation": reconcile(hazards, rel, year=year, municipalities=municipalities),
-            "label_check": _records(labels),
-            "totals": {
-                "contamination_by_region": _totals(
-                    table1,
-                    [
-                        "cha_count",
-                        "cha_area_m2",
-                        "sha_count",
-                        "sha_area_m2",
-                        "total_count",
-                        "total_area_m2",
-                    ],
-                ),
-                "nts_by_municipality": _totals(table5, ["records", "area_m2"]),
-                "ts_by_municipality": _totals(table6, ["records", "area_m2"]),
-                "clearance_by_district": _totals(
-                    table7, ["areas_cleared", "area_m2", "submunitions", "ap_mines", "other_uxo"]
-                ),
-                "cleared_without_cmr": _totals(table8, ["areas", "area_m2", "other_uxo"]),
-                "clearance_by_year": _totals(table9, ["area_m2", "areas", "submunitions"]),
-            },
-        }
-    )
-    if forecast is not None:
-        out["forecast"] = forecast
-    if published is not None:
-        from kosovo_cmr.report.published import check
-
-        out["published_check"] = _plain(check(out, published))
-    return out
-
-
-def report_from_store(
-    store,
-    *,
-    year: int,
-    boundaries=None,
-    capacity: pd.DataFrame | None = None,
-    forecast: bool | dict = False,
-    dem=None,
-    cover=None,
-    published=None,
-) -> dict:
-    """Compute the land release report of a year from a store.
-
-    Parameters
-    ----------
-    store : kosovo_cmr.store.base.Store
-        Holds ``hazards`` and ``releases`` (either may be absent: it counts as empty) and
-        ideally ``boundaries``.
-    year : int
-    boundaries : path, optional
-        Municipal boundaries to use when the store has no ``boundaries`` layer (default:
-        :func:`kosovo_cmr.settings.resolve_boundaries_path`).
-    capacity : DataFrame, optional
-        See :func:`land_release_report`.
-    forecast : bool or dict, optional
-        Include the completion forecast: ``True`` computes it
-        (:func:`kosovo_cmr.analysis.forecast.forecast_section`) for the store's active hazards,
-        with their evidence for the fade-out scenarios; a dict is used as it is.
-    dem, cover : path, optional
-        A DEM (and land cover) GeoTIFF for the forecast's methods
-        (:func:`kosovo_cmr.analysis.terrain.terrain_stats`); without one the effort file's
-        ``unknown_terrain_method`` applies.
-    published : dict, path or name, optional
-        See :func:`land_release_report`.
-
-    Returns
-    -------
-    dict
-        See :func:`land_release_report`.
-    """
-    from kosovo_cmr.boundaries import read_municipalities
-
-    hazards = store.read_or_empty("hazards")
-    releases = store.read_or_empty("releases")
-    if store.has_layer("boundaries") and boundaries is None:
-        municipalities = store.read("boundaries")
-    else:
-        municipalities = read_municipalities(boundaries)
-    if forecast is True:
-        forecast = _forecast_from_store(store, dem=dem, cover=cover)
-    elif forecast is False or forecast is None:
-        if dem is not None or cover is not None:
-            raise InputError("a DEM or land cover is only used with the forecast")
-        forecast = None
-    report = land_release_report(
-        hazards,
-        releases,
-        municipalities,
-        year=year,
-        capacity=capacity,
-        forecast=forecast,
-        published=published,
-    )
-    report["store"] = store.uri
-    return report
-
-
-def _forecast_from_store(store, *, dem=None, cover=None) -> dict:
-    from kosovo_cmr.analysis.forecast import forecast_section, inputs_from_store, read_effort
-
-    effort = read_effort()
-    active, evidence, terrain = inputs_from_store(store, dem=dem, cover=cover, effort=effort)
-    return forecast_section(active, terrain=terrain, evidence=evidence, effort=effort)
-
-
-def demo_step(ctx) -> None:
-    """Write the 2024 land release report (HTML and JSON), with the completion forecast."""
-    from kosovo_cmr.report.published import PUBLISHED
-    from kosovo_cmr.report.render import write_report
-
-    # the planning step's forecast (on the synthetic DEM) when it ran, else one without terrain
-    report = report_from_store(
-        ctx.store,
-        year=2024,
-        forecast=ctx.results.get("forecast", True),
-        published=PUBLISHED,
-    )
-    for fmt in ("html", "json"):
-        path = Path(ctx.output(f"report-2024.{fmt}"))
-        write_report(report, path, fmt=fmt)
-        ctx.add_output(f"land release report 2024 ({fmt.upper()})", path)
-    led = report["reconciliation"]
-    ctx.summary.append(
-        f"report 2024: clearance {report['release_by_method']['clearance_m2']:,.0f} m2, "
-        f"unexplained change {led['unexplained_m2']:,.0f} m2 "
-        f"({len(led['causes'])} feature(s) listed)"
-    )
-    pc = report["published_check"]
-    ctx.summary.append(
-        f"published figures ({pc['source']['title']}): {pc['internal_failures']} printed "
-        f"figure(s) disagree with the publication's own tables, {pc['mismatches']} with "
-        "the layers"
-    )
+    years = capacity["year"]
+    if years.isna().all():
+        return capacity
+    return capacity[(years == year).fillna(False).astype(bool)]
