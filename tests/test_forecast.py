@@ -12,22 +12,24 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import box
 
-from kosovo_cmr.analysis.forecast import (
+from kosovo_cmr.analysis.effort import (
     ForecastWarning,
-    _remaining_at_end,
     area_to_clear,
-    burndown,
     choose_method,
     clearance_effort,
-    completion,
-    read_capacity,
     read_effort,
-    scenarios,
+)
+from kosovo_cmr.analysis.forecast import scenarios
+from kosovo_cmr.analysis.schedule import (
+    burndown,
+    completion,
+    remaining_at_end,
     schedule,
     season_to_year,
 )
 from kosovo_cmr.cli.main import cli
 from kosovo_cmr.errors import InputError
+from kosovo_cmr.programme import read_capacity, read_teams, teams_by_operator
 
 
 @pytest.fixture
@@ -58,7 +60,8 @@ def test_shipped_effort_file_holds_the_report_rates():
     assert e["methods"]["scorpion"]["rate_m2_per_team_day"] == 168
     assert e["methods"]["lld"]["rate_m2_per_team_day"] == 82
     assert e["season"]["first_month"] == 4 and e["season"]["last_month"] == 11
-    assert read_capacity(effort=e) == {"KSF": 4, "HALO": 9, "NPA": 8}
+    assert read_teams() == {"KSF": 4, "HALO": 9, "NPA": 8}
+    assert "capacity" not in e  # one source of truth: layers/capacity.csv
 
 
 def test_bad_effort_file_is_refused(tmp_path):
@@ -74,7 +77,8 @@ def test_bad_effort_file_is_refused(tmp_path):
 def test_capacity_csv_latest_year(tmp_path):
     path = tmp_path / "capacity.csv"
     path.write_text("year,operator,teams\n2023,NPA,9\n2024,NPA,8\n2024,HALO,9\n2024,Totals,17\n")
-    assert read_capacity(path) == {"NPA": 8, "HALO": 9}
+    assert teams_by_operator(read_capacity(path)) == {"NPA": 8, "HALO": 9}
+    assert read_teams(path) == {"NPA": 8, "HALO": 9}
 
 
 def test_choose_method_rules(effort):
@@ -104,9 +108,9 @@ def test_schedule_hand_built(effort):
     assert s.loc["A1", "finish"] == pytest.approx(2027 + 7 / 12)
     assert completion(sched) == {"high": 2025, "medium": 2025, "low": 2027, "all": 2027}
     # end of 2025: A1 untouched; end of 2026: two thirds of A1 done
-    assert _remaining_at_end(sched, 2025, 2025) == pytest.approx(24_600.0)
-    assert _remaining_at_end(sched, 2026, 2025) == pytest.approx(8_200.0)
-    assert _remaining_at_end(sched, 2027, 2025) == pytest.approx(0.0)
+    assert remaining_at_end(sched, 2025, start_year=2025) == pytest.approx(24_600.0)
+    assert remaining_at_end(sched, 2026, start_year=2025) == pytest.approx(8_200.0)
+    assert remaining_at_end(sched, 2027, start_year=2025) == pytest.approx(0.0)
 
 
 def test_schedule_national_area_rate(effort):
@@ -138,7 +142,7 @@ def test_burndown_monotone_and_flat_in_winter(effort):
 
 
 def test_plot_burndown_bytes_and_file(effort, tmp_path):
-    from kosovo_cmr.analysis.forecast import plot_burndown
+    from kosovo_cmr.workflows.forecast import burndown_chart as plot_burndown
 
     sched = schedule(hand_table(), teams={"A": 2, "B": 1}, effort=effort)
     png = plot_burndown({"hand": sched}, effort=effort)
@@ -241,11 +245,11 @@ def test_area_to_clear_with_fadeout_rule(small_hazards):
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory, boundaries_path):
-    from kosovo_cmr.analysis.forecast import demo_step
     from kosovo_cmr.demo import load_layers, run_demo
 
     out = tmp_path_factory.mktemp("plan")
-    return run_demo(out, boundaries=boundaries_path, steps=[load_layers, demo_step])
+    steps = [load_layers, "kosovo_cmr.demo:_step_forecast"]
+    return run_demo(out, boundaries=boundaries_path, steps=steps)
 
 
 def test_demo_step_outputs(demo_run):
