@@ -79,6 +79,17 @@ def observed_clearance(releases: gpd.GeoDataFrame, *, year: int) -> float:
     ------
     kosovo_cmr.errors.InputError
         If the layer has no ``method`` or ``date`` column.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> releases = gpd.GeoDataFrame(
+    ...     {"method": ["clearance", "reduction_ts"], "date": ["2024-05-02", "2024-06-01"]},
+    ...     geometry=[box(21, 42, 21.01, 42.01)] * 2,
+    ...     crs=4326,
+    ... )
+    >>> round(observed_clearance(releases, year=2024))
+    920179
     """
     return float(geodesic_area(_clearance(releases, year=year)).sum())
 
@@ -114,11 +125,9 @@ def _observed(releases: gpd.GeoDataFrame | None, effort: dict) -> tuple[int | No
         cleared = _clearance(releases, year=year)
         area = float(geodesic_area(cleared).sum())
         if area > 0:
-            return (
-                year,
-                area,
-                (f"figure from the releases layer: {len(cleared)} clearance releases dated {year}"),
-            )
+            n = len(cleared)
+            what = f"{n} clearance release{'s' if n != 1 else ''} dated {year}"
+            return year, area, f"figure from the releases layer: {what}"
     if releases is None:
         why = "no releases layer given"
     elif year is None:
