@@ -1,0 +1,38 @@
+"""Committed figures of the docs (``docs/_static``) are what their scripts make today."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def docs_script(name: str):
+    """Import ``docs/<name>.py`` as a module (the docs folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"docs_{name}", DOCS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_planning_figures_are_up_to_date(tmp_path):
+    written = docs_script("make_planning_figures").main(tmp_path)
+    assert [p.name for p in written] == [
+        "planning-burndown.png",
+        "planning-scenarios.csv",
+        "planning-hazards.csv",
+        "planning-terrain.csv",
+    ]
+    assert written[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for path in written[1:]:
+        committed = DOCS / "_static" / path.name
+        assert path.read_text(encoding="utf-8") == committed.read_text(encoding="utf-8"), (
+            f"{committed} is stale: run python docs/make_planning_figures.py"
+        )
