@@ -115,7 +115,9 @@ def command(
 
     Per hazard: area to clear, method (from slope and cover), rate, team-days, the
     operator's teams and the working days it takes. Scenarios: current capacity, NPA at
-    5 teams, the 1.8 km2/year target, rates calibrated to 2024, fade-out 50 m vs 25 m.
+    5 teams, the 1.8 km2/year target, rates calibrated to the store's clearance releases
+    of the observed year (2024; the effort file's figure when the store has none),
+    fade-out 50 m vs 25 m.
     """
     from pathlib import Path
 
