@@ -14,18 +14,14 @@ import warnings
 from pathlib import Path
 
 from kosovo_cmr import settings
-from kosovo_cmr.analysis.forecast import (
-    clearance_effort,
-    completion,
-    plot_burndown,
-    read_capacity,
-    read_effort,
-    scenarios,
-    schedule,
-)
+from kosovo_cmr.analysis.effort import clearance_effort, read_effort
+from kosovo_cmr.analysis.forecast import scenarios
 from kosovo_cmr.analysis.rasters import rasterize_hazards, synthetic_terrain
+from kosovo_cmr.analysis.schedule import completion, schedule
 from kosovo_cmr.analysis.terrain import terrain_stats
 from kosovo_cmr.demo import load_layers, run_demo
+from kosovo_cmr.programme import read_teams
+from kosovo_cmr.workflows.forecast import burndown_chart
 
 
 def main() -> None:
@@ -35,6 +31,7 @@ def main() -> None:
     hazards = ctx.store.read("hazards")
     active = hazards[hazards["status"] == "active"].reset_index(drop=True)
     evidence = ctx.store.read("evidence")
+    releases = ctx.store.read("releases")  # the calibrated scenario's observed clearance
 
     # 1. Terrain: slope and dense vegetation per hazard (windowed reads only).
     dem, cover = synthetic_terrain(out)
@@ -43,9 +40,10 @@ def main() -> None:
         terrain = terrain_stats(active, dem=dem, cover=cover)
     print(terrain.round(2).head(5).to_string(index=False))
 
-    # 2. Effort: method from the rules in layers/effort.toml, team-days = area / rate.
+    # 2. Effort: method from the rules in layers/effort.toml, team-days = area / rate;
+    #    teams per operator from layers/capacity.csv.
     effort = read_effort()
-    teams = read_capacity(effort=effort)
+    teams = read_teams()
     table = clearance_effort(active, terrain=terrain, evidence=evidence, effort=effort)
     plan = schedule(table, teams=teams, effort=effort)
     h = plan.iloc[0]
@@ -58,10 +56,15 @@ def main() -> None:
     print("completion at current capacity:", completion(plan))
 
     # 3. Scenarios and the burn-down chart.
-    summary, schedules = scenarios(active, terrain=terrain, evidence=evidence, effort=effort)
+    summary, schedules = scenarios(
+        active, terrain=terrain, evidence=evidence, releases=releases, effort=effort
+    )
     print()
     print(summary.drop(columns=["note"]).to_string(index=False))
-    png = plot_burndown(
+    for row in summary.itertuples():
+        if row.note:
+            print(f"note: {row.scenario}: {row.note}")
+    png = burndown_chart(
         schedules,
         out / "burndown.png",
         effort=effort,

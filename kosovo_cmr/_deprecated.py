@@ -47,6 +47,26 @@ MOVED_NAMES: dict[str, str] = {
         "kosovo_cmr.report.render_sections:FORECAST_COLUMNS"
     ),
     "kosovo_cmr.report_render:METHOD_LABELS": "kosovo_cmr.report.render_sections:METHOD_LABELS",
+    # --- forecast: split into analysis.effort, analysis.schedule, analysis.forecast; store
+    # reading and the chart in workflows.forecast, text tables in outputs.forecast_text
+    **{
+        f"kosovo_cmr.forecast:{name}": f"kosovo_cmr.analysis.effort:{name}"
+        for name in ("ForecastWarning", "read_effort", "choose_method", "area_to_clear")
+    },
+    "kosovo_cmr.forecast:clearance_effort": "kosovo_cmr.analysis.effort:clearance_effort",
+    **{
+        f"kosovo_cmr.forecast:{name}": f"kosovo_cmr.analysis.schedule:{name}"
+        for name in ("PRIORITIES", "season_to_year", "schedule", "completion", "burndown")
+    },
+    "kosovo_cmr.forecast:read_capacity": "kosovo_cmr.programme:read_teams",
+    "kosovo_cmr.forecast:plot_burndown": "kosovo_cmr.workflows.forecast:burndown_chart",
+    "kosovo_cmr.forecast:inputs_from_store": "kosovo_cmr.workflows.forecast:forecast_inputs",
+    **{
+        f"kosovo_cmr.forecast:{name}": f"kosovo_cmr.outputs.forecast_text:{name}"
+        for name in ("PLAN_COLUMNS", "SCENARIO_COLUMNS", "display_plan", "display_scenarios")
+    },
+    "kosovo_cmr.forecast:demo_step": "kosovo_cmr.demo:_step_forecast",
+    # --- end forecast
 }
 
 

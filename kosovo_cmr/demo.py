@@ -38,7 +38,7 @@ DEMO_LAYERS = ("hazards", "evidence", "strikes", "releases")
 DEMO_STEPS: list[str] = [
     "kosovo_cmr.demo:load_layers",
     "kosovo_cmr.analysis.fadeout:demo_step",
-    "kosovo_cmr.analysis.forecast:demo_step",
+    "kosovo_cmr.demo:_step_forecast",
     "kosovo_cmr.demo:_step_report",
     "kosovo_cmr.outputs.maps:demo_step",
 ]
@@ -163,6 +163,44 @@ def run_demo(
 
 
 # --- forecast -----------------------------------------------------------------------------
+
+
+def _step_forecast(ctx: DemoContext) -> None:
+    """Terrain, effort and completion forecast on a SYNTHETIC DEM and land cover."""
+    import warnings
+
+    # helper A moves synthetic_terrain to kosovo_cmr.synthetic.terrain: rewire at the merge
+    from kosovo_cmr.analysis.rasters import synthetic_terrain
+    from kosovo_cmr.analysis.terrain import TerrainWarning
+    from kosovo_cmr.outputs.forecast_text import plan_summary
+    from kosovo_cmr.workflows.forecast import burndown_chart, plan_from_store
+
+    dem, cover = synthetic_terrain(ctx.out_dir)
+    ctx.add_output("SYNTHETIC DEM (EPSG:4326, 3 arc-seconds)", dem)
+    ctx.add_output("SYNTHETIC land cover (EPSG:32634, 100 m)", cover)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        forecast = plan_from_store(ctx.store, dem=dem, cover=cover)
+    for w in caught:
+        if issubclass(w.category, TerrainWarning):
+            log.warning("%s", w.message)
+    table, schedules = forecast.table, forecast.schedules
+    per_hazard = schedules["current capacity"].merge(
+        forecast.terrain.drop(columns=["slope_p90_deg", "dense_veg_share"]),
+        on="hazard_id",
+        how="left",
+    )
+    per_hazard.to_csv(ctx.output("plan-hazards.csv"), index=False)
+    ctx.add_output("terrain, method and schedule per hazard (CSV)", ctx.output("plan-hazards.csv"))
+    table.to_csv(ctx.output("forecast-scenarios.csv"), index=False)
+    ctx.add_output("forecast scenarios (CSV)", ctx.output("forecast-scenarios.csv"))
+    png = burndown_chart(
+        schedules, ctx.output("burndown.png"), effort=forecast.effort, synthetic=True
+    )
+    ctx.add_output("burn-down chart to 2030 (PNG)", png)
+    ctx.results["forecast"] = forecast.section()
+    days = forecast.effort["season"]["working_days"]
+    ctx.summary += plan_summary(per_hazard, table, working_days=days)
 
 
 # --- report -------------------------------------------------------------------------------

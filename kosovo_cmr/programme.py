@@ -3,7 +3,7 @@
 One source of truth for capacity: the editable table ``layers/capacity.csv``
 (operator teams and personnel per year; the shipped rows are the Mine Action Review
 2025's Table 3). The land release report reads it for its per-team indicators, the
-forecast for the teams that work each operator's hazards.
+forecast for the teams that work each operator's hazards (:func:`read_teams`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 from kosovo_cmr._resources import layer_file
 from kosovo_cmr.errors import InputError
 
-__all__ = ["read_capacity", "teams_by_operator"]
+__all__ = ["read_capacity", "teams_by_operator", "read_teams"]
 
 _TOTAL_ROWS = ("total", "totals")
 
@@ -109,3 +109,26 @@ def teams_by_operator(capacity: pd.DataFrame, *, year: int | None = None) -> dic
             raise InputError(f"the capacity table has no row for {year}")
     pairs = zip(rows["operator"], rows["teams"], strict=True)
     return {str(op): int(round(float(t))) for op, t in pairs}
+
+
+def read_teams(path: str | os.PathLike | None = None, *, year: int | None = None) -> dict[str, int]:
+    """Read the teams per operator of one year of a capacity table.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        See :func:`read_capacity` (default the shipped ``layers/capacity.csv``).
+    year : int, optional
+        See :func:`teams_by_operator` (default the latest year).
+
+    Returns
+    -------
+    dict
+        Operator -> teams.
+
+    Examples
+    --------
+    >>> read_teams()
+    {'KSF': 4, 'HALO': 9, 'NPA': 8}
+    """
+    return teams_by_operator(read_capacity(path), year=year)

@@ -85,6 +85,56 @@ def test_old_report_render_module_keeps_its_names():
 
 # --- forecast ------------------------------------------------------------------------------
 
+#: The public names of ``kosovo_cmr.forecast`` in release 0.1.
+FORECAST_01 = (
+    "PRIORITIES",
+    "ForecastWarning",
+    "read_effort",
+    "read_capacity",
+    "choose_method",
+    "area_to_clear",
+    "clearance_effort",
+    "season_to_year",
+    "schedule",
+    "completion",
+    "burndown",
+    "scenarios",
+    "burndown_curves",
+    "plot_burndown",
+    "inputs_from_store",
+    "forecast_section",
+    "scenario_section",
+    "demo_step",
+    "PLAN_COLUMNS",
+    "SCENARIO_COLUMNS",
+    "display_plan",
+    "display_scenarios",
+)
+
+
+@pytest.mark.parametrize("name", FORECAST_01)
+def test_forecast_01_names_keep_working(name):
+    from kosovo_cmr._deprecated import resolve
+
+    sys.modules.pop("kosovo_cmr.forecast", None)
+    with pytest.warns(KcmrDeprecationWarning, match=r"kosovo_cmr\.analysis\.forecast"):
+        module = importlib.import_module("kosovo_cmr.forecast")
+    target = MOVED_NAMES.get(f"kosovo_cmr.forecast:{name}")
+    if target is None:  # still in the successor module
+        successor = importlib.import_module("kosovo_cmr.analysis.forecast")
+        assert getattr(module, name) is getattr(successor, name)
+        return
+    with pytest.warns(KcmrDeprecationWarning, match=target.replace(":", ".").replace(".", r"\.")):
+        assert getattr(module, name) is resolve(target)
+
+
+def test_forecast_read_capacity_still_gives_the_teams_per_operator():
+    import kosovo_cmr.forecast as old
+
+    with pytest.warns(KcmrDeprecationWarning, match=r"kosovo_cmr\.programme\.read_teams"):
+        read_capacity = old.read_capacity
+    assert read_capacity() == {"KSF": 4, "HALO": 9, "NPA": 8}
+
 
 # --- importer ------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Effort model and completion forecast: hand-built arithmetic, scenarios, CLI and demo step."""
+"""Scenarios and their calibration, the forecast workflow, its text and chart, CLI and demo."""
 
 from __future__ import annotations
 
@@ -12,20 +12,9 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import box
 
-from kosovo_cmr.analysis.forecast import (
-    ForecastWarning,
-    _remaining_at_end,
-    area_to_clear,
-    burndown,
-    choose_method,
-    clearance_effort,
-    completion,
-    read_capacity,
-    read_effort,
-    scenarios,
-    schedule,
-    season_to_year,
-)
+from kosovo_cmr.analysis.effort import ForecastWarning, clearance_effort, read_effort
+from kosovo_cmr.analysis.forecast import observed_clearance, scenarios
+from kosovo_cmr.analysis.schedule import schedule
 from kosovo_cmr.cli.main import cli
 from kosovo_cmr.errors import InputError
 
@@ -53,104 +42,14 @@ def hand_table():
     )
 
 
-def test_shipped_effort_file_holds_the_report_rates():
-    e = read_effort()
-    assert e["methods"]["scorpion"]["rate_m2_per_team_day"] == 168
-    assert e["methods"]["lld"]["rate_m2_per_team_day"] == 82
-    assert e["season"]["first_month"] == 4 and e["season"]["last_month"] == 11
-    assert read_capacity(effort=e) == {"KSF": 4, "HALO": 9, "NPA": 8}
-
-
-def test_bad_effort_file_is_refused(tmp_path):
-    bad = tmp_path / "effort.toml"
-    bad.write_text('[[method]]\nname = "x"\nrate_m2_per_team_day = 0\n')
-    with pytest.raises(InputError):
-        read_effort(bad)
-    bad.write_text("not = [toml")
-    with pytest.raises(InputError, match="cannot read"):
-        read_effort(bad)
-
-
-def test_capacity_csv_latest_year(tmp_path):
-    path = tmp_path / "capacity.csv"
-    path.write_text("year,operator,teams\n2023,NPA,9\n2024,NPA,8\n2024,HALO,9\n2024,Totals,17\n")
-    assert read_capacity(path) == {"NPA": 8, "HALO": 9}
-
-
-def test_choose_method_rules(effort):
-    terrain = pd.DataFrame(
-        {
-            "slope_p90_deg": [5.0, 15.0, 25.0, np.nan, 5.0, 5.0],
-            "dense_veg_share": [0.1, 0.4, 0.0, 0.0, np.nan, 0.9],
-        }
-    )
-    got = choose_method(terrain, index=terrain.index, effort=effort).tolist()
-    assert got == ["scorpion", "lld", "manual", "lld", "scorpion", "manual"]
-    assert choose_method(None, index=terrain.index, effort=effort).eq("lld").all()
-
-
-def test_schedule_hand_built(effort):
-    sched = schedule(hand_table(), teams={"A": 2, "B": 1}, effort=effort)
-    assert sched["hazard_id"].tolist() == ["A2", "B1", "A1"]  # high, medium, low
-    s = sched.set_index("hazard_id")
-    # A: 2 teams x 100 days = 200 team-days a season. A2: 200 -> 1.0; A1: 500 -> 2.5
-    assert s.loc["A2", "finish_season"] == pytest.approx(1.0)
-    assert s.loc["A1", "start_season"] == pytest.approx(1.0)
-    assert s.loc["A1", "finish_season"] == pytest.approx(2.5)
-    assert s.loc["B1", "finish_season"] == pytest.approx(0.5)
-    assert s.loc["A1", "working_days"] == pytest.approx(150.0)  # 300 team-days / 2 teams
-    assert s["finish_year"].tolist() == [2025, 2025, 2027]
-    # 2.5 seasons: mid-season of 2027 = 1 April + 4 of 8 months
-    assert s.loc["A1", "finish"] == pytest.approx(2027 + 7 / 12)
-    assert completion(sched) == {"high": 2025, "medium": 2025, "low": 2027, "all": 2027}
-    # end of 2025: A1 untouched; end of 2026: two thirds of A1 done
-    assert _remaining_at_end(sched, 2025, 2025) == pytest.approx(24_600.0)
-    assert _remaining_at_end(sched, 2026, 2025) == pytest.approx(8_200.0)
-    assert _remaining_at_end(sched, 2027, 2025) == pytest.approx(0.0)
-
-
-def test_schedule_national_area_rate(effort):
-    sched = schedule(hand_table(), annual_m2=30_000.0, effort=effort)
-    s = sched.set_index("hazard_id")
-    assert s.loc["A2", "finish_season"] == pytest.approx(33_600 / 30_000)
-    assert s.loc["A1", "finish_season"] == pytest.approx(60_200 / 30_000)
-    assert completion(sched) == {"high": 2026, "medium": 2026, "low": 2027, "all": 2027}
-
-
-def test_operator_without_team_is_never_scheduled(effort):
-    with pytest.warns(ForecastWarning, match="B"):
-        sched = schedule(hand_table(), teams={"A": 2}, effort=effort)
-    done = completion(sched)
-    assert done["medium"] is pd.NA and done["all"] is pd.NA and done["high"] == 2025
-    assert sched.set_index("hazard_id")["finish_year"].isna().tolist() == [False, True, False]
-
-
-def test_burndown_monotone_and_flat_in_winter(effort):
-    sched = schedule(hand_table(), teams={"A": 2, "B": 1}, effort=effort)
-    curve = burndown(sched, effort=effort, until=2028)
-    assert curve["all"].iloc[0] == pytest.approx(60_200.0)
-    assert (np.diff(curve["all"]) <= 1e-9).all()
-    assert curve["all"].iloc[-1] == pytest.approx(0.0)
-    end_2025 = curve.loc[np.isclose(curve["year"], 2025 + 11 / 12), "all"].iloc[0]
-    start_2026 = curve.loc[np.isclose(curve["year"], 2026 + 3 / 12), "all"].iloc[0]
-    assert end_2025 == start_2026 == pytest.approx(24_600.0)
-    assert (curve[["high", "medium", "low"]].sum(axis=1) == curve["all"]).all()
-
-
 def test_plot_burndown_bytes_and_file(effort, tmp_path):
-    from kosovo_cmr.analysis.forecast import plot_burndown
+    from kosovo_cmr.workflows.forecast import burndown_chart as plot_burndown
 
     sched = schedule(hand_table(), teams={"A": 2, "B": 1}, effort=effort)
     png = plot_burndown({"hand": sched}, effort=effort)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     path = plot_burndown({"hand": sched}, tmp_path / "b.png", effort=effort)
     assert path.read_bytes()[:8] == png[:8]
-
-
-def test_season_to_year():
-    assert season_to_year(0.0, start_year=2025) == pytest.approx(2025 + 3 / 12)
-    assert season_to_year(1.0, start_year=2025) == pytest.approx(2025 + 11 / 12)
-    assert season_to_year(1.25, start_year=2025) == pytest.approx(2026 + 5 / 12)
 
 
 @pytest.fixture
@@ -166,22 +65,6 @@ def small_hazards():
         geometry=geoms,
         crs="EPSG:9141",
     )
-
-
-def test_clearance_effort_team_days(small_hazards, effort):
-    terrain = pd.DataFrame(
-        {"slope_p90_deg": [3.0, 30.0, np.nan], "dense_veg_share": [0.0, 0.0, np.nan]},
-        index=small_hazards.index,
-    )
-    table = clearance_effort(small_hazards, terrain=terrain, effort=effort)
-    assert table["method"].tolist() == ["scorpion", "manual", "lld"]
-    assert table["rate_m2_per_team_day"].tolist() == [168.0, 40.0, 82.0]
-    # geodesic area of a 200 m square on the national grid (scale factor 0.9999)
-    assert table.loc[0, "area_to_clear_m2"] == pytest.approx(40_000, rel=5e-4)
-    np.testing.assert_allclose(
-        table["team_days"], table["area_to_clear_m2"] / table["rate_m2_per_team_day"]
-    )
-    assert (area_to_clear(small_hazards) == table["area_to_clear_m2"]).all()
 
 
 def test_scenarios_table(small_hazards, effort):
@@ -209,31 +92,103 @@ def test_scenarios_table(small_hazards, effort):
     assert rows.loc[calibrated[0], "team_days"] == pytest.approx(base["team_days"].sum() / factor)
 
 
-def test_area_to_clear_with_fadeout_rule(small_hazards):
-    from shapely.geometry import Point
+# --- calibration: the observed year's clearance from the releases --------------------------
 
-    evidence = gpd.GeoDataFrame(
+
+def releases_of(*rows):
+    """Releases from ``(method, date, side_m)`` rows: squares on the national grid."""
+    geoms = [
+        box(7_500_000 + 1_000 * i, 4_700_000, 7_500_000 + 1_000 * i + side, 4_700_000 + side)
+        for i, (_, _, side) in enumerate(rows)
+    ]
+    return gpd.GeoDataFrame(
         {
-            "evidence_id": ["E1"],
-            "hazard_id": ["H1"],
-            "item": ["submunition"],
-            "ordnance": ["unknown"],
+            "release_id": [f"R{i}" for i in range(len(rows))],
+            "method": [m for m, _, _ in rows],
+            "date": pd.to_datetime([d for _, d, _ in rows]),
         },
-        geometry=[Point(7_480_000 + 200, 4_720_000 + 100)],  # on H1's east edge
+        geometry=geoms,
         crs="EPSG:9141",
     )
-    got = area_to_clear(small_hazards, evidence=evidence, fadeout_rule="kosovo-pre-2024")
-    recorded = area_to_clear(small_hazards)
-    # half of a 50 m disk sticks out of H1: pi 50^2 / 2 = 3,927 m2 more
-    assert got[0] - recorded[0] == pytest.approx(np.pi * 2500 / 2, rel=0.01)
-    assert got[1] == recorded[1] and got[2] == recorded[2]
-    redrawn = area_to_clear(
-        small_hazards, evidence=evidence, fadeout_rule="kosovo-pre-2024", basis="redrawn"
+
+
+def test_observed_clearance_sums_the_years_clearance_only():
+    releases = releases_of(
+        ("clearance", "2024-05-02", 300),
+        ("clearance", "2024-09-30", 100),
+        ("clearance", "2023-06-01", 200),
+        ("reduction_ts", "2024-06-01", 400),
     )
-    assert redrawn[0] == pytest.approx(np.pi * 2500, rel=0.01)  # H1 becomes the one disk
-    assert redrawn[1] == recorded[1]  # no evidence: the recorded SHA stands
-    with pytest.raises(InputError):
-        area_to_clear(small_hazards, fadeout_rule="kosovo-pre-2024")  # no evidence given
+    got = observed_clearance(releases, year=2024)
+    assert got == pytest.approx(100_000, rel=5e-4)  # 300 m and 100 m squares, geodesic
+    assert observed_clearance(releases, year=2022) == 0.0
+    with pytest.raises(InputError, match="date"):
+        observed_clearance(releases.drop(columns="date"), year=2024)
+
+
+def calibrated_row(table):
+    rows = table.set_index("scenario")
+    label = [s for s in rows.index if s.startswith("current, rates x")]
+    assert len(label) == 1
+    return rows.loc[label[0]]
+
+
+def modelled_output(hazards, effort, teams=21):
+    base = clearance_effort(hazards, effort=effort)
+    return teams * effort["season"]["working_days"] * (
+        base["area_to_clear_m2"].sum() / base["team_days"].sum()
+    ), base["team_days"].sum()
+
+
+def run_scenarios(hazards, effort, releases):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        return scenarios(
+            hazards,
+            releases=releases,
+            effort=effort,
+            teams={"KSF": 4, "HALO": 9, "NPA": 8},
+            fadeout_rules={},
+        )
+
+
+def test_calibrated_scenario_reads_the_releases(small_hazards, effort):
+    releases = releases_of(("clearance", "2024-05-02", 1_000), ("clearance", "2023-05-02", 500))
+    table, _ = run_scenarios(small_hazards, effort, releases)
+    row = calibrated_row(table)
+    observed = observed_clearance(releases, year=2024)
+    modelled, team_days = modelled_output(small_hazards, effort)
+    assert row["team_days"] == pytest.approx(team_days / (observed / modelled))
+    assert row["note"].startswith(f"rates scaled to the 2024 output of {observed:,.0f} m2")
+    assert row["note"].endswith("figure from the releases layer: 1 clearance release dated 2024")
+
+
+def test_calibration_falls_back_to_the_effort_file_and_says_so(small_hazards, effort):
+    modelled, team_days = modelled_output(small_hazards, effort)
+    only_2023 = releases_of(("clearance", "2023-05-02", 1_000))
+    for releases, why in (
+        (only_2023, "the releases layer has no clearance in 2024"),
+        (None, "no releases layer given"),
+    ):
+        table, _ = run_scenarios(small_hazards, effort, releases)
+        row = calibrated_row(table)
+        assert row["team_days"] == pytest.approx(team_days / (1_510_087 / modelled))
+        assert row["note"].endswith(f"; fallback: figure from effort.toml, {why}")
+
+
+def test_observed_year_defaults_to_the_latest_full_year(small_hazards, effort):
+    del effort["calibration"]["observed_year"]
+    releases = releases_of(
+        ("clearance", "2022-05-02", 200),
+        ("clearance", "2023-05-02", 1_000),
+        ("clearance", "2025-05-02", 100),  # the forecast's first season: not a full year
+    )
+    row = calibrated_row(run_scenarios(small_hazards, effort, releases)[0])
+    assert "the 2023 output of" in row["note"] and "dated 2023" in row["note"]
+    del effort["calibration"]["observed_clearance_m2"]
+    none = releases_of(("reduction_ts", "2023-05-02", 1_000))
+    table, _ = run_scenarios(small_hazards, effort, none)
+    assert not table["scenario"].str.startswith("current, rates x").any()  # no figure at all
 
 
 # --- CLI and demo step on the shipped synthetic layers -----------------------------------
@@ -241,11 +196,11 @@ def test_area_to_clear_with_fadeout_rule(small_hazards):
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory, boundaries_path):
-    from kosovo_cmr.analysis.forecast import demo_step
     from kosovo_cmr.demo import load_layers, run_demo
 
     out = tmp_path_factory.mktemp("plan")
-    return run_demo(out, boundaries=boundaries_path, steps=[load_layers, demo_step])
+    steps = [load_layers, "kosovo_cmr.demo:_step_forecast"]
+    return run_demo(out, boundaries=boundaries_path, steps=steps)
 
 
 def test_demo_step_outputs(demo_run):
@@ -340,3 +295,98 @@ def test_cli_terrain_and_rasterize(demo_run, tmp_path):
         assert int((src.read(1) > 0).sum()) * 100 == pytest.approx(6_269_292, rel=0.01)
     res = runner.invoke(cli, ["--store", store, "rasterize", "hazards", "-o", str(out)])
     assert res.exit_code == 1 and "--overwrite" in res.output
+
+
+def test_cli_forecast_calibrates_to_the_stores_releases(demo_run):
+    runner = CliRunner()
+    args = ["--store", str(demo_run.store.uri), "forecast", "--what", "scenarios"]
+    res = runner.invoke(cli, [*args, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert "hazards" not in doc and doc["assumptions"]["teams"] == {"KSF": 4, "HALO": 9, "NPA": 8}
+    note = [r["note"] for r in doc["scenarios"] if r["scenario"].startswith("current, rates x")]
+    # the demo store's 2024 clearance is 1,510,087 m2 (geodesic), as the report's Table 9
+    assert note == [
+        "rates scaled to the 2024 output of 1,510,087 m2 (model: 275,520 m2/year); "
+        "figure from the releases layer: 19 clearance releases dated 2024"
+    ]
+    text = runner.invoke(cli, args).output
+    assert "note: current, rates x5.48: rates scaled to the 2024 output" in text
+
+
+def test_cli_forecast_capacity_file_and_teams(demo_run, tmp_path):
+    capacity = tmp_path / "capacity.csv"
+    capacity.write_text("operator,teams\nKSF,2\nHALO,3\nNPA,4\n")
+    res = CliRunner().invoke(
+        cli,
+        [
+            "--store",
+            str(demo_run.store.uri),
+            "forecast",
+            "--what",
+            "hazards",
+            "--format",
+            "json",
+            "--capacity",
+            str(capacity),
+            "--teams",
+            "NPA=1",
+            "--working-days",
+            "100",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["assumptions"]["teams"] == {"KSF": 2, "HALO": 3, "NPA": 1}
+    assert doc["assumptions"]["working_days_per_season"] == 100
+    assert {h["teams"] for h in doc["hazards"]} <= {2.0, 3.0, 1.0}
+
+
+# --- the workflow and the renderers -----------------------------------------------------------
+
+
+def test_forecast_from_store_is_the_cli_forecast(demo_run):
+    from kosovo_cmr.workflows.forecast import forecast_from_store
+
+    section = forecast_from_store(demo_run.store)
+    res = CliRunner().invoke(
+        cli,
+        ["--store", str(demo_run.store.uri), "forecast", "--what", "scenarios", "--format", "json"],
+    )
+    assert section["scenarios"] == json.loads(res.output)["scenarios"]
+    assert section["hazards"] == 35 and section["terrain"] is False
+    assert set(section["burndown"]) == {r["scenario"] for r in section["scenarios"]}
+
+
+def test_demo_forecast_section_is_the_dem_forecast(demo_run):
+    from kosovo_cmr.workflows.forecast import forecast_from_store
+
+    dem = demo_run.out_dir / "dem-synthetic.tif"
+    cover = demo_run.out_dir / "cover-synthetic.tif"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        section = forecast_from_store(demo_run.store, dem=dem, cover=cover)
+    assert section == demo_run.results["forecast"]
+
+
+def test_forecast_settings_overrides():
+    from kosovo_cmr.workflows.forecast import forecast_settings
+
+    effort, teams = forecast_settings(teams={"NPA": 5}, working_days=120, start_year=2026)
+    assert teams == {"KSF": 4, "HALO": 9, "NPA": 5}
+    assert effort["season"]["working_days"] == 120 and effort["season"]["start_year"] == 2026
+
+
+def test_forecast_text_formats(effort):
+    from kosovo_cmr.outputs.forecast_text import forecast_text
+
+    plan = schedule(hand_table(), teams={"A": 2, "B": 1}, effort=effort)
+    assumptions = {"working_days_per_season": 100}
+    text = forecast_text(plan, None, assumptions=assumptions)
+    assert text.startswith("Per hazard (100 working days a season")
+    assert "A2" in text and text.endswith("\n")
+    doc = json.loads(forecast_text(plan, None, fmt="json", assumptions=assumptions))
+    assert set(doc) == {"hazards", "assumptions"} and len(doc["hazards"]) == 3
+    assert forecast_text(plan, None, fmt="csv").startswith("hazard_id,priority,operator,")
+    with pytest.raises(ValueError, match="one table"):
+        forecast_text(plan, plan, fmt="csv")

@@ -10,7 +10,8 @@ from kosovo_cmr.cli._options import check_output, format_option, output_option
 from kosovo_cmr.errors import InputError
 
 
-def _parse_teams(values) -> dict:
+def _parse_teams(ctx, param, values) -> dict:
+    """Click callback: ``--teams OP=N`` (repeated) -> ``{"OP": N}``, refused when malformed."""
     teams = {}
     for value in values:
         m = re.fullmatch(r"\s*([^=]+?)\s*=\s*(\d+)\s*", value)
@@ -45,13 +46,14 @@ def _parse_teams(values) -> dict:
     "capacity_path",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="CSV operator,teams (default: Table 3 capacity).",
+    help="CSV year,operator,teams (default: layers/capacity.csv, Table 3; the latest year).",
 )
 @click.option(
     "--teams",
     "teams_opt",
     multiple=True,
     metavar="OP=N",
+    callback=_parse_teams,
     help="Override one operator's teams, e.g. --teams NPA=5 (repeat).",
 )
 @click.option(
@@ -113,96 +115,46 @@ def command(
 
     Per hazard: area to clear, method (from slope and cover), rate, team-days, the
     operator's teams and the working days it takes. Scenarios: current capacity, NPA at
-    5 teams, the 1.8 km2/year target, rates calibrated to 2024, fade-out 50 m vs 25 m.
+    5 teams, the 1.8 km2/year target, rates calibrated to the store's clearance releases
+    of the observed year (2024; the effort file's figure when the store has none),
+    fade-out 50 m vs 25 m.
     """
-    import json
     from pathlib import Path
 
-    from kosovo_cmr._text import render_table
-    from kosovo_cmr.analysis.forecast import (
-        clearance_effort,
-        display_plan,
-        display_scenarios,
-        inputs_from_store,
-        plot_burndown,
-        read_capacity,
-        read_effort,
-        scenarios,
-        schedule,
-    )
+    from kosovo_cmr.outputs.forecast_text import forecast_text
+    from kosovo_cmr.workflows.forecast import burndown_chart, forecast_settings, plan_from_store
 
     check_output(output, overwrite)
     if chart is not None:
         check_output(Path(chart), overwrite)
     if fmt == "csv" and what == "both":
         raise InputError("CSV holds one table: add --what hazards or --what scenarios")
-    effort = read_effort(effort_path)
-    if working_days is not None:
-        effort["season"]["working_days"] = working_days
-    if start_year is not None:
-        effort["season"]["start_year"] = start_year
-    teams = read_capacity(capacity_path, effort=effort)
-    teams.update(_parse_teams(teams_opt))
-    hazards, evidence, terrain = inputs_from_store(
-        state.store(), dem=dem, cover=cover, effort=effort
+    effort, teams = forecast_settings(
+        effort_path,
+        capacity=capacity_path,
+        teams=teams_opt,
+        working_days=working_days,
+        start_year=start_year,
     )
-    plan = schedule(
-        clearance_effort(
-            hazards,
-            terrain=terrain,
-            evidence=evidence,
-            fadeout_rule=fadeout_rule,
-            fadeout_basis=fadeout_basis,
-            effort=effort,
-        ),
-        teams=teams,
+    result = plan_from_store(
+        state.store(),
+        dem=dem,
+        cover=cover,
         effort=effort,
+        teams=teams,
+        fadeout_rule=fadeout_rule,
+        fadeout_basis=fadeout_basis,
+        with_scenarios=what != "hazards" or bool(chart),
     )
-    table, schedules = (None, {})
-    if what != "hazards" or chart:
-        table, schedules = scenarios(
-            hazards, terrain=terrain, evidence=evidence, effort=effort, teams=teams
-        )
     if chart:
-        plot_burndown(
-            schedules,
-            chart,
-            effort=effort,
-            synthetic="synthetic" in hazards and bool(hazards["synthetic"].astype(bool).any()),
-        )
+        burndown_chart(result.schedules, chart, effort=effort, synthetic=result.synthetic)
         click.echo(f"burn-down chart: {chart}", err=True)
-    if fmt == "json":
-        doc = {}
-        if what in ("both", "hazards"):
-            doc["hazards"] = json.loads(plan.to_json(orient="records"))
-        if what in ("both", "scenarios"):
-            doc["scenarios"] = json.loads(table.to_json(orient="records"))
-        doc["assumptions"] = {
-            "working_days_per_season": effort["season"]["working_days"],
-            "season_months": [effort["season"]["first_month"], effort["season"]["last_month"]],
-            "start_year": effort["season"]["start_year"],
-            "teams": teams,
-            "rates_m2_per_team_day": {
-                k: m["rate_m2_per_team_day"] for k, m in effort["methods"].items()
-            },
-            "effort_file": effort["path"],
-        }
-        text = json.dumps(doc, indent=2) + "\n"
-    elif fmt == "csv":
-        text = (plan if what == "hazards" else table).to_csv(index=False)
-    else:
-        parts = []
-        if what in ("both", "hazards"):
-            parts.append(
-                f"Per hazard ({effort['season']['working_days']} working days a season, "
-                "team_days = area_to_clear_m2 / rate, working_days = team_days / teams):"
-            )
-            parts.append(render_table(display_plan(plan)))
-        if what in ("both", "scenarios"):
-            parts.append("Scenarios (year each priority class completes):")
-            parts.append(render_table(display_scenarios(table)))
-            parts += [f"note: {r.scenario}: {r.note}" for r in table.itertuples() if r.note]
-        text = "\n".join(parts) + "\n"
+    text = forecast_text(
+        result.plan if what in ("both", "hazards") else None,
+        result.table if what in ("both", "scenarios") else None,
+        fmt=fmt,
+        assumptions=result.assumptions,
+    )
     if output is None:
         click.echo(text, nl=False)
     else:

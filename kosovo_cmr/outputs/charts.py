@@ -28,7 +28,10 @@ def plot_burndown_curves(
     title: str = "CMR clearance burn-down",
     synthetic: bool = False,
 ) -> Path | bytes:
-    """Draw burn-down curves (:func:`burndown_curves`, or their JSON form) to a PNG.
+    """Draw burn-down curves to a PNG.
+
+    The curves come from :func:`kosovo_cmr.analysis.forecast.burndown_curves`, or their
+    JSON form in a forecast section (``section["burndown"]``); this only draws them.
 
     Parameters
     ----------

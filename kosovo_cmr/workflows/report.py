@@ -95,11 +95,7 @@ def report_from_store(
 
 
 def _forecast_from_store(store, *, dem=None, cover=None) -> dict:
-    """Return the completion forecast section of the store's active hazards."""
-    # until the forecast has its own workflow module, its store reading lives in the
-    # analysis module (kosovo_cmr.analysis.forecast.inputs_from_store)
-    from kosovo_cmr.analysis.forecast import forecast_section, inputs_from_store, read_effort
+    """Return the completion forecast section of the store (as ``kcmr forecast`` computes it)."""
+    from kosovo_cmr.workflows.forecast import forecast_from_store
 
-    effort = read_effort()
-    active, evidence, terrain = inputs_from_store(store, dem=dem, cover=cover, effort=effort)
-    return forecast_section(active, terrain=terrain, evidence=evidence, effort=effort)
+    return forecast_from_store(store, dem=dem, cover=cover)
