@@ -64,7 +64,6 @@ KNOWN_LONG_MODULES: frozenset[str] = frozenset(
         "kosovo_cmr.analysis.fadeout",
         "kosovo_cmr.analysis.forecast",
         "kosovo_cmr.importer",
-        "kosovo_cmr.outputs.maps",
         "kosovo_cmr.report.render",
         "kosovo_cmr.report.tables",
         "kosovo_cmr.schema",
@@ -80,7 +79,6 @@ KNOWN_LONG_FUNCTIONS: frozenset[str] = frozenset(
         "kosovo_cmr.analysis.rasters.synthetic_terrain",
         "kosovo_cmr.cli.forecast.command",
         "kosovo_cmr.importer.import_layer",
-        "kosovo_cmr.outputs.maps._specs",
         "kosovo_cmr.report.tables.reconcile",
         "kosovo_cmr.schema.validate",
         "kosovo_cmr.sources.tabular.geometry_from_table",
@@ -92,7 +90,6 @@ KNOWN_LONG_FUNCTIONS: frozenset[str] = frozenset(
 #: (``"module -> target"``; must end empty).
 KNOWN_BAD_IMPORTS: frozenset[str] = frozenset(
     {
-        "kosovo_cmr.outputs.maps -> kosovo_cmr.analysis.fadeout",
         "kosovo_cmr.analysis.forecast -> kosovo_cmr.outputs.charts",
         "kosovo_cmr.report.tables -> kosovo_cmr.report.render",
         "kosovo_cmr.analysis.engine -> kosovo_cmr.analysis.fadeout._metric_points",
