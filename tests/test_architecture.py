@@ -66,7 +66,6 @@ KNOWN_LONG_MODULES: frozenset[str] = frozenset(
         "kosovo_cmr.importer",
         "kosovo_cmr.report.render",
         "kosovo_cmr.report.tables",
-        "kosovo_cmr.schema",
         "kosovo_cmr.synthetic.layers",
     }
 )
@@ -80,7 +79,6 @@ KNOWN_LONG_FUNCTIONS: frozenset[str] = frozenset(
         "kosovo_cmr.cli.forecast.command",
         "kosovo_cmr.importer.import_layer",
         "kosovo_cmr.report.tables.reconcile",
-        "kosovo_cmr.schema.validate",
         "kosovo_cmr.sources.tabular.geometry_from_table",
         "kosovo_cmr.sources.traverse.read_traverse",
     }

@@ -52,3 +52,13 @@ def test_unknown_name_of_an_old_module_is_an_attribute_error():
 
 
 # --- outputs, synthetic, schema ------------------------------------------------------------
+
+
+def test_schema_keeps_validate_check_conform():
+    import kosovo_cmr
+    from kosovo_cmr import schema
+    from kosovo_cmr.schema import validation
+
+    for name in ("validate", "check", "conform", "Violation"):
+        assert getattr(schema, name) is getattr(validation, name)
+    assert kosovo_cmr.validate is validation.validate
