@@ -37,7 +37,17 @@ MOVED_MODULES: dict[str, str] = {
 
 #: ``"old.module:name"`` -> ``"new.module:name"`` for names that left their module's
 #: successor (moved to a workflow, renamed, or merged into one public function).
-MOVED_NAMES: dict[str, str] = {}
+MOVED_NAMES: dict[str, str] = {
+    # --- outputs: maps, field sheets, exports --------------------------------------------
+    "kosovo_cmr.maps:demo_step": "kosovo_cmr.demo:_step_maps",
+    "kosovo_cmr.maps:FADEOUT_RULES": "kosovo_cmr.workflows.maps:FADEOUT_RULES",
+    "kosovo_cmr.fieldmap:turning_points": "kosovo_cmr.analysis.turning_points:turning_points",
+    "kosovo_cmr.export:GPX_NS": "kosovo_cmr.outputs.gps:GPX_NS",
+    "kosovo_cmr.export:KML_COLOURS": "kosovo_cmr.outputs.gps:KML_COLOURS",
+    "kosovo_cmr.export:to_gpx": "kosovo_cmr.outputs.gps:to_gpx",
+    "kosovo_cmr.export:to_kml": "kosovo_cmr.outputs.gps:to_kml",
+    "kosovo_cmr.export:to_kmz": "kosovo_cmr.outputs.gps:to_kmz",
+}
 
 
 class KcmrDeprecationWarning(DeprecationWarning):
