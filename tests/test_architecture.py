@@ -66,7 +66,6 @@ KNOWN_LONG_MODULES: frozenset[str] = frozenset(
         "kosovo_cmr.importer",
         "kosovo_cmr.report.render",
         "kosovo_cmr.report.tables",
-        "kosovo_cmr.synthetic.layers",
     }
 )
 
