@@ -272,3 +272,14 @@ def test_other_published_figures_give_other_layers(municipalities):
     east_cha = h[(h.status == "active") & (h.region == "East") & (h.kind == "CHA")]
     assert round(geodesic_area(east_cha).sum()) == 300_000
 
+
+def test_old_module_figures_warn_and_come_from_targets():
+    import kosovo_cmr.synthetic as synthetic
+    from kosovo_cmr._deprecated import KcmrDeprecationWarning
+    from kosovo_cmr.synthetic import targets
+
+    for name in ("ADDED_2024_M2", "START_2024_M2", "TS_2023", "HAZARD_MUNICIPALITIES"):
+        with pytest.warns(KcmrDeprecationWarning, match="synthetic.targets"):
+            assert getattr(synthetic, name) is getattr(targets, name)
+    with pytest.raises(AttributeError):
+        synthetic.no_such_name  # noqa: B018

@@ -10,8 +10,13 @@ starting ``DEMO-``.
 Regenerate the shipped layers with ``python -m kosovo_cmr.synthetic layers/demo``.
 """
 
+from kosovo_cmr import _deprecated
 from kosovo_cmr.synthetic.layers import generate, write_layers
 from kosovo_cmr.synthetic.targets import CLEARANCE_BY_YEAR, RELEASES_2024, TABLE1
 
 __all__ = ["generate", "write_layers", "TABLE1", "RELEASES_2024", "CLEARANCE_BY_YEAR"]
 
+
+def __getattr__(name: str):
+    """Find the names that left the 0.1 module ``kosovo_cmr.synthetic`` (with a warning)."""
+    return _deprecated.moved_name(__name__, name)
