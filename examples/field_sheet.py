@@ -15,14 +15,16 @@ import tempfile
 from pathlib import Path
 
 from kosovo_cmr import settings
+from kosovo_cmr.analysis.turning_points import turning_points
 from kosovo_cmr.crs import geodesic_area
 from kosovo_cmr.demo import load_layers, run_demo
-from kosovo_cmr.outputs.export import to_gpx, to_kml
-from kosovo_cmr.outputs.fieldmap import turning_points, write_atlas, write_field_map
+from kosovo_cmr.outputs.fieldmap import write_atlas, write_field_map
+from kosovo_cmr.outputs.gps import to_gpx, to_kml
+from kosovo_cmr.workflows.maps import read_layers
 
 out = Path(tempfile.mkdtemp(prefix="kcmr-field-"))
 ctx = run_demo(out, boundaries=settings.resolve_boundaries_path(), steps=[load_layers])
-layers = {name: ctx.store.read(name) for name in ctx.store.layers()}
+layers = read_layers(ctx.store)
 
 hazards = layers["hazards"]
 active = hazards[hazards["status"] == "active"]

@@ -1,10 +1,10 @@
 """The national interactive map of the synthetic demo layers, online and offline.
 
 Loads the demo layers and the real municipal boundaries into a temporary GeoPackage,
-draws the map (CHAs, SHAs, releases by method, evidence clusters, strike footprints,
-boundaries; SYNTHETIC banner), and writes ``map.html`` (OpenStreetMap tiles) and, when
-the npm assets are installed, ``map-offline.html`` (one file, no network) into a
-temporary folder.
+draws the map (CHAs, SHAs, releases by method, evidence clusters, fade-out rings, strike
+footprints, boundaries; SYNTHETIC banner), and writes ``map.html`` (OpenStreetMap tiles)
+and, when the npm assets are installed, ``map-offline.html`` (one file, no network) into
+a temporary folder.
 
 Run from anywhere::
 
@@ -17,22 +17,24 @@ from pathlib import Path
 from kosovo_cmr import settings
 from kosovo_cmr.demo import load_layers, run_demo
 from kosovo_cmr.outputs import _offline
-from kosovo_cmr.outputs.maps import interactive_map, save_map
+from kosovo_cmr.outputs.maps import save_map
+from kosovo_cmr.workflows.maps import map_from_store
 
 out = Path(tempfile.mkdtemp(prefix="kcmr-map-"))
 
 # 1. A store holding the SYNTHETIC demo layers and the real 2018 boundaries.
 ctx = run_demo(out, boundaries=settings.resolve_boundaries_path(), steps=[load_layers])
 
-# 2. The online map: a folium.Map, so it can be changed before saving.
-m = interactive_map(ctx.store, title="Kosovo CMR - synthetic demo")
+# 2. The online map: a folium.Map, so it can be changed before saving. The workflow reads
+#    the store and computes the fade-out rings and strike footprints the map shows.
+m = map_from_store(ctx.store, title="Kosovo CMR - synthetic demo")
 online = save_map(m, out / "map.html")
 print(f"online map:  {online} ({online.stat().st_size / 1e6:.1f} MB)")
 
 # 3. The offline map inlines Leaflet and its plugins from npm packages installed outside
 #    the repository; say how to get them when they are missing.
 if _offline.available():
-    offline = save_map(interactive_map(ctx.store, offline=True), out / "map-offline.html")
+    offline = save_map(map_from_store(ctx.store, offline=True), out / "map-offline.html")
     print(f"offline map: {offline} ({offline.stat().st_size / 1e6:.1f} MB)")
 else:
     print(f"offline map skipped; install the assets with: {_offline.install_command()}")

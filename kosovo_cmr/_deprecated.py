@@ -67,6 +67,24 @@ MOVED_NAMES: dict[str, str] = {
     },
     "kosovo_cmr.forecast:demo_step": "kosovo_cmr.demo:_step_forecast",
     # --- end forecast
+    # --- outputs: maps, field sheets, exports --------------------------------------------
+    "kosovo_cmr.maps:demo_step": "kosovo_cmr.demo:_step_maps",
+    "kosovo_cmr.maps:FADEOUT_RULES": "kosovo_cmr.workflows.maps:FADEOUT_RULES",
+    "kosovo_cmr.fieldmap:turning_points": "kosovo_cmr.analysis.turning_points:turning_points",
+    "kosovo_cmr.export:GPX_NS": "kosovo_cmr.outputs.gps:GPX_NS",
+    "kosovo_cmr.export:KML_COLOURS": "kosovo_cmr.outputs.gps:KML_COLOURS",
+    "kosovo_cmr.export:to_gpx": "kosovo_cmr.outputs.gps:to_gpx",
+    "kosovo_cmr.export:to_kml": "kosovo_cmr.outputs.gps:to_kml",
+    "kosovo_cmr.export:to_kmz": "kosovo_cmr.outputs.gps:to_kmz",
+    # --- synthetic: the 0.1 module's figures and entry point -----------------------------
+    "kosovo_cmr.synthetic:ADDED_2024_M2": "kosovo_cmr.synthetic.targets:ADDED_2024_M2",
+    "kosovo_cmr.synthetic:START_2024_M2": "kosovo_cmr.synthetic.targets:START_2024_M2",
+    "kosovo_cmr.synthetic:TS_2023": "kosovo_cmr.synthetic.targets:TS_2023",
+    "kosovo_cmr.synthetic:HAZARD_MUNICIPALITIES": (
+        "kosovo_cmr.synthetic.targets:HAZARD_MUNICIPALITIES"
+    ),
+    "kosovo_cmr.synthetic:OPERATOR_BY_REGION": "kosovo_cmr.synthetic.targets:OPERATOR_BY_REGION",
+    "kosovo_cmr.synthetic:main": "kosovo_cmr.synthetic.layers:main",
 }
 
 

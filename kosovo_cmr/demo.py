@@ -40,7 +40,7 @@ DEMO_STEPS: list[str] = [
     "kosovo_cmr.analysis.fadeout:demo_step",
     "kosovo_cmr.demo:_step_forecast",
     "kosovo_cmr.demo:_step_report",
-    "kosovo_cmr.outputs.maps:demo_step",
+    "kosovo_cmr.demo:_step_maps",
 ]
 
 
@@ -238,3 +238,26 @@ def _step_report(ctx: DemoContext) -> None:
 
 
 # --- maps ---------------------------------------------------------------------------------
+
+
+def _step_maps(ctx: DemoContext) -> None:
+    """Write the interactive maps (online, offline) and the field-map atlas (demo step)."""
+    from kosovo_cmr.errors import MissingDependencyError
+    from kosovo_cmr.outputs.maps import interactive_map, save_map
+    from kosovo_cmr.workflows.maps import DERIVED, field_maps_from_store, map_layers
+
+    layers = map_layers(ctx.store)
+    derived = {key: layers.pop(key, None) for key in DERIVED}
+    online = save_map(interactive_map(layers, **derived), ctx.output("map.html"), overwrite=True)
+    ctx.add_output("interactive map (OpenStreetMap tiles)", online)
+    try:
+        offline = interactive_map(layers, offline=True, **derived)
+        path = save_map(offline, ctx.output("map-offline.html"), overwrite=True)
+        ctx.add_output("interactive map, offline (one file, no network)", path)
+    except MissingDependencyError as exc:
+        ctx.summary.append(f"map-offline.html not written: {exc}")
+    hazards = layers.get("hazards")
+    if hazards is not None and len(hazards):
+        active = hazards[hazards["status"] == "active"]
+        atlas = field_maps_from_store(layers, ctx.output("fieldmaps.pdf"), overwrite=True)
+        ctx.add_output(f"field-map atlas ({len(active)} sheets)", atlas)

@@ -140,3 +140,43 @@ def test_forecast_read_capacity_still_gives_the_teams_per_operator():
 
 
 # --- outputs, synthetic, schema ------------------------------------------------------------
+
+
+def _old(module: str, name: str):
+    sys.modules.pop(module, None)
+    with pytest.warns(KcmrDeprecationWarning):
+        old = importlib.import_module(module)
+    with pytest.warns(KcmrDeprecationWarning, match="is now"):
+        return getattr(old, name)
+
+
+def test_gps_writers_moved_out_of_export():
+    from kosovo_cmr.outputs import export, gps
+
+    for name in ("to_gpx", "to_kml", "to_kmz", "GPX_NS", "KML_COLOURS"):
+        assert _old("kosovo_cmr.export", name) is getattr(gps, name)
+    assert export.FORMATS["gpx"] == ".gpx"  # export_layer still writes them
+
+
+def test_turning_points_moved_to_the_analyses():
+    from kosovo_cmr.analysis.turning_points import turning_points
+
+    assert _old("kosovo_cmr.fieldmap", "turning_points") is turning_points
+
+
+def test_map_demo_step_and_rules_moved_out_of_the_renderer():
+    from kosovo_cmr import demo
+    from kosovo_cmr.workflows import maps as workflow
+
+    assert _old("kosovo_cmr.maps", "demo_step") is demo._step_maps
+    assert _old("kosovo_cmr.maps", "FADEOUT_RULES") is workflow.FADEOUT_RULES
+
+
+def test_schema_keeps_validate_check_conform():
+    import kosovo_cmr
+    from kosovo_cmr import schema
+    from kosovo_cmr.schema import validation
+
+    for name in ("validate", "check", "conform", "Violation"):
+        assert getattr(schema, name) is getattr(validation, name)
+    assert kosovo_cmr.validate is validation.validate

@@ -17,14 +17,14 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
+from kosovo_cmr.analysis.turning_points import turning_points
 from kosovo_cmr.cli.main import cli
 from kosovo_cmr.errors import InputError
-from kosovo_cmr.outputs import export
-from kosovo_cmr.outputs.fieldmap import turning_points
+from kosovo_cmr.outputs import export, gps
 from kosovo_cmr.schema import conform
 
 KML_NS = {"k": "http://www.opengis.net/kml/2.2"}
-GPX_NS = {"g": "http://www.topografix.com/GPX/1/1", "x": export.GPX_NS}
+GPX_NS = {"g": "http://www.topografix.com/GPX/1/1", "x": gps.GPX_NS}
 
 
 def _kml_xsd():
@@ -44,7 +44,7 @@ def kml_schema():
 
 
 def _attrs(gdf):
-    return export._attributes(gdf)
+    return gps._attributes(gdf)
 
 
 def _same_layer(back: gpd.GeoDataFrame, original: gpd.GeoDataFrame, layer: str, tol=1e-7):
@@ -64,7 +64,7 @@ def _same_layer(back: gpd.GeoDataFrame, original: gpd.GeoDataFrame, layer: str, 
 @pytest.mark.parametrize("layer", ["hazards", "releases", "evidence"])
 def test_kml_validates_and_round_trips(tmp_path, kml_schema, layer):
     gdf = _mapdata.layers()[layer]
-    path = export.to_kml(gdf, tmp_path / "out.kml", name=layer)
+    path = gps.to_kml(gdf, tmp_path / "out.kml", name=layer)
     kml_schema.validate(str(path))
     root = DET.parse(path).getroot()
     placemarks = root.findall(".//k:Placemark", KML_NS)
@@ -86,7 +86,7 @@ def test_kml_validates_and_round_trips(tmp_path, kml_schema, layer):
 
 
 def test_kml_styles_differ_by_kind_and_method(tmp_path):
-    path = export.to_kml(_mapdata.hazards(), tmp_path / "h.kml")
+    path = gps.to_kml(_mapdata.hazards(), tmp_path / "h.kml")
     root = DET.parse(path).getroot()
     urls = [
         p.findtext("k:styleUrl", namespaces=KML_NS)
@@ -96,7 +96,7 @@ def test_kml_styles_differ_by_kind_and_method(tmp_path):
 
 
 def test_kmz_is_zipped_valid_kml(tmp_path, kml_schema):
-    path = export.to_kmz(_mapdata.hazards(), tmp_path / "h.kmz")
+    path = gps.to_kmz(_mapdata.hazards(), tmp_path / "h.kmz")
     with zipfile.ZipFile(path) as zf:
         assert zf.namelist() == ["doc.kml"]
         (tmp_path / "doc.kml").write_bytes(zf.read("doc.kml"))
@@ -106,13 +106,13 @@ def test_kmz_is_zipped_valid_kml(tmp_path, kml_schema):
 
 def test_gpx_round_trips_with_gpxpy_and_gdal(tmp_path):
     hazards = _mapdata.hazards()
-    path = export.to_gpx(hazards, tmp_path / "h.gpx", name="hazards")
+    path = gps.to_gpx(hazards, tmp_path / "h.gpx", name="hazards")
     gpx = gpxpy.parse(path.read_text(encoding="utf-8"))
     assert gpx.version == "1.1"
     # every hazard a track with one segment per ring, closed, on the polygon's vertices
     assert [t.name for t in gpx.tracks] == hazards.hazard_id.tolist()
     for track, geom in zip(gpx.tracks, hazards.geometry, strict=True):
-        rings = export._rings(geom)
+        rings = gps._rings(geom)
         assert len(track.segments) == len(rings)
         for seg, ring in zip(track.segments, rings, strict=True):
             xy = np.array([[p.longitude, p.latitude] for p in seg.points])
@@ -138,7 +138,7 @@ def test_gpx_round_trips_with_gpxpy_and_gdal(tmp_path):
 
 def test_gpx_points_as_waypoints(tmp_path):
     evidence = _mapdata.evidence(5)
-    path = export.to_gpx(evidence, tmp_path / "e.gpx", name="evidence")
+    path = gps.to_gpx(evidence, tmp_path / "e.gpx", name="evidence")
     gpx = gpxpy.parse(path.read_text(encoding="utf-8"))
     assert [w.name for w in gpx.waypoints] == evidence.evidence_id.tolist()
     assert gpx.tracks == []
@@ -225,7 +225,7 @@ def test_export_refuses_layer_without_crs(tmp_path):
 
     gdf = _mapdata.hazards().set_crs(None, allow_override=True)
     with pytest.raises(CRSError):
-        export.to_kml(gdf, tmp_path / "x.kml")
+        gps.to_kml(gdf, tmp_path / "x.kml")
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "gpkg", "kml", "csv", "shp"])

@@ -11,17 +11,27 @@ import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
+from conftest import in_ci
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kosovo_cmr._deprecated import KcmrDeprecationWarning
+from kosovo_cmr.analysis.strikes import strike_footprints
 from kosovo_cmr.cli.main import cli
+from kosovo_cmr.crs import geodesic_area
 from kosovo_cmr.errors import CRSError, InputError, MissingDependencyError
 from kosovo_cmr.outputs import _offline, maps
 
-needs_assets = pytest.mark.skipif(
-    not _offline.available(),
-    reason=f"offline map assets missing; install with: {_offline.install_command()}",
-)
+
+@pytest.fixture
+def assets():
+    """The npm assets of offline maps: a skip without them locally, a failure in CI."""
+    if _offline.available():
+        return
+    reason = f"offline map assets missing; install with: {_offline.install_command()}"
+    if in_ci():
+        pytest.fail(f"{reason} (CI must run the offline-map tests: see .ci/setup.d/)")
+    pytest.skip(reason)
 
 
 def render(m) -> str:
@@ -83,7 +93,9 @@ def test_template_syntax_in_values_is_kept_literally(hostile_page):
 
 
 def test_layers_colours_and_controls(municipalities):
-    page = render(maps.interactive_map(_mapdata.layers(municipalities)))
+    layers = _mapdata.layers(municipalities)
+    footprints = strike_footprints(layers["strikes"])
+    page = render(maps.interactive_map(layers, strike_footprints=footprints))
     found = specs(page)
     for name in [
         "KMAC regions",
@@ -123,7 +135,7 @@ def test_popups_carry_geodesic_areas(municipalities):
     col = spec["cols"].index("area_m2 (geodesic)")
     hz = layers["hazards"]
     cha = hz[(hz.kind == "CHA") & (hz.status == "active")]
-    expected = [f"{a:,.0f}" for a in maps.geodesic_area(cha)]
+    expected = [f"{a:,.0f}" for a in geodesic_area(cha)]
     assert [row[col] for row in spec["rows"]] == expected
 
 
@@ -164,8 +176,7 @@ def test_fadeout_rings_layer_when_given(municipalities):
     assert any(name.startswith("Fade-out rings") for name in specs(page))
 
 
-@needs_assets
-def test_offline_page_has_no_remote_reference(municipalities):
+def test_offline_page_has_no_remote_reference(municipalities, assets):
     page = render(maps.interactive_map(_mapdata.layers(municipalities), offline=True))
     assert not re.search(r"<script[^>]+src=", page)
     assert not re.search(r"<link[^>]+href=", page)
@@ -232,14 +243,32 @@ def test_cli_map(demo_store_copy, tmp_path):
 
 
 def test_demo_step_writes_the_three_outputs(demo_store, tmp_path, boundaries_path):
-    from kosovo_cmr.demo import DemoContext
+    from kosovo_cmr import demo
 
-    ctx = DemoContext(out_dir=tmp_path, store=demo_store, boundaries_path=boundaries_path)
-    maps.demo_step(ctx)
+    ctx = demo.DemoContext(out_dir=tmp_path, store=demo_store, boundaries_path=boundaries_path)
+    demo._step_maps(ctx)
     names = {p.name for _, p in ctx.outputs}
     expected = {"map.html", "fieldmaps.pdf"} | (
-        {"map-offline.html"} if _offline.available() else set()
+        {"map-offline.html"} if _offline.available() or in_ci() else set()
     )
     assert expected <= names
     for _, path in ctx.outputs:
         assert path.stat().st_size > 10_000
+
+
+def test_draws_no_rings_or_footprints_unless_given(municipalities):
+    # the renderer computes nothing: the workflow (kosovo_cmr.workflows.maps) does
+    found = specs(render(maps.interactive_map(_mapdata.layers(municipalities))))
+    assert "Strike footprints" not in found
+    assert not any(name.startswith("Fade-out rings") for name in found)
+    assert "Evidence points" in found
+
+
+def test_a_store_still_draws_with_a_warning_naming_the_workflow(demo_store):
+    from kosovo_cmr.workflows.maps import map_from_store
+
+    with pytest.warns(KcmrDeprecationWarning, match="workflows.maps.map_from_store"):
+        old = render(maps.interactive_map(demo_store))
+    assert specs(old) == specs(render(map_from_store(demo_store)))
+    assert "Strike footprints" in specs(old)
+    assert any(name.startswith("Fade-out rings") for name in specs(old))

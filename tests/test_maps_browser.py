@@ -15,6 +15,7 @@ import pytest
 import shapely
 from conftest import in_ci
 
+from kosovo_cmr.analysis.strikes import strike_footprints
 from kosovo_cmr.outputs import _offline, maps
 
 pytestmark = pytest.mark.browser
@@ -102,7 +103,9 @@ COUNT = """(colour) => { const m = window[document.querySelector('.folium-map').
 def offline_file(tmp_path_factory, municipalities):
     path = tmp_path_factory.mktemp("maps") / "offline.html"
     layers = _mapdata.layers(municipalities, hostile=True)
-    return maps.save_map(maps.interactive_map(layers, offline=True), path), layers
+    footprints = strike_footprints(layers["strikes"])
+    m = maps.interactive_map(layers, offline=True, strike_footprints=footprints)
+    return maps.save_map(m, path), layers
 
 
 def test_offline_page_renders_with_the_network_cut(browser, offline_file):
@@ -262,9 +265,9 @@ def test_online_map_loads_its_libraries_and_osm_tiles(browser, tmp_path, municip
 
 
 def test_demo_map_offline_renders(browser, demo_store, tmp_path):
-    path = maps.save_map(
-        maps.interactive_map(demo_store, offline=True), tmp_path / "demo-offline.html"
-    )
+    from kosovo_cmr.workflows.maps import map_from_store
+
+    path = maps.save_map(map_from_store(demo_store, offline=True), tmp_path / "demo-offline.html")
     p = Page(browser)
     try:
         page = p.open(path)

@@ -208,3 +208,78 @@ def test_a_different_seed_gives_different_layers(municipalities):
     # but the same figures
     areas = geodesic_area(active)
     assert abs(areas[(active.kind == "CHA").to_numpy()].sum() - 3_841_614) < 1
+
+
+# --- the targets come from layers/published --------------------------------------------
+
+
+def test_targets_are_the_published_figures():
+    from kosovo_cmr.synthetic import CLEARANCE_BY_YEAR, RELEASES_2024
+    from kosovo_cmr.synthetic import TABLE1 as GENERATOR_TABLE1
+    from kosovo_cmr.synthetic.targets import read_targets
+
+    assert GENERATOR_TABLE1 == TABLE1 and list(GENERATOR_TABLE1) == list(TABLE1)
+    nts = {r[1]: r[5] for r in RELEASES_2024 if r[0] == "cancellation_nts"}
+    ts = {r[1]: r[5] for r in RELEASES_2024 if r[0] == "reduction_ts"}
+    clear = [(r[1], r[2], *r[4:9]) for r in RELEASES_2024 if r[0] == "clearance"]
+    assert (nts, ts, clear) == (TABLE5, TABLE6, TABLE7)
+    for year, (_, m2, _) in CLEARANCE_BY_YEAR.items():
+        assert round(m2 / 1e6, 2) == TABLE9_KM2[year]
+    targets = read_targets()
+    assert targets.start_2024_m2 == 8_780_000 and targets.clearance_by_year[2023][2] == 196
+
+
+def _published_with(edit):
+    import copy
+
+    from kosovo_cmr.report.published import read_published
+
+    published = copy.deepcopy(read_published())
+    edit(published)
+    return published
+
+
+def _table(published, table_id):
+    return next(t for t in published["table"] if t["id"] == table_id)
+
+
+def test_a_figure_that_the_generators_choice_does_not_round_to_is_refused():
+    from kosovo_cmr.errors import InputError
+    from kosovo_cmr.synthetic.targets import read_targets
+
+    def table9_2021(published):
+        _table(published, "table9")["rows"][3][1] = 1.29  # 2021: the generator has 1,301,734
+
+    with pytest.raises(InputError, match="table9.2021.area_m2"):
+        read_targets(_published_with(table9_2021))
+
+    def table8(published):
+        _table(published, "table8")["rows"][0][1] = 33_000
+
+    with pytest.raises(InputError, match="Table 8"):
+        read_targets(_published_with(table8))
+
+
+def test_other_published_figures_give_other_layers(municipalities):
+    from kosovo_cmr.synthetic import generate
+
+    def east(published):
+        rows = _table(published, "table1")["rows"]
+        rows[3][2] = 300_000  # East: one CHA of 300,000 m2 instead of 320,000
+
+    layers = generate(municipalities, published=_published_with(east))
+    h = layers["hazards"]
+    east_cha = h[(h.status == "active") & (h.region == "East") & (h.kind == "CHA")]
+    assert round(geodesic_area(east_cha).sum()) == 300_000
+
+
+def test_old_module_figures_warn_and_come_from_targets():
+    import kosovo_cmr.synthetic as synthetic
+    from kosovo_cmr._deprecated import KcmrDeprecationWarning
+    from kosovo_cmr.synthetic import targets
+
+    for name in ("ADDED_2024_M2", "START_2024_M2", "TS_2023", "HAZARD_MUNICIPALITIES"):
+        with pytest.warns(KcmrDeprecationWarning, match="synthetic.targets"):
+            assert getattr(synthetic, name) is getattr(targets, name)
+    with pytest.raises(AttributeError):
+        synthetic.no_such_name  # noqa: B018

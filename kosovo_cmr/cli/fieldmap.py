@@ -27,20 +27,19 @@ def command(state, hazard_id, all_, output, overwrite, paper, grid):
     a labelled grid at a true printed scale, a turning-point table (UTM, national grid,
     MGRS, bearing and distance), scale bar, north arrow and legend.
     """
-    from kosovo_cmr.outputs.fieldmap import write_atlas, write_field_map
+    from kosovo_cmr.workflows.maps import field_maps_from_store
 
     if bool(hazard_id) == bool(all_):
         fail("give either a HAZARD_ID or --all")
     check_output(output, overwrite)
     store = state.store(create=False)
-    layers = {name: store.read(name) for name in store.layers()}
-    if "hazards" not in layers:
-        fail("the store has no hazards layer")
-    hazards = layers["hazards"]
-    options = dict(layers=layers, overwrite=overwrite, paper=paper, grid=grid, source=store.uri)
-    if all_:
-        active = hazards[hazards["status"] == "active"]
-        path = write_atlas(active, output, **options)
-    else:
-        path = write_field_map(hazards, hazard_id, output, **options)
+    path = field_maps_from_store(
+        store,
+        output,
+        hazard_id=None if all_ else hazard_id,
+        overwrite=overwrite,
+        paper=paper,
+        grid=grid,
+        source=store.uri,
+    )
     click.echo(str(path))

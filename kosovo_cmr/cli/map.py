@@ -28,12 +28,12 @@ def command(state, output, overwrite, offline, tolerance_m):
     footprints, boundaries and fade-out rings, with layer control, legend, scale bar,
     measuring tool and full screen. A banner marks synthetic data.
     """
-    from kosovo_cmr.outputs.maps import SIMPLIFY_TOLERANCE_M, interactive_map, save_map
+    from kosovo_cmr.outputs.maps import SIMPLIFY_TOLERANCE_M, save_map
+    from kosovo_cmr.workflows.maps import map_from_store
 
     check_output(output, overwrite)
-    store = state.store(create=False)
-    m = interactive_map(
-        store,
+    m = map_from_store(
+        state.store(create=False),
         offline=offline,
         tolerance_m=SIMPLIFY_TOLERANCE_M if tolerance_m is None else tolerance_m,
     )

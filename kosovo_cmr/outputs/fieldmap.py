@@ -5,18 +5,20 @@ neighbouring hazards around it, its turning points labelled and a proposed bench
 on a labelled grid in UTM zone 34N (operators' GPS, EPSG:32634) or the national grid
 (KOSOVAREF01 / Balkans zone 7, EPSG:9141), at a true printed scale (1:500 to 1:50 000,
 chosen to fit) with a scale bar, a north arrow, a legend, the date and the data source.
-A table lists the turning points in UTM, national-grid and MGRS coordinates with the
-bearing and distance to the next point. Synthetic data carry a "SYNTHETIC - NOT FOR
-FIELD USE" watermark.
+A table lists the turning points (:func:`kosovo_cmr.analysis.turning_points.turning_points`)
+in UTM, national-grid and MGRS coordinates with the bearing and distance to the next
+point. Synthetic data carry a "SYNTHETIC - NOT FOR FIELD USE" watermark.
 
-Turning points are the vertices of each polygon's outer ring, clockwise, starting at the
-northernmost vertex (``TP1``). Bearings are true bearings (geodesic forward azimuth,
-degrees clockwise from true north) and distances geodesic metres on WGS 84.
+:func:`field_sheet` draws a sheet in steps: the frame (paper, map axes, scale), the
+map content (context, hazard, evidence, turning points), the grid, the marginalia on the
+map (scale bar, north arrow, legend), the side panel (facts, turning-point table) and the
+footer (source, watermark).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -24,16 +26,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod, Proj, Transformer
+from pyproj import Proj, Transformer
 
 from kosovo_cmr import settings
+from kosovo_cmr.analysis.turning_points import turning_points
 from kosovo_cmr.crs import geodesic_area, require_crs
 from kosovo_cmr.errors import InputError
 
 __all__ = [
     "PAPER_MM",
     "SCALES",
-    "turning_points",
     "field_sheet",
     "write_field_map",
     "write_atlas",
@@ -50,89 +52,6 @@ _MM = 1 / 25.4  # inches per millimetre
 _WATERMARK = "SYNTHETIC - NOT FOR FIELD USE"
 
 
-def _mgrs(lat: float, lon: float) -> str:
-    import mgrs
-
-    text = mgrs.MGRS().toMGRS(lat, lon, MGRSPrecision=5)
-    return f"{text[:5]} {text[5:10]} {text[10:]}"
-
-
-def turning_points(
-    hazards: gpd.GeoDataFrame, *, id_column: str | None = "hazard_id"
-) -> pd.DataFrame:
-    """List the turning points of each polygon, with coordinates, bearings and distances.
-
-    Parameters
-    ----------
-    hazards : GeoDataFrame
-        Polygons (any CRS).
-    id_column : str, optional
-        Column naming each feature (default ``hazard_id``; the row number if absent).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per turning point: ``feature_id``, ``part`` (1-based polygon number),
-        ``label`` (``TP1``..., or ``P2-TP1`` for a second polygon), ``lon``, ``lat``,
-        ``utm_e``, ``utm_n`` (EPSG:32634), ``grid_e``, ``grid_n`` (EPSG:9141), ``mgrs``
-        (1 m), ``bearing_deg`` (true bearing to the next point) and ``distance_m``
-        (geodesic, to the next point; the last point leads back to the first).
-
-    Examples
-    --------
-    >>> from shapely.geometry import box
-    >>> sq = gpd.GeoDataFrame({"hazard_id": ["H1"]}, geometry=[box(21, 42.5, 21.001, 42.501)],
-    ...                       crs=4326)
-    >>> tp = turning_points(sq)
-    >>> tp.label.tolist(), tp.bearing_deg.round().tolist()
-    (['TP1', 'TP2', 'TP3', 'TP4'], [90.0, 180.0, 270.0, 0.0])
-    """
-    require_crs(hazards, name="hazards")
-    data = hazards.to_crs(4326)
-    geod = Geod(ellps=settings.ellipsoid)
-    to_utm = Transformer.from_crs(4326, settings.utm_crs, always_xy=True)
-    to_grid = Transformer.from_crs(4326, settings.metric_crs, always_xy=True)
-    rows = []
-    ids = data[id_column] if id_column and id_column in data.columns else None
-    for i, geom in enumerate(data.geometry.values):
-        if geom is None or geom.is_empty:
-            continue
-        fid = str(ids.iloc[i]) if ids is not None else str(i + 1)
-        parts = [p for p in getattr(geom, "geoms", [geom]) if p.geom_type == "Polygon"]
-        for k, part in enumerate(parts, start=1):
-            ring = shapely.orient_polygons(part, exterior_cw=True).exterior
-            xy = np.asarray(ring.coords)[:-1, :2]
-            start = int(np.lexsort((xy[:, 0], -xy[:, 1]))[0])  # northernmost, then west
-            xy = np.roll(xy, -start, axis=0)
-            nxt = np.roll(xy, -1, axis=0)
-            az, _, dist = geod.inv(xy[:, 0], xy[:, 1], nxt[:, 0], nxt[:, 1])
-            ue, un = to_utm.transform(xy[:, 0], xy[:, 1])
-            ge, gn = to_grid.transform(xy[:, 0], xy[:, 1])
-            prefix = "" if len(parts) == 1 else f"P{k}-"
-            for j in range(len(xy)):
-                rows.append(
-                    {
-                        "feature_id": fid,
-                        "part": k,
-                        "label": f"{prefix}TP{j + 1}",
-                        "lon": float(xy[j, 0]),
-                        "lat": float(xy[j, 1]),
-                        "utm_e": float(ue[j]),
-                        "utm_n": float(un[j]),
-                        "grid_e": float(ge[j]),
-                        "grid_n": float(gn[j]),
-                        "mgrs": _mgrs(float(xy[j, 1]), float(xy[j, 0])),
-                        "bearing_deg": float(az[j] % 360.0),
-                        "distance_m": float(dist[j]),
-                    }
-                )
-    columns = [
-        "feature_id", "part", "label", "lon", "lat", "utm_e", "utm_n", "grid_e", "grid_n",
-        "mgrs", "bearing_deg", "distance_m",
-    ]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns)
-
-
 def _nice(value: float, steps=(1, 2, 2.5, 5)) -> float:
     exp = 10 ** np.floor(np.log10(value))
     for s in steps[::-1]:
@@ -147,6 +66,285 @@ def _clip(gdf: gpd.GeoDataFrame | None, crs, box) -> gpd.GeoDataFrame | None:
     local = gdf.to_crs(crs)
     local = local[~local.geometry.isna() & ~local.geometry.is_empty]
     return local[local.intersects(box)]
+
+
+@dataclass
+class _Frame:
+    """A sheet's figure and map axes, and where the map sits on the ground."""
+
+    fig: object
+    ax: object
+    paper: str
+    crs: str
+    grid_name: str
+    scale: int
+    cx: float
+    cy: float
+    half_w: float
+    half_h: float
+    map_w: float
+    margin: float = 10.0
+
+    @property
+    def width_mm(self) -> float:
+        return PAPER_MM[self.paper][0]
+
+    @property
+    def height_mm(self) -> float:
+        return PAPER_MM[self.paper][1]
+
+    @property
+    def view(self):
+        """The map's extent on the ground, in the sheet's CRS."""
+        return shapely.box(
+            self.cx - self.half_w,
+            self.cy - self.half_h,
+            self.cx + self.half_w,
+            self.cy + self.half_h,
+        )
+
+    @property
+    def panel_left(self) -> float:
+        """Left edge of the side panel, as a fraction of the page width."""
+        return (self.margin + self.map_w + 12.0) / self.width_mm
+
+
+def _check_options(hazard, *, paper: str, grid: str) -> None:
+    if paper not in PAPER_MM:
+        raise InputError(f"paper must be one of {', '.join(PAPER_MM)}, got {paper!r}")
+    if grid not in _GRIDS:
+        raise InputError(f"grid must be 'utm' or 'national', got {grid!r}")
+    if not isinstance(hazard, gpd.GeoDataFrame) or len(hazard) != 1:
+        raise InputError("field_sheet needs a one-row GeoDataFrame (the hazard)")
+    require_crs(hazard, name="hazard")
+
+
+def _frame(geom, *, paper: str, grid: str) -> _Frame:
+    """Lay out the page and the map axes, at the smallest printed scale that fits."""
+    from matplotlib.figure import Figure
+
+    crs, grid_name = _GRIDS[grid]
+    width_mm, height_mm = PAPER_MM[paper]
+    fig = Figure(figsize=(width_mm * _MM, height_mm * _MM))
+    margin = 10.0
+    map_w = width_mm * 0.58
+    map_h = height_mm - 2 * margin - 8.0
+    ax = fig.add_axes(
+        [margin / width_mm, (margin + 6.0) / height_mm, map_w / width_mm, map_h / height_mm]
+    )
+    minx, miny, maxx, maxy = geom.bounds
+    need = max((maxx - minx) / (map_w / 1000), (maxy - miny) / (map_h / 1000)) * 1.3
+    scale = next((s for s in SCALES if s >= need), None)
+    if scale is None:
+        scale = int(_nice(need, steps=(1, 2, 5)) * 10)
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    half_w, half_h = scale * map_w / 2000, scale * map_h / 2000
+    ax.set_xlim(cx - half_w, cx + half_w)
+    ax.set_ylim(cy - half_h, cy + half_h)
+    return _Frame(fig, ax, paper, crs, grid_name, scale, cx, cy, half_w, half_h, map_w, margin)
+
+
+def _draw_polygon(ax, geom, **style) -> None:
+    """Draw a (multi)polygon's rings as patches; holes are filled white."""
+    from matplotlib.patches import Polygon as MplPolygon
+
+    for part in getattr(geom, "geoms", [geom]):
+        if part.geom_type == "Polygon":
+            ax.add_patch(MplPolygon(np.asarray(part.exterior.coords)[:, :2], **style))
+            for hole in part.interiors:
+                ax.add_patch(
+                    MplPolygon(np.asarray(hole.coords)[:, :2], fc="white", ec=style.get("ec"))
+                )
+
+
+def _draw_context(frame: _Frame, layers: dict, *, hazard_id: str) -> list:
+    """Draw the neighbouring hazards and the released land; return their legend entries."""
+    legend = []
+    others = _clip(layers.get("hazards"), frame.crs, frame.view)
+    if others is not None and "hazard_id" in others:
+        others = others[others["hazard_id"] != hazard_id]
+        for g in others.geometry:
+            _draw_polygon(frame.ax, g, fc="none", ec="#636363", lw=0.6, ls="--")
+        if len(others):
+            legend.append(("other hazard", dict(color="#636363", ls="--")))
+    releases = _clip(layers.get("releases"), frame.crs, frame.view)
+    if releases is not None and len(releases):
+        for g in releases.geometry:
+            _draw_polygon(frame.ax, g, fc="#1a964133", ec="#1a9641", lw=0.6)
+        legend.append(("released land", dict(color="#1a9641")))
+    return legend
+
+
+def _draw_hazard(frame: _Frame, geom, *, kind: str, hazard_id: str) -> list:
+    """Draw the hazard (CHA red, SHA orange); return its legend entry."""
+    colour = "#d7191c" if kind == "CHA" else "#fd8d3c"
+    _draw_polygon(frame.ax, geom, fc=colour + "40", ec=colour, lw=1.4)
+    return [(f"{kind} {hazard_id}", dict(color=colour, lw=1.4))]
+
+
+def _draw_evidence(frame: _Frame, evidence) -> list:
+    """Draw the evidence points on the map; return their legend entry (if any)."""
+    evidence = _clip(evidence, frame.crs, frame.view)
+    if evidence is None or not len(evidence):
+        return []
+    xy = shapely.get_coordinates(evidence.geometry.values)
+    frame.ax.plot(xy[:, 0], xy[:, 1], "o", ms=2.5, mfc="#7a0177", mec="white", mew=0.3)
+    return [("evidence point", dict(marker="o", color="#7a0177", ls="none", ms=3))]
+
+
+def _draw_turning_points(frame: _Frame, tps: pd.DataFrame) -> list:
+    """Draw and label the turning points and the proposed benchmark north of TP1."""
+    ax, scale = frame.ax, frame.scale
+    to_local = Transformer.from_crs(4326, frame.crs, always_xy=True)
+    px, py = to_local.transform(tps["lon"].to_numpy(), tps["lat"].to_numpy())
+    ax.plot(px, py, "s", ms=2.2, color="black")
+    offset = scale * 0.0025  # 2.5 mm on paper
+    for x, y, label in zip(px, py, tps["label"], strict=True):
+        ax.annotate(label, (x, y), xytext=(x + offset * 0.4, y + offset * 0.4), fontsize=5)
+    legend = [("turning point", dict(marker="s", color="black", ls="none", ms=2.5))]
+    if len(tps):
+        bx, by = px[0], py[0] + max(25.0, 0.01 * scale)
+        ax.plot([bx], [by], "^", ms=5, color="#2c7fb8")
+        ax.annotate("BM", (bx, by), xytext=(bx + offset * 0.5, by), fontsize=6, color="#2c7fb8")
+        legend.append(
+            ("benchmark (proposed: north of TP1)", dict(marker="^", color="#2c7fb8", ls="none"))
+        )
+    return legend
+
+
+def _draw_grid(frame: _Frame) -> None:
+    """Label the map's grid lines in the sheet's CRS, every 'nice' number of metres."""
+    ax, cx, cy, half_w, half_h = frame.ax, frame.cx, frame.cy, frame.half_w, frame.half_h
+    step = _nice(2 * half_w / 5)
+    xs = np.arange(np.ceil((cx - half_w) / step) * step, cx + half_w, step)
+    ys = np.arange(np.ceil((cy - half_h) / step) * step, cy + half_h, step)
+    ax.set_xticks(xs, [f"{v:,.0f}".replace(",", " ") for v in xs], fontsize=5)
+    ax.set_yticks(ys, [f"{v:,.0f}".replace(",", " ") for v in ys], fontsize=5, rotation=90)
+    ax.tick_params(top=True, right=True, labeltop=True, labelright=True, length=2)
+    ax.grid(True, lw=0.3, color="#9e9e9e")
+    ax.set_xlabel(f"{frame.grid_name} easting (m), grid every {step:,.0f} m", fontsize=6)
+    ax.set_ylabel(f"{frame.grid_name} northing (m)", fontsize=6)
+
+
+def _draw_scale_bar(frame: _Frame) -> None:
+    """Draw a true scale bar: a nice length near a quarter of the map width, in metres."""
+    from matplotlib.patches import Polygon as MplPolygon
+
+    ax, scale = frame.ax, frame.scale
+    bar = _nice(frame.half_w / 2)
+    x0, y0 = frame.cx - frame.half_w * 0.92, frame.cy - frame.half_h * 0.9
+    for i in range(4):
+        ax.add_patch(
+            MplPolygon(
+                [
+                    (x0 + i * bar / 4, y0),
+                    (x0 + (i + 1) * bar / 4, y0),
+                    (x0 + (i + 1) * bar / 4, y0 + scale * 0.0015),
+                    (x0 + i * bar / 4, y0 + scale * 0.0015),
+                ],
+                fc="black" if i % 2 == 0 else "white",
+                ec="black",
+                lw=0.5,
+            )
+        )
+    ax.text(x0, y0 + scale * 0.0022, "0", fontsize=5, ha="center")
+    ax.text(x0 + bar, y0 + scale * 0.0022, f"{bar:,.0f} m", fontsize=5, ha="center")
+    ax.text(
+        x0,
+        y0 - scale * 0.003,
+        f"Scale 1:{scale:,}".replace(",", " ") + f" on {frame.paper} printed at 100 %",
+        fontsize=5.5,
+    )
+
+
+def _draw_north_arrow(frame: _Frame) -> None:
+    """Draw grid north, with the convergence to true north at the map's centre."""
+    from matplotlib.patches import FancyArrow
+
+    ax, cx, cy, half_w, half_h = frame.ax, frame.cx, frame.cy, frame.half_w, frame.half_h
+    lon0, lat0 = Transformer.from_crs(frame.crs, 4326, always_xy=True).transform(cx, cy)
+    convergence = Proj(frame.crs).get_factors(lon0, lat0).meridian_convergence
+    nx, ny = cx + half_w * 0.85, cy + half_h * 0.72
+    ax.add_patch(
+        FancyArrow(nx, ny, 0, half_h * 0.14, width=half_w * 0.012, head_width=half_w * 0.05,
+                   head_length=half_h * 0.05, color="black", length_includes_head=True)
+    )  # fmt: skip
+    ax.text(nx, ny + half_h * 0.16, "N", ha="center", fontsize=9, weight="bold")
+    ax.text(nx, ny - half_h * 0.04, f"grid north\nconvergence {convergence:+.2f}°",
+            ha="center", va="top", fontsize=4.5)  # fmt: skip
+
+
+def _draw_legend(frame: _Frame, legend: list) -> None:
+    import matplotlib.lines
+
+    handles = [matplotlib.lines.Line2D([], [], **dict({"lw": 1.0}, **style)) for _, style in legend]
+    frame.ax.legend(handles, [label for label, _ in legend], loc="upper left", fontsize=5,
+                    framealpha=0.9)  # fmt: skip
+
+
+def _facts(row: pd.Series, *, kind: str, hazard_id: str, area_m2: float, n_points: int) -> list:
+    """Return the lines that describe the hazard at the top of the side panel."""
+    return [
+        f"{kind} {hazard_id}  ({row.get('status', '')})",
+        f"{row.get('municipality', '') or ''}, region {row.get('region', '') or ''}",
+        f"priority {row.get('priority', '') or '-'} - operator {row.get('operator', '') or '-'}"
+        f" - ordnance {row.get('ordnance', '') or '-'}",
+        f"area {area_m2:,.0f} m2 (geodesic), {n_points} turning points",
+    ]
+
+
+def _table_lines(tps: pd.DataFrame) -> list[str]:
+    """Return the turning-point table as fixed-width lines, its header first."""
+    header = (
+        f"{'point':<7}{'UTM 34N E':>10}{'N':>9}  {'KOSOVAREF E':>11}{'N':>9}  "
+        f"{'MGRS (1 m)':<17} {'brg°':>5}{'dist m':>8}"
+    )
+    lines = [header]
+    for r in tps.itertuples(index=False):
+        lines.append(
+            f"{r.label:<7}{r.utm_e:>10.0f}{r.utm_n:>9.0f}  {r.grid_e:>11.0f}{r.grid_n:>9.0f}  "
+            f"{r.mgrs:<17} {r.bearing_deg:>5.0f}{r.distance_m:>8.1f}"
+        )
+    return lines
+
+
+def _draw_panel(frame: _Frame, facts: list[str], tps: pd.DataFrame) -> None:
+    """Write the side panel: title, facts and the turning-point table, sized to fit."""
+    fig, width_mm, height_mm, margin = frame.fig, frame.width_mm, frame.height_mm, frame.margin
+    left = frame.panel_left
+    top = 1 - margin / height_mm
+    fig.text(left, top, "FIELD MAP - hazardous area", fontsize=11, weight="bold", va="top")
+    for i, line in enumerate(facts):
+        fig.text(left, top - 0.045 - i * 0.028, line, fontsize=7, va="top")
+    lines = _table_lines(tps)
+    header = lines[0]
+    table_top = top - 0.045 - len(facts) * 0.028 - 0.02
+    table_bottom = 0.1
+    available_pt = (table_top - table_bottom) * height_mm * _MM * 72
+    panel_pt = (1 - left - margin / width_mm) * width_mm * _MM * 72
+    size = float(min(7.0, available_pt / (len(lines) * 1.18), panel_pt / (0.61 * len(header))))
+    fig.text(left, table_top, "\n".join(lines), family="monospace", fontsize=size, va="top",
+             linespacing=1.18)  # fmt: skip
+
+
+def _draw_footer(frame: _Frame, *, source: str, today: date | None, synthetic: bool) -> None:
+    """Write the date, source and coordinate notes; the watermark on synthetic data."""
+    fig = frame.fig
+    fig.text(
+        frame.panel_left,
+        0.045,
+        f"Printed {(today or date.today()).isoformat()}. Source: {source}.\n"
+        "Bearings: true (geodesic) to the next point; distances: geodesic metres (WGS 84).\n"
+        f"Coordinates: UTM 34N = EPSG:32634, KOSOVAREF01 = EPSG:9141; map grid "
+        f"{frame.grid_name}.",
+        fontsize=5,
+        va="bottom",
+    )
+    if synthetic:
+        fig.text(0.5, 0.5, _WATERMARK, fontsize=42, color="#b10026", alpha=0.28, rotation=28,
+                 ha="center", va="center", weight="bold", zorder=100)  # fmt: skip
+        fig.text(0.5, 0.985, _WATERMARK, fontsize=9, color="#b10026", ha="center", va="top",
+                 weight="bold")  # fmt: skip
 
 
 def field_sheet(
@@ -179,194 +377,39 @@ def field_sheet(
     -------
     matplotlib.figure.Figure
         Sized to the paper: save it as PDF at 100 % for the stated scale to hold.
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        On an unknown ``paper`` or ``grid``, or a ``hazard`` that is not one row;
+        :class:`~kosovo_cmr.errors.CRSError` if it has no CRS.
     """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-    from matplotlib.patches import FancyArrow
-    from matplotlib.patches import Polygon as MplPolygon
 
-    if paper not in PAPER_MM:
-        raise InputError(f"paper must be one of {', '.join(PAPER_MM)}, got {paper!r}")
-    if grid not in _GRIDS:
-        raise InputError(f"grid must be 'utm' or 'national', got {grid!r}")
-    if not isinstance(hazard, gpd.GeoDataFrame) or len(hazard) != 1:
-        raise InputError("field_sheet needs a one-row GeoDataFrame (the hazard)")
-    require_crs(hazard, name="hazard")
+    _check_options(hazard, paper=paper, grid=grid)
     layers = layers or {}
-    crs, grid_name = _GRIDS[grid]
     row = hazard.iloc[0]
-    local = hazard.to_crs(crs)
-    geom = local.geometry.iloc[0]
     hid = str(row.get("hazard_id", "hazard"))
+    kind = str(row.get("kind", "CHA"))
     synthetic = bool(row.get("synthetic", False)) or hid.startswith("DEMO-")
     tps = turning_points(hazard, id_column="hazard_id" if "hazard_id" in hazard else None)
+    geom = hazard.to_crs(_GRIDS[grid][0]).geometry.iloc[0]
 
-    width_mm, height_mm = PAPER_MM[paper]
-    fig = Figure(figsize=(width_mm * _MM, height_mm * _MM))
-    margin = 10.0
-    map_w = width_mm * 0.58
-    map_h = height_mm - 2 * margin - 8.0
-    ax = fig.add_axes(
-        [margin / width_mm, (margin + 6.0) / height_mm, map_w / width_mm, map_h / height_mm]
-    )
-    minx, miny, maxx, maxy = geom.bounds
-    need = max((maxx - minx) / (map_w / 1000), (maxy - miny) / (map_h / 1000)) * 1.3
-    scale = next((s for s in SCALES if s >= need), None)
-    if scale is None:
-        scale = int(_nice(need, steps=(1, 2, 5)) * 10)
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    half_w, half_h = scale * map_w / 2000, scale * map_h / 2000
-    ax.set_xlim(cx - half_w, cx + half_w)
-    ax.set_ylim(cy - half_h, cy + half_h)
-    view = shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
-
-    def draw(g, **kw):
-        for part in getattr(g, "geoms", [g]):
-            if part.geom_type == "Polygon":
-                ax.add_patch(MplPolygon(np.asarray(part.exterior.coords)[:, :2], **kw))
-                for hole in part.interiors:
-                    ax.add_patch(
-                        MplPolygon(np.asarray(hole.coords)[:, :2], fc="white", ec=kw.get("ec"))
-                    )
-
-    legend = []
-    others = _clip(layers.get("hazards"), crs, view)
-    if others is not None and "hazard_id" in others:
-        others = others[others["hazard_id"] != hid]
-        for g in others.geometry:
-            draw(g, fc="none", ec="#636363", lw=0.6, ls="--")
-        if len(others):
-            legend.append(("other hazard", dict(color="#636363", ls="--")))
-    releases = _clip(layers.get("releases"), crs, view)
-    if releases is not None and len(releases):
-        for g in releases.geometry:
-            draw(g, fc="#1a964133", ec="#1a9641", lw=0.6)
-        legend.append(("released land", dict(color="#1a9641")))
-    kind = str(row.get("kind", "CHA"))
-    colour = "#d7191c" if kind == "CHA" else "#fd8d3c"
-    draw(geom, fc=colour + "40", ec=colour, lw=1.4)
-    legend.append((f"{kind} {hid}", dict(color=colour, lw=1.4)))
-    evidence = _clip(layers.get("evidence"), crs, view)
-    if evidence is not None and len(evidence):
-        xy = shapely.get_coordinates(evidence.geometry.values)
-        ax.plot(xy[:, 0], xy[:, 1], "o", ms=2.5, mfc="#7a0177", mec="white", mew=0.3)
-        legend.append(("evidence point", dict(marker="o", color="#7a0177", ls="none", ms=3)))
-
-    to_local = Transformer.from_crs(4326, crs, always_xy=True)
-    px, py = to_local.transform(tps["lon"].to_numpy(), tps["lat"].to_numpy())
-    ax.plot(px, py, "s", ms=2.2, color="black")
-    offset = scale * 0.0025  # 2.5 mm on paper
-    for x, y, label in zip(px, py, tps["label"], strict=True):
-        ax.annotate(label, (x, y), xytext=(x + offset * 0.4, y + offset * 0.4), fontsize=5)
-    legend.append(("turning point", dict(marker="s", color="black", ls="none", ms=2.5)))
-    if len(tps):
-        bx, by = px[0], py[0] + max(25.0, 0.01 * scale)
-        ax.plot([bx], [by], "^", ms=5, color="#2c7fb8")
-        ax.annotate("BM", (bx, by), xytext=(bx + offset * 0.5, by), fontsize=6, color="#2c7fb8")
-        legend.append(
-            ("benchmark (proposed: north of TP1)", dict(marker="^", color="#2c7fb8", ls="none"))
-        )
-
-    # labelled grid
-    step = _nice(2 * half_w / 5)
-    xs = np.arange(np.ceil((cx - half_w) / step) * step, cx + half_w, step)
-    ys = np.arange(np.ceil((cy - half_h) / step) * step, cy + half_h, step)
-    ax.set_xticks(xs, [f"{v:,.0f}".replace(",", " ") for v in xs], fontsize=5)
-    ax.set_yticks(ys, [f"{v:,.0f}".replace(",", " ") for v in ys], fontsize=5, rotation=90)
-    ax.tick_params(top=True, right=True, labeltop=True, labelright=True, length=2)
-    ax.grid(True, lw=0.3, color="#9e9e9e")
-    ax.set_xlabel(f"{grid_name} easting (m), grid every {step:,.0f} m", fontsize=6)
-    ax.set_ylabel(f"{grid_name} northing (m)", fontsize=6)
-
-    # true scale bar: a nice length near a quarter of the map width, in ground metres
-    bar = _nice(half_w / 2)
-    x0, y0 = cx - half_w * 0.92, cy - half_h * 0.9
-    for i in range(4):
-        ax.add_patch(
-            MplPolygon(
-                [
-                    (x0 + i * bar / 4, y0),
-                    (x0 + (i + 1) * bar / 4, y0),
-                    (x0 + (i + 1) * bar / 4, y0 + scale * 0.0015),
-                    (x0 + i * bar / 4, y0 + scale * 0.0015),
-                ],
-                fc="black" if i % 2 == 0 else "white",
-                ec="black",
-                lw=0.5,
-            )
-        )
-    ax.text(x0, y0 + scale * 0.0022, "0", fontsize=5, ha="center")
-    ax.text(x0 + bar, y0 + scale * 0.0022, f"{bar:,.0f} m", fontsize=5, ha="center")
-    ax.text(
-        x0,
-        y0 - scale * 0.003,
-        f"Scale 1:{scale:,}".replace(",", " ") + f" on {paper} printed at 100 %",
-        fontsize=5.5,
-    )
-
-    # north arrow: grid north, with the convergence to true north
-    lon0, lat0 = Transformer.from_crs(crs, 4326, always_xy=True).transform(cx, cy)
-    convergence = Proj(crs).get_factors(lon0, lat0).meridian_convergence
-    nx, ny = cx + half_w * 0.85, cy + half_h * 0.72
-    ax.add_patch(
-        FancyArrow(nx, ny, 0, half_h * 0.14, width=half_w * 0.012, head_width=half_w * 0.05,
-                   head_length=half_h * 0.05, color="black", length_includes_head=True)
-    )  # fmt: skip
-    ax.text(nx, ny + half_h * 0.16, "N", ha="center", fontsize=9, weight="bold")
-    ax.text(nx, ny - half_h * 0.04, f"grid north\nconvergence {convergence:+.2f}°",
-            ha="center", va="top", fontsize=4.5)  # fmt: skip
-    handles = [matplotlib.lines.Line2D([], [], **dict({"lw": 1.0}, **style)) for _, style in legend]
-    ax.legend(handles, [label for label, _ in legend], loc="upper left", fontsize=5,
-              framealpha=0.9)  # fmt: skip
-
-    # right-hand panel: title, facts, turning-point table
-    left = (margin + map_w + 12.0) / width_mm
-    top = 1 - margin / height_mm
+    frame = _frame(geom, paper=paper, grid=grid)
+    legend = _draw_context(frame, layers, hazard_id=hid)
+    legend += _draw_hazard(frame, geom, kind=kind, hazard_id=hid)
+    legend += _draw_evidence(frame, layers.get("evidence"))
+    legend += _draw_turning_points(frame, tps)
+    _draw_grid(frame)
+    _draw_scale_bar(frame)
+    _draw_north_arrow(frame)
+    _draw_legend(frame, legend)
     area = float(geodesic_area(hazard)[0])
-    facts = [
-        f"{kind} {hid}  ({row.get('status', '')})",
-        f"{row.get('municipality', '') or ''}, region {row.get('region', '') or ''}",
-        f"priority {row.get('priority', '') or '-'} - operator {row.get('operator', '') or '-'}"
-        f" - ordnance {row.get('ordnance', '') or '-'}",
-        f"area {area:,.0f} m2 (geodesic), {len(tps)} turning points",
-    ]
-    fig.text(left, top, "FIELD MAP - hazardous area", fontsize=11, weight="bold", va="top")
-    for i, line in enumerate(facts):
-        fig.text(left, top - 0.045 - i * 0.028, line, fontsize=7, va="top")
-    header = (
-        f"{'point':<7}{'UTM 34N E':>10}{'N':>9}  {'KOSOVAREF E':>11}{'N':>9}  "
-        f"{'MGRS (1 m)':<17} {'brg°':>5}{'dist m':>8}"
-    )
-    lines = [header]
-    for r in tps.itertuples(index=False):
-        lines.append(
-            f"{r.label:<7}{r.utm_e:>10.0f}{r.utm_n:>9.0f}  {r.grid_e:>11.0f}{r.grid_n:>9.0f}  "
-            f"{r.mgrs:<17} {r.bearing_deg:>5.0f}{r.distance_m:>8.1f}"
-        )
-    table_top = top - 0.045 - len(facts) * 0.028 - 0.02
-    table_bottom = 0.1
-    available_pt = (table_top - table_bottom) * height_mm * _MM * 72
-    panel_pt = (1 - left - margin / width_mm) * width_mm * _MM * 72
-    size = float(min(7.0, available_pt / (len(lines) * 1.18), panel_pt / (0.61 * len(header))))
-    fig.text(left, table_top, "\n".join(lines), family="monospace", fontsize=size, va="top",
-             linespacing=1.18)  # fmt: skip
-    fig.text(
-        left,
-        0.045,
-        f"Printed {(today or date.today()).isoformat()}. Source: {source}.\n"
-        "Bearings: true (geodesic) to the next point; distances: geodesic metres (WGS 84).\n"
-        f"Coordinates: UTM 34N = EPSG:32634, KOSOVAREF01 = EPSG:9141; map grid {grid_name}.",
-        fontsize=5,
-        va="bottom",
-    )
-    if synthetic:
-        fig.text(0.5, 0.5, _WATERMARK, fontsize=42, color="#b10026", alpha=0.28, rotation=28,
-                 ha="center", va="center", weight="bold", zorder=100)  # fmt: skip
-        fig.text(0.5, 0.985, _WATERMARK, fontsize=9, color="#b10026", ha="center", va="top",
-                 weight="bold")  # fmt: skip
-    return fig
+    _draw_panel(frame, _facts(row, kind=kind, hazard_id=hid, area_m2=area, n_points=len(tps)), tps)
+    _draw_footer(frame, source=source, today=today, synthetic=synthetic)
+    return frame.fig
 
 
 def _pick(hazards: gpd.GeoDataFrame, hazard_id: str) -> gpd.GeoDataFrame:

@@ -1,15 +1,10 @@
-"""Layer schemas and the one function that checks a layer against its schema.
+"""Check a layer against its schema, and make the lossless conversions it needs first.
 
-Five layers make up a store: ``hazards`` (CHA/SHA polygons), ``evidence`` (points where
-items were found), ``strikes`` (cluster-bomb footprints), ``releases`` (land release
-records) and ``boundaries`` (municipalities with their KMAC region). Each schema names
-its columns with a logical kind (text, int, float, bool, date), whether nulls are
-allowed, the allowed values or range, and the geometry type.
-
-:func:`validate` reports *every* violation, :func:`check` raises one
+:func:`validate` reports *every* violation (:class:`Violation`), :func:`check` raises one
 :class:`~kosovo_cmr.errors.SchemaError` carrying them all, and :func:`conform` makes the
 lossless conversions (text dates to dates, Polygon to MultiPolygon, ...) that a layer read
-from a file usually needs first. Columns that a schema does not name are kept.
+from a file usually needs first. Columns that a schema does not name are kept. The
+schemas are :mod:`kosovo_cmr.schema.definitions`.
 """
 
 from __future__ import annotations
@@ -22,63 +17,9 @@ import pandas as pd
 import shapely
 
 from kosovo_cmr.errors import SchemaError
+from kosovo_cmr.schema.definitions import Column, LayerSchema, get_schema
 
-__all__ = [
-    "Column",
-    "LayerSchema",
-    "Violation",
-    "SCHEMAS",
-    "LAYERS",
-    "get_schema",
-    "validate",
-    "check",
-    "conform",
-]
-
-KINDS = ("text", "int", "float", "bool", "date")
-
-
-@dataclass(frozen=True)
-class Column:
-    """One attribute column of a layer schema."""
-
-    name: str
-    kind: str
-    nullable: bool = True
-    allowed: tuple | None = None
-    unique: bool = False
-    minimum: float | None = None
-    maximum: float | None = None
-    default: object = None
-    description: str = ""
-
-    def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"column {self.name}: kind must be one of {KINDS}")
-
-
-@dataclass(frozen=True)
-class LayerSchema:
-    """The schema of one layer: columns, id column and geometry type."""
-
-    name: str
-    geometry_type: str
-    columns: tuple[Column, ...]
-    id_column: str | None = None
-    allow_empty_geometry: bool = False
-    description: str = ""
-
-    @property
-    def column_names(self) -> list[str]:
-        """Names of the schema's columns, in order."""
-        return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Column:
-        """Return the column called ``name``."""
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+__all__ = ["Violation", "validate", "check", "conform"]
 
 
 @dataclass(frozen=True)
@@ -105,167 +46,6 @@ class Violation:
             else ""
         )
         return f"{where}: {self.code}: {self.message}{rows}"
-
-
-def _synthetic() -> Column:
-    return Column(
-        "synthetic",
-        "bool",
-        nullable=False,
-        default=False,
-        description="True for generated demo data; never mistake it for a real hazard",
-    )
-
-
-ORDNANCE = ("BLU-97", "BL755", "other", "unknown")
-
-SCHEMAS: dict[str, LayerSchema] = {
-    "hazards": LayerSchema(
-        name="hazards",
-        geometry_type="MultiPolygon",
-        id_column="hazard_id",
-        description="Confirmed (CHA) and suspected (SHA) hazardous areas, open and closed",
-        columns=(
-            Column("hazard_id", "text", nullable=False, unique=True),
-            Column("kind", "text", nullable=False, allowed=("CHA", "SHA")),
-            Column(
-                "status",
-                "text",
-                nullable=False,
-                allowed=("active", "released", "removed"),
-                default="active",
-                description="active: still to be released; released: closed by a land "
-                "release; removed: closed without a release record",
-            ),
-            Column("municipality", "text"),
-            Column("region", "text"),
-            Column("priority", "text", allowed=("high", "medium", "low")),
-            Column("operator", "text"),
-            Column("ordnance", "text", allowed=("BLU-97", "BL755", "mixed", "other", "unknown")),
-            Column(
-                "recorded",
-                "date",
-                nullable=False,
-                description="date the hazard entered the database",
-            ),
-            Column("closed", "date", description="date the hazard was closed, if it was"),
-            _synthetic(),
-        ),
-    ),
-    "evidence": LayerSchema(
-        name="evidence",
-        geometry_type="Point",
-        id_column="evidence_id",
-        description="Points where an item of cluster munition was found",
-        columns=(
-            Column("evidence_id", "text", nullable=False, unique=True),
-            Column("hazard_id", "text"),
-            Column(
-                "item",
-                "text",
-                nullable=False,
-                allowed=("submunition", "component", "fragments", "crater", "container", "other"),
-            ),
-            Column("ordnance", "text", nullable=False, allowed=ORDNANCE, default="unknown"),
-            Column("found", "date"),
-            Column(
-                "accuracy_m",
-                "float",
-                minimum=0.0,
-                description="horizontal accuracy of the recorded position, metres",
-            ),
-            _synthetic(),
-        ),
-    ),
-    "strikes": LayerSchema(
-        name="strikes",
-        geometry_type="Point",
-        id_column="strike_id",
-        description="Cluster-bomb strike footprints (centre point, oval size and bearing)",
-        columns=(
-            Column("strike_id", "text", nullable=False, unique=True),
-            Column("date", "date"),
-            Column("munition", "text", nullable=False, allowed=("CBU-87", "RBL755", "other")),
-            Column("bombs", "int", nullable=False, minimum=1, default=1),
-            Column("length_m", "float", minimum=0.0, description="footprint length, metres"),
-            Column("width_m", "float", minimum=0.0, description="footprint width, metres"),
-            Column(
-                "bearing_deg",
-                "float",
-                minimum=0.0,
-                maximum=360.0,
-                description="bearing of the footprint's long axis, degrees from grid north",
-            ),
-            _synthetic(),
-        ),
-    ),
-    "releases": LayerSchema(
-        name="releases",
-        geometry_type="MultiPolygon",
-        id_column="release_id",
-        allow_empty_geometry=True,
-        description="Land release records: cancellation (NTS), reduction (TS), clearance",
-        columns=(
-            Column("release_id", "text", nullable=False, unique=True),
-            Column("hazard_id", "text"),
-            Column(
-                "method",
-                "text",
-                nullable=False,
-                allowed=("cancellation_nts", "reduction_ts", "clearance"),
-            ),
-            Column("operator", "text", nullable=False),
-            Column("date", "date", nullable=False),
-            Column(
-                "district",
-                "text",
-                description="reporting unit as given by the operator or KMAC (a "
-                "municipality or a region)",
-            ),
-            Column("submunitions", "int", nullable=False, minimum=0, default=0),
-            Column("ap_mines", "int", nullable=False, minimum=0, default=0),
-            Column("other_uxo", "int", nullable=False, minimum=0, default=0),
-            Column(
-                "cmr_found",
-                "bool",
-                nullable=False,
-                description="whether CMR (submunitions or their component parts) were "
-                "found; defaults to submunitions > 0",
-            ),
-            _synthetic(),
-        ),
-    ),
-    "boundaries": LayerSchema(
-        name="boundaries",
-        geometry_type="MultiPolygon",
-        id_column="municipality",
-        description="Municipalities with their district and KMAC region",
-        columns=(
-            Column("municipality", "text", nullable=False, unique=True),
-            Column("district", "text"),
-            Column("region", "text", nullable=False),
-        ),
-    ),
-}
-
-#: The layer names, in the order a store lists them.
-LAYERS: tuple[str, ...] = tuple(SCHEMAS)
-
-
-def get_schema(layer: str | LayerSchema) -> LayerSchema:
-    """Return the schema of a layer by name.
-
-    Raises
-    ------
-    kosovo_cmr.errors.SchemaError
-        If the layer name is unknown.
-    """
-    if isinstance(layer, LayerSchema):
-        return layer
-    try:
-        return SCHEMAS[layer]
-    except KeyError:
-        raise SchemaError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}") from None
 
 
 # --- validation -------------------------------------------------------------------------
@@ -328,85 +108,63 @@ def validate(gdf: gpd.GeoDataFrame, layer: str | LayerSchema) -> list[Violation]
     """
     schema = get_schema(layer)
     name = schema.name
-    out: list[Violation] = []
     if not isinstance(gdf, gpd.GeoDataFrame):
         return [
             Violation(
                 name, None, "not_a_layer", f"expected a GeoDataFrame, got {type(gdf).__name__}"
             )
         ]
+    out: list[Violation] = []
     if gdf.crs is None:
         out.append(Violation(name, None, "missing_crs", "the layer has no CRS"))
     for col in schema.columns:
-        if col.name not in gdf.columns:
-            out.append(
-                Violation(name, col.name, "missing_column", f"column {col.name!r} is missing")
-            )
-            continue
-        s = gdf[col.name]
-        nulls = s.isna()
-        if not col.nullable and nulls.any():
-            rows, n = _rows(nulls)
-            out.append(
-                Violation(
-                    name, col.name, "null_value", f"{n} null value(s) in a required column", rows, n
-                )
-            )
-        if not _kind_ok(s, col.kind):
-            out.append(
-                Violation(
-                    name, col.name, "wrong_dtype", f"expected {col.kind}, found dtype {s.dtype}"
-                )
-            )
-            continue
-        present = s[~nulls]
-        if col.allowed is not None:
-            bad = ~present.isin(col.allowed)
-            if bad.any():
-                rows, n = _rows(bad)
-                values = ", ".join(sorted(map(str, present[bad].unique()))[:5])
-                out.append(
-                    Violation(
-                        name,
-                        col.name,
-                        "value_not_allowed",
-                        f"{n} value(s) not in {list(col.allowed)}: {values}",
-                        rows,
-                        n,
-                    )
-                )
-        if col.minimum is not None or col.maximum is not None:
-            lo = -np.inf if col.minimum is None else col.minimum
-            hi = np.inf if col.maximum is None else col.maximum
-            bad = (present < lo) | (present > hi)
-            if bad.any():
-                rows, n = _rows(bad)
-                out.append(
-                    Violation(
-                        name,
-                        col.name,
-                        "out_of_range",
-                        f"{n} value(s) outside [{lo}, {hi}]",
-                        rows,
-                        n,
-                    )
-                )
-        if col.unique:
-            dup = present.duplicated(keep=False)
-            if dup.any():
-                rows, n = _rows(dup)
-                values = ", ".join(sorted(map(str, present[dup].unique()))[:5])
-                out.append(
-                    Violation(
-                        name,
-                        col.name,
-                        "duplicate_id",
-                        f"{n} feature(s) share an id: {values}",
-                        rows,
-                        n,
-                    )
-                )
+        out.extend(_column_violations(gdf, col, layer=name))
     out.extend(_geometry_violations(gdf, schema))
+    return out
+
+
+def _column_violations(gdf: gpd.GeoDataFrame, col: Column, *, layer: str) -> list[Violation]:
+    """Check one column: present, no nulls where required, of its kind, then its values."""
+    if col.name not in gdf.columns:
+        return [Violation(layer, col.name, "missing_column", f"column {col.name!r} is missing")]
+    out = []
+    s = gdf[col.name]
+    nulls = s.isna()
+    if not col.nullable and nulls.any():
+        rows, n = _rows(nulls)
+        message = f"{n} null value(s) in a required column"
+        out.append(Violation(layer, col.name, "null_value", message, rows, n))
+    if not _kind_ok(s, col.kind):
+        message = f"expected {col.kind}, found dtype {s.dtype}"
+        return [*out, Violation(layer, col.name, "wrong_dtype", message)]
+    return out + _value_violations(s[~nulls], col, layer=layer)
+
+
+def _value_violations(present: pd.Series, col: Column, *, layer: str) -> list[Violation]:
+    """Check a column's non-null values: allowed values, range, unique ids."""
+    out = []
+    if col.allowed is not None:
+        bad = ~present.isin(col.allowed)
+        if bad.any():
+            rows, n = _rows(bad)
+            values = ", ".join(sorted(map(str, present[bad].unique()))[:5])
+            message = f"{n} value(s) not in {list(col.allowed)}: {values}"
+            out.append(Violation(layer, col.name, "value_not_allowed", message, rows, n))
+    if col.minimum is not None or col.maximum is not None:
+        lo = -np.inf if col.minimum is None else col.minimum
+        hi = np.inf if col.maximum is None else col.maximum
+        bad = (present < lo) | (present > hi)
+        if bad.any():
+            rows, n = _rows(bad)
+            message = f"{n} value(s) outside [{lo}, {hi}]"
+            out.append(Violation(layer, col.name, "out_of_range", message, rows, n))
+    if col.unique:
+        dup = present.duplicated(keep=False)
+        if dup.any():
+            rows, n = _rows(dup)
+            values = ", ".join(sorted(map(str, present[dup].unique()))[:5])
+            message = f"{n} feature(s) share an id: {values}"
+            out.append(Violation(layer, col.name, "duplicate_id", message, rows, n))
     return out
 
 

@@ -1,0 +1,225 @@
+"""The layer schemas: the columns, id and geometry type of each layer of a store.
+
+Five layers make up a store: ``hazards`` (CHA/SHA polygons), ``evidence`` (points where
+items were found), ``strikes`` (cluster-bomb footprints), ``releases`` (land release
+records) and ``boundaries`` (municipalities with their KMAC region). Each schema names
+its columns with a logical kind (:data:`KINDS`: text, int, float, bool, date), whether
+nulls are allowed, the allowed values or range, and the geometry type. Checking a layer
+against its schema is :mod:`kosovo_cmr.schema.validation`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kosovo_cmr.errors import SchemaError
+
+__all__ = ["KINDS", "ORDNANCE", "Column", "LayerSchema", "SCHEMAS", "LAYERS", "get_schema"]
+
+#: The logical kinds of a column.
+KINDS = ("text", "int", "float", "bool", "date")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One attribute column of a layer schema."""
+
+    name: str
+    kind: str
+    nullable: bool = True
+    allowed: tuple | None = None
+    unique: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    default: object = None
+    description: str = ""
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"column {self.name}: kind must be one of {KINDS}")
+
+
+@dataclass(frozen=True)
+class LayerSchema:
+    """The schema of one layer: columns, id column and geometry type."""
+
+    name: str
+    geometry_type: str
+    columns: tuple[Column, ...]
+    id_column: str | None = None
+    allow_empty_geometry: bool = False
+    description: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        """Names of the schema's columns, in order."""
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _synthetic() -> Column:
+    return Column(
+        "synthetic",
+        "bool",
+        nullable=False,
+        default=False,
+        description="True for generated demo data; never mistake it for a real hazard",
+    )
+
+
+#: Submunition types an evidence point may record.
+ORDNANCE = ("BLU-97", "BL755", "other", "unknown")
+
+SCHEMAS: dict[str, LayerSchema] = {
+    "hazards": LayerSchema(
+        name="hazards",
+        geometry_type="MultiPolygon",
+        id_column="hazard_id",
+        description="Confirmed (CHA) and suspected (SHA) hazardous areas, open and closed",
+        columns=(
+            Column("hazard_id", "text", nullable=False, unique=True),
+            Column("kind", "text", nullable=False, allowed=("CHA", "SHA")),
+            Column(
+                "status",
+                "text",
+                nullable=False,
+                allowed=("active", "released", "removed"),
+                default="active",
+                description="active: still to be released; released: closed by a land "
+                "release; removed: closed without a release record",
+            ),
+            Column("municipality", "text"),
+            Column("region", "text"),
+            Column("priority", "text", allowed=("high", "medium", "low")),
+            Column("operator", "text"),
+            Column("ordnance", "text", allowed=("BLU-97", "BL755", "mixed", "other", "unknown")),
+            Column(
+                "recorded",
+                "date",
+                nullable=False,
+                description="date the hazard entered the database",
+            ),
+            Column("closed", "date", description="date the hazard was closed, if it was"),
+            _synthetic(),
+        ),
+    ),
+    "evidence": LayerSchema(
+        name="evidence",
+        geometry_type="Point",
+        id_column="evidence_id",
+        description="Points where an item of cluster munition was found",
+        columns=(
+            Column("evidence_id", "text", nullable=False, unique=True),
+            Column("hazard_id", "text"),
+            Column(
+                "item",
+                "text",
+                nullable=False,
+                allowed=("submunition", "component", "fragments", "crater", "container", "other"),
+            ),
+            Column("ordnance", "text", nullable=False, allowed=ORDNANCE, default="unknown"),
+            Column("found", "date"),
+            Column(
+                "accuracy_m",
+                "float",
+                minimum=0.0,
+                description="horizontal accuracy of the recorded position, metres",
+            ),
+            _synthetic(),
+        ),
+    ),
+    "strikes": LayerSchema(
+        name="strikes",
+        geometry_type="Point",
+        id_column="strike_id",
+        description="Cluster-bomb strike footprints (centre point, oval size and bearing)",
+        columns=(
+            Column("strike_id", "text", nullable=False, unique=True),
+            Column("date", "date"),
+            Column("munition", "text", nullable=False, allowed=("CBU-87", "RBL755", "other")),
+            Column("bombs", "int", nullable=False, minimum=1, default=1),
+            Column("length_m", "float", minimum=0.0, description="footprint length, metres"),
+            Column("width_m", "float", minimum=0.0, description="footprint width, metres"),
+            Column(
+                "bearing_deg",
+                "float",
+                minimum=0.0,
+                maximum=360.0,
+                description="bearing of the footprint's long axis, degrees from grid north",
+            ),
+            _synthetic(),
+        ),
+    ),
+    "releases": LayerSchema(
+        name="releases",
+        geometry_type="MultiPolygon",
+        id_column="release_id",
+        allow_empty_geometry=True,
+        description="Land release records: cancellation (NTS), reduction (TS), clearance",
+        columns=(
+            Column("release_id", "text", nullable=False, unique=True),
+            Column("hazard_id", "text"),
+            Column(
+                "method",
+                "text",
+                nullable=False,
+                allowed=("cancellation_nts", "reduction_ts", "clearance"),
+            ),
+            Column("operator", "text", nullable=False),
+            Column("date", "date", nullable=False),
+            Column(
+                "district",
+                "text",
+                description="reporting unit as given by the operator or KMAC (a "
+                "municipality or a region)",
+            ),
+            Column("submunitions", "int", nullable=False, minimum=0, default=0),
+            Column("ap_mines", "int", nullable=False, minimum=0, default=0),
+            Column("other_uxo", "int", nullable=False, minimum=0, default=0),
+            Column(
+                "cmr_found",
+                "bool",
+                nullable=False,
+                description="whether CMR (submunitions or their component parts) were "
+                "found; defaults to submunitions > 0",
+            ),
+            _synthetic(),
+        ),
+    ),
+    "boundaries": LayerSchema(
+        name="boundaries",
+        geometry_type="MultiPolygon",
+        id_column="municipality",
+        description="Municipalities with their district and KMAC region",
+        columns=(
+            Column("municipality", "text", nullable=False, unique=True),
+            Column("district", "text"),
+            Column("region", "text", nullable=False),
+        ),
+    ),
+}
+
+#: The layer names, in the order a store lists them.
+LAYERS: tuple[str, ...] = tuple(SCHEMAS)
+
+
+def get_schema(layer: str | LayerSchema) -> LayerSchema:
+    """Return the schema of a layer by name.
+
+    Raises
+    ------
+    kosovo_cmr.errors.SchemaError
+        If the layer name is unknown.
+    """
+    if isinstance(layer, LayerSchema):
+        return layer
+    try:
+        return SCHEMAS[layer]
+    except KeyError:
+        raise SchemaError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}") from None

@@ -1,0 +1,204 @@
+"""The maps and field sheets of a store: read the layers, compute what the maps show, draw.
+
+:func:`map_layers` reads every layer a store holds and adds the two the interactive map
+derives from them: the fade-out rings (the land the 2024 rule releases, from
+:func:`kosovo_cmr.analysis.fadeout.buffer_impact`) and the strike footprints
+(:func:`kosovo_cmr.analysis.strikes.strike_footprints`). :func:`map_from_store` hands
+them to the renderer (:func:`kosovo_cmr.outputs.maps.interactive_map`), which draws
+what it is given and computes nothing; :func:`field_maps_from_store` writes a field
+sheet or the atlas of the open hazards (:mod:`kosovo_cmr.outputs.fieldmap`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import geopandas as gpd
+
+from kosovo_cmr.analysis import fadeout
+from kosovo_cmr.analysis.strikes import strike_footprints
+from kosovo_cmr.errors import InputError, KcmrError
+from kosovo_cmr.outputs.fieldmap import write_atlas, write_field_map
+from kosovo_cmr.outputs.maps import interactive_map
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "FADEOUT_RULES",
+    "DERIVED",
+    "read_layers",
+    "fadeout_rings",
+    "map_layers",
+    "map_from_store",
+    "field_maps_from_store",
+]
+
+#: The fade-out rules whose difference the map's rings show (old, new): 50 m -> 25 m in 2024.
+FADEOUT_RULES: tuple[str, str] = ("kosovo-pre-2024", "kosovo-nmas-2024")
+
+#: Keys :func:`map_layers` adds to the store's layers.
+DERIVED = ("fadeout_rings", "strike_footprints")
+
+
+def read_layers(store) -> dict[str, gpd.GeoDataFrame]:
+    """Return every layer the store holds, by name."""
+    return {name: store.read(name) for name in store.layers()}
+
+
+def fadeout_rings(
+    evidence: gpd.GeoDataFrame, *, rules: tuple[str, str] = FADEOUT_RULES
+) -> gpd.GeoDataFrame | None:
+    """Return the fade-out rings of the evidence: the land the new rule releases.
+
+    Parameters
+    ----------
+    evidence : GeoDataFrame
+        The evidence points.
+    rules : (str, str), default :data:`FADEOUT_RULES`
+        The old and the new fade-out rule.
+
+    Returns
+    -------
+    GeoDataFrame or None
+        :attr:`kosovo_cmr.analysis.fadeout.ImpactResult.rings` without empty rings,
+        marked ``synthetic`` when the evidence is; None when there is no ring, or when
+        the evidence cannot be measured (the reason is logged and the map is drawn
+        without rings).
+    """
+    try:
+        rings = fadeout.buffer_impact(evidence, *rules).rings
+    except (KcmrError, ValueError, KeyError) as exc:
+        log.info("fade-out rings left out: %s", exc)
+        return None
+    rings = rings[~rings.geometry.isna() & ~rings.geometry.is_empty]
+    if len(rings) == 0:
+        return None
+    synthetic = "synthetic" in evidence.columns and bool(
+        evidence["synthetic"].fillna(False).astype(bool).any()
+    )
+    return rings.assign(synthetic=True) if synthetic else rings
+
+
+def _read(store_or_layers, *, what: str) -> dict[str, gpd.GeoDataFrame]:
+    if isinstance(store_or_layers, dict):
+        return dict(store_or_layers)
+    if hasattr(store_or_layers, "read") and hasattr(store_or_layers, "layers"):
+        return read_layers(store_or_layers)
+    raise InputError(
+        f"{what} needs a store or a dict of GeoDataFrames, got {type(store_or_layers).__name__}"
+    )
+
+
+def _rings_of(layers: dict) -> gpd.GeoDataFrame | None:
+    evidence = layers.get("evidence")
+    return fadeout_rings(evidence) if evidence is not None and len(evidence) else None
+
+
+def _footprints_of(layers: dict) -> gpd.GeoDataFrame | None:
+    strikes = layers.get("strikes")
+    return strike_footprints(strikes) if strikes is not None and len(strikes) else None
+
+
+def map_layers(store_or_layers) -> dict[str, gpd.GeoDataFrame]:
+    """Return the layers the interactive map shows: the store's and those derived from them.
+
+    Parameters
+    ----------
+    store_or_layers : Store or dict of str to GeoDataFrame
+        A store (every layer it holds is read) or layers by name.
+
+    Returns
+    -------
+    dict of str to GeoDataFrame
+        The layers, plus (keys :data:`DERIVED`) ``fadeout_rings`` (from the evidence,
+        see :func:`fadeout_rings`) and ``strike_footprints`` (from the strikes) when
+        there are any. Pop those two and pass them by keyword to
+        :func:`kosovo_cmr.outputs.maps.interactive_map`.
+    """
+    layers = _read(store_or_layers, what="map_layers")
+    derived = {"fadeout_rings": _rings_of(layers), "strike_footprints": _footprints_of(layers)}
+    layers.update({key: gdf for key, gdf in derived.items() if gdf is not None})
+    return layers
+
+
+def map_from_store(
+    store_or_layers,
+    *,
+    fadeout_rings: gpd.GeoDataFrame | None = None,
+    strike_footprints: gpd.GeoDataFrame | None = None,
+    **options,
+):
+    """Draw the interactive map of a store, with its fade-out rings and strike footprints.
+
+    Parameters
+    ----------
+    store_or_layers : Store or dict of str to GeoDataFrame
+        A store (every layer it holds is read) or layers by name.
+    fadeout_rings, strike_footprints : GeoDataFrame, optional
+        Drawn instead of those computed from the layers (see :func:`map_layers`).
+    **options
+        ``offline``, ``title``, ``tolerance_m``, ``cluster_threshold``, ``assets_dir``
+        (see :func:`kosovo_cmr.outputs.maps.interactive_map`).
+
+    Returns
+    -------
+    folium.Map
+    """
+    layers = _read(store_or_layers, what="map_from_store")
+    return interactive_map(
+        layers,
+        fadeout_rings=_rings_of(layers) if fadeout_rings is None else fadeout_rings,
+        strike_footprints=_footprints_of(layers)
+        if strike_footprints is None
+        else strike_footprints,
+        **options,
+    )
+
+
+def field_maps_from_store(
+    store_or_layers,
+    path: str | os.PathLike,
+    *,
+    hazard_id: str | None = None,
+    overwrite: bool = False,
+    **options,
+) -> Path:
+    """Write the field sheet of one hazard, or the atlas of every active hazard, as PDF.
+
+    Parameters
+    ----------
+    store_or_layers : Store or dict of str to GeoDataFrame
+        A store (every layer it holds is read) or layers by name; the ``hazards`` layer
+        is needed, the others are drawn around each hazard.
+    path : path
+        The PDF file.
+    hazard_id : str, optional
+        The hazard to draw; without it, the atlas of every hazard whose status is
+        ``active``, one page each.
+    overwrite : bool, default False
+        Replace ``path`` if it exists.
+    **options
+        ``paper``, ``grid``, ``source``, ``today`` (see
+        :func:`kosovo_cmr.outputs.fieldmap.field_sheet`).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If there is no hazards layer, or no such hazard.
+    """
+    layers = _read(store_or_layers, what="field_maps_from_store")
+    if "hazards" not in layers:
+        raise InputError("the store has no hazards layer")
+    hazards = layers["hazards"]
+    if hazard_id is not None:
+        return write_field_map(
+            hazards, hazard_id, path, layers=layers, overwrite=overwrite, **options
+        )
+    active = hazards[hazards["status"] == "active"]
+    return write_atlas(active, path, layers=layers, overwrite=overwrite, **options)
