@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kosovo_cmr.errors import InputError
 
-__all__ = ["real_path", "same_file", "atomic_output"]
+__all__ = ["real_path", "same_file", "check_outputs", "atomic_output"]
 
 
 def real_path(path: str | os.PathLike) -> Path:
@@ -42,6 +42,73 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return os.path.samefile(ra, rb)
     except OSError:  # one does not exist: then only the names can match, and they differ
         return False
+
+
+#: Files SQLite and the GeoPackage store keep beside a store file.
+STORE_SIDECARS: tuple[str, ...] = ("-wal", "-shm", "-journal", ".lock")
+
+
+def check_outputs(
+    outputs,
+    *,
+    overwrite: bool = False,
+    store: str | os.PathLike | None = None,
+    sources=(),
+) -> None:
+    """Refuse output paths that would destroy the store, a source, or another output.
+
+    Every command that writes files checks its outputs with this one function before
+    any work: an output that resolves (through symbolic or hard links) to the store (or
+    one of its SQLite sidecars), to a source file, or to another output of the same
+    command is refused, whatever ``overwrite`` says; an existing output needs
+    ``overwrite``; its folder must exist.
+
+    Parameters
+    ----------
+    outputs : mapping of str to path
+        Label shown in the message (``"--output"``, ``"--chart"``) -> path; ``None``
+        paths are skipped.
+    overwrite : bool, default False
+        Whether existing outputs may be replaced.
+    store : str or path, optional
+        The store: a GeoPackage path (a ``postgresql://`` URL names no file).
+    sources : iterable of path, optional
+        Files the command reads.
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        Naming the output and what it would destroy.
+
+    Examples
+    --------
+    >>> check_outputs({"-o": "/tmp/k.gpkg"}, store="/tmp/k.gpkg")
+    Traceback (most recent call last):
+    ...
+    kosovo_cmr.errors.InputError: -o /tmp/k.gpkg is the store (/tmp/k.gpkg); choose another file
+    """
+    protected = []
+    if store is not None and "://" not in os.fspath(store):
+        base = os.fspath(store)
+        protected += [(base, f"the store ({store})")]
+        protected += [(base + s, f"a file of the store ({base}{s})") for s in STORE_SIDECARS]
+    protected += [(os.fspath(s), f"the source file {s}") for s in sources if s is not None]
+    seen: list[tuple[str, str]] = []
+    for label, path in outputs.items():
+        if path is None:
+            continue
+        for other, what in protected:
+            if same_file(path, other):
+                raise InputError(f"{label} {path} is {what}; choose another file")
+        for other_label, other in seen:
+            if same_file(path, other):
+                raise InputError(f"{label} and {other_label} are the same file ({path})")
+        seen.append((label, os.fspath(path)))
+        target = real_path(path)
+        if target.exists() and not overwrite:
+            raise InputError(f"{path} exists; pass --overwrite to replace it")
+        if not target.parent.is_dir():
+            raise InputError(f"folder {Path(path).parent} does not exist")
 
 
 def _fsync(path: Path) -> None:

@@ -106,3 +106,32 @@ def test_numbers_and_missing_values_are_left_alone():
 def test_html_text_escapes_markup():
     assert html_text("<b>NPA & HALO</b>") == "&lt;b&gt;NPA &amp; HALO&lt;/b&gt;"
     assert html_text(None) == ""
+
+
+def test_outputs_onto_the_store_are_refused_whatever_overwrite(tmp_path):
+    from kosovo_cmr._files import check_outputs
+
+    store = tmp_path / "kcmr.gpkg"
+    store.write_text("store")
+    (tmp_path / "alias.gpkg").symlink_to(store)
+    os.link(store, tmp_path / "hard.gpkg")
+    for path in (store, tmp_path / "alias.gpkg", tmp_path / "hard.gpkg", f"{store}-wal"):
+        with pytest.raises(InputError, match="store"):
+            check_outputs({"--output": path}, overwrite=True, store=store)
+    check_outputs({"--output": tmp_path / "map.html"}, store=store)
+    check_outputs({"--output": tmp_path / "map.html"}, store="postgresql://db/kmac")
+
+
+def test_outputs_onto_a_source_or_each_other_are_refused(tmp_path):
+    from kosovo_cmr._files import check_outputs
+
+    source = tmp_path / "halo.geojson"
+    source.write_text("{}")
+    with pytest.raises(InputError, match="source file"):
+        check_outputs({"--rejects": source}, overwrite=True, sources=[source])
+    with pytest.raises(InputError, match="same file"):
+        check_outputs({"--output": tmp_path / "a.png", "--chart": tmp_path / "a.png"})
+    with pytest.raises(InputError, match="--overwrite"):
+        check_outputs({"--output": source})
+    with pytest.raises(InputError, match="does not exist"):
+        check_outputs({"--output": tmp_path / "nowhere" / "a.csv"})
