@@ -22,9 +22,9 @@ from kosovo_cmr.analysis.forecast import (
     scenarios,
     schedule,
 )
-from kosovo_cmr.analysis.rasters import synthetic_terrain
 from kosovo_cmr.analysis.terrain import format_terrain, terrain_stats
 from kosovo_cmr.demo import load_layers, run_demo
+from kosovo_cmr.synthetic.terrain import synthetic_terrain
 
 static = Path(__file__).resolve().parent / "_static"
 static.mkdir(exist_ok=True)

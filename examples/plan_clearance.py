@@ -23,9 +23,10 @@ from kosovo_cmr.analysis.forecast import (
     scenarios,
     schedule,
 )
-from kosovo_cmr.analysis.rasters import rasterize_hazards, synthetic_terrain
 from kosovo_cmr.analysis.terrain import terrain_stats
 from kosovo_cmr.demo import load_layers, run_demo
+from kosovo_cmr.outputs.rasters import rasterize_hazards
+from kosovo_cmr.synthetic.terrain import synthetic_terrain
 
 
 def main() -> None:

@@ -71,7 +71,6 @@ KNOWN_LONG_MODULES: frozenset[str] = frozenset(
 KNOWN_LONG_FUNCTIONS: frozenset[str] = frozenset(
     {
         "kosovo_cmr.analysis.forecast.scenarios",
-        "kosovo_cmr.analysis.rasters.synthetic_terrain",
         "kosovo_cmr.cli.forecast.command",
         "kosovo_cmr.importer.import_layer",
         "kosovo_cmr.outputs.fieldmap.field_sheet",

@@ -42,6 +42,20 @@ def test_unknown_name_of_an_old_module_is_an_attribute_error():
 # --- analysis (fade-out, engine, overlay, terrain, rasters) --------------------------------
 
 
+def test_rasters_split_into_outputs_and_synthetic_data():
+    from kosovo_cmr.outputs import rasters
+    from kosovo_cmr.synthetic import terrain
+
+    sys.modules.pop("kosovo_cmr.rasters", None)
+    with pytest.warns(KcmrDeprecationWarning, match=r"kosovo_cmr\.outputs\.rasters"):
+        from kosovo_cmr.rasters import rasterize_hazards
+    assert rasterize_hazards is rasters.rasterize_hazards
+    match = r"kosovo_cmr\.synthetic\.terrain\.synthetic_terrain"
+    with pytest.warns(KcmrDeprecationWarning, match=match):
+        from kosovo_cmr.rasters import synthetic_terrain
+    assert synthetic_terrain is terrain.synthetic_terrain
+
+
 # --- report --------------------------------------------------------------------------------
 
 

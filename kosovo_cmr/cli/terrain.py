@@ -103,7 +103,7 @@ def rasterize_command(state, what, cell_size_m, include_closed, all_touched, out
     hazards: active hazards, cell value = hazard number, tags HAZARD_<n> = hazard id.
     density: evidence points per hectare.
     """
-    from kosovo_cmr.analysis.rasters import density_grid, rasterize_hazards
+    from kosovo_cmr.outputs.rasters import density_grid, rasterize_hazards
 
     check_output(output, overwrite)
     store = state.store()

@@ -15,5 +15,7 @@ from kosovo_cmr.synthetic.layers import (
     generate,
     write_layers,
 )
+from kosovo_cmr.synthetic.terrain import synthetic_terrain
 
 __all__ = ["generate", "write_layers", "TABLE1", "RELEASES_2024", "CLEARANCE_BY_YEAR"]
+__all__ += ["synthetic_terrain"]
