@@ -43,6 +43,12 @@ MOVED_MODULES: dict[str, str] = {
 #: successor (moved to a workflow, renamed, or merged into one public function).
 MOVED_NAMES: dict[str, str] = {
     # --- analysis ---
+    # fade-out rules and the CHA check have modules of their own
+    "kosovo_cmr.fadeout:DEFAULT_RULE": "kosovo_cmr.analysis.rules:DEFAULT_RULE",
+    "kosovo_cmr.fadeout:FadeoutRule": "kosovo_cmr.analysis.rules:FadeoutRule",
+    "kosovo_cmr.fadeout:load_rule": "kosovo_cmr.analysis.rules:load_rule",
+    "kosovo_cmr.fadeout:shipped_rules": "kosovo_cmr.analysis.rules:shipped_rules",
+    "kosovo_cmr.fadeout:cha_consistency": "kosovo_cmr.analysis.cha_check:cha_consistency",
     # the demo terrain is synthetic data, not a raster output
     "kosovo_cmr.rasters:synthetic_terrain": "kosovo_cmr.synthetic.terrain:synthetic_terrain",
     "kosovo_cmr.rasters:COVER_CLASSES": "kosovo_cmr.synthetic.terrain:COVER_CLASSES",

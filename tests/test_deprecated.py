@@ -56,6 +56,23 @@ def test_rasters_split_into_outputs_and_synthetic_data():
     assert synthetic_terrain is terrain.synthetic_terrain
 
 
+def test_rules_and_the_cha_check_left_fadeout():
+    from kosovo_cmr.analysis import cha_check, fadeout, rules
+
+    sys.modules.pop("kosovo_cmr.fadeout", None)
+    with pytest.warns(KcmrDeprecationWarning, match=r"is now kosovo_cmr\.analysis\.fadeout;"):
+        import kosovo_cmr.fadeout  # noqa: F401
+    with pytest.warns(KcmrDeprecationWarning, match=r"kosovo_cmr\.analysis\.rules\.load_rule"):
+        from kosovo_cmr.fadeout import load_rule
+    assert load_rule is rules.load_rule
+    with pytest.warns(KcmrDeprecationWarning, match=r"analysis\.cha_check\.cha_consistency"):
+        from kosovo_cmr.fadeout import cha_consistency
+    assert cha_consistency is cha_check.cha_consistency
+    from kosovo_cmr.fadeout import buffer_impact  # stayed in fadeout: no warning of its own
+
+    assert buffer_impact is fadeout.buffer_impact
+
+
 # --- report --------------------------------------------------------------------------------
 
 

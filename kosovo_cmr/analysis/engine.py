@@ -390,12 +390,12 @@ def _annotate(source, radius, number: int, root: str) -> tuple[int, float, np.nd
     """
     import os
 
-    from kosovo_cmr.analysis.fadeout import _metric_points
+    from kosovo_cmr.analysis._union import metric_points
 
     part = _load(source) if isinstance(source, str) else source
     part = part.reset_index(drop=True)
     if len(part):
-        x, y = _metric_points(part)
+        x, y = metric_points(part)
         r = np.asarray(radius(part), float)
     else:
         x = y = r = np.zeros(0)

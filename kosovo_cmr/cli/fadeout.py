@@ -2,7 +2,7 @@
 
 Thin faces on :func:`kosovo_cmr.analysis.fadeout.delineate`,
 :func:`~kosovo_cmr.analysis.fadeout.buffer_impact` and
-:func:`~kosovo_cmr.analysis.fadeout.cha_consistency`. Evidence (and hazards, boundaries) are
+:func:`kosovo_cmr.analysis.cha_check.cha_consistency`. Evidence (and hazards, boundaries) are
 read from the store.
 """
 
@@ -43,7 +43,7 @@ def _rule_options(prefix: str = "", label: str = "", default: str | None = None)
 
 
 def _rule(name, distance_m, default):
-    from kosovo_cmr.analysis.fadeout import load_rule
+    from kosovo_cmr.analysis.rules import load_rule
 
     if name is None and distance_m is None:
         name = default
@@ -238,7 +238,7 @@ def cha_command(state, rule, distance_m, use_accuracy, all_hazards, fmt, output,
     lies in no checked hazard. Exit code 0 even when there are findings.
     """
     from kosovo_cmr._text import render_table
-    from kosovo_cmr.analysis.fadeout import cha_consistency
+    from kosovo_cmr.analysis.cha_check import cha_consistency
 
     check_output(output, overwrite)
     chosen = _rule(rule, distance_m, "kosovo-nmas-2024")
