@@ -49,6 +49,7 @@ MOVED_NAMES: dict[str, str] = {
     "kosovo_cmr.fadeout:load_rule": "kosovo_cmr.analysis.rules:load_rule",
     "kosovo_cmr.fadeout:shipped_rules": "kosovo_cmr.analysis.rules:shipped_rules",
     "kosovo_cmr.fadeout:cha_consistency": "kosovo_cmr.analysis.cha_check:cha_consistency",
+    "kosovo_cmr.fadeout:demo_step": "kosovo_cmr.demo:_step_fadeout",
     # the demo terrain is synthetic data, not a raster output
     "kosovo_cmr.rasters:synthetic_terrain": "kosovo_cmr.synthetic.terrain:synthetic_terrain",
     "kosovo_cmr.rasters:COVER_CLASSES": "kosovo_cmr.synthetic.terrain:COVER_CLASSES",

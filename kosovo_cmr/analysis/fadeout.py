@@ -51,7 +51,6 @@ __all__ = [
     "delineate",
     "union_area_m2",
     "buffer_impact",
-    "demo_step",
 ]
 
 #: Group label for area or evidence outside every boundary polygon.
@@ -369,44 +368,4 @@ def buffer_impact(
         _from=u_from,
         _to=u_to,
         _tolerance_m=tolerance_m,
-    )
-
-
-# --------------------------------------------------------------------------- demo
-
-
-def demo_step(ctx) -> None:
-    """Fade-out: the 50 m -> 25 m impact by region and municipality, and the ring layer."""
-    evidence = ctx.store.read("evidence")
-    boundaries = ctx.store.read("boundaries")
-    old, new = "kosovo-pre-2024", "kosovo-nmas-2024"
-    whole_from = union_area_m2(evidence, old)
-    whole_to = union_area_m2(evidence, new)
-    rings = None
-    for by in ("region", "municipality"):
-        result = buffer_impact(evidence, old, new, by=by, boundaries=boundaries)
-        csv = ctx.output(f"fadeout-impact-{by}.csv")
-        result.table.to_csv(csv, index=False, float_format="%.2f")
-        ctx.add_output(f"fade-out impact by {by} (CSV)", csv)
-        js = ctx.output(f"fadeout-impact-{by}.json")
-        js.write_text(result.to_json() + "\n", encoding="utf-8")
-        ctx.add_output(f"fade-out impact by {by} (JSON)", js)
-        parts_from = float(result.table["area_from_m2"].sum())
-        parts_to = float(result.table["area_to_m2"].sum())
-        if not (
-            np.isclose(parts_from, whole_from, rtol=1e-9)
-            and np.isclose(parts_to, whole_to, rtol=1e-9)
-        ):
-            raise RuntimeError(f"fade-out split by {by} does not sum to the whole union")
-        rings = result.rings
-    path = ctx.output("fadeout-rings.geojson")
-    if path.exists():
-        path.unlink()
-    rings.assign(synthetic=True).to_file(path, driver="GeoJSON")
-    ctx.add_output("fade-out rings (land released by the 2024 rule)", path)
-    saved = whole_from - whole_to
-    ctx.summary.append(
-        f"fade-out 50 m -> 25 m ({len(evidence)} evidence points): {whole_from:,.0f} m2 -> "
-        f"{whole_to:,.0f} m2, {saved:,.0f} m2 less to clear "
-        f"({100 * saved / whole_from if whole_from else 0:.1f} %)"
     )
