@@ -43,6 +43,11 @@ MOVED_MODULES: dict[str, str] = {
 #: successor (moved to a workflow, renamed, or merged into one public function).
 MOVED_NAMES: dict[str, str] = {
     # --- analysis ---
+    # one public function per analysis, engine= a keyword (kosovo_cmr.analysis.engine)
+    "kosovo_cmr.engine:EngineImpact": "kosovo_cmr.analysis.fadeout:ImpactResult",
+    "kosovo_cmr.engine:delineate": "kosovo_cmr.analysis.fadeout:delineate",
+    "kosovo_cmr.engine:buffer_impact": "kosovo_cmr.analysis.fadeout:buffer_impact",
+    "kosovo_cmr.engine:contamination_by_unit": "kosovo_cmr.analysis.overlay:contamination_by_unit",
     # fade-out rules and the CHA check have modules of their own
     "kosovo_cmr.fadeout:DEFAULT_RULE": "kosovo_cmr.analysis.rules:DEFAULT_RULE",
     "kosovo_cmr.fadeout:FadeoutRule": "kosovo_cmr.analysis.rules:FadeoutRule",

@@ -73,6 +73,24 @@ def test_rules_and_the_cha_check_left_fadeout():
     assert buffer_impact is fadeout.buffer_impact
 
 
+def test_the_engine_functions_are_the_analyses_with_engine_keyword():
+    from kosovo_cmr.analysis.fadeout import ImpactResult, buffer_impact
+    from kosovo_cmr.demo import read_demo_layer
+
+    sys.modules.pop("kosovo_cmr.engine", None)
+    with pytest.warns(KcmrDeprecationWarning, match=r"is now kosovo_cmr\.analysis\.engine;"):
+        import kosovo_cmr.engine  # noqa: F401
+    with pytest.warns(KcmrDeprecationWarning, match=r"analysis\.fadeout\.ImpactResult"):
+        from kosovo_cmr.engine import EngineImpact
+    assert EngineImpact is ImpactResult
+    with pytest.warns(KcmrDeprecationWarning, match=r"analysis\.fadeout\.buffer_impact"):
+        from kosovo_cmr.engine import buffer_impact as old_buffer_impact
+    assert old_buffer_impact is buffer_impact
+    evidence = read_demo_layer("evidence")
+    result = old_buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", engine="local")
+    assert isinstance(result, EngineImpact) and result.engine == "local"
+
+
 # --- report --------------------------------------------------------------------------------
 
 

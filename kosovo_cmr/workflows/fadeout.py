@@ -14,17 +14,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from kosovo_cmr.analysis import fadeout
 from kosovo_cmr.analysis.cha_check import cha_consistency
-from kosovo_cmr.analysis.engine import (
-    EngineImpact,
-    buffer_impact,
-    contamination_by_unit,
-    delineate,
-    points_per_partition,
-)
-from kosovo_cmr.analysis.fadeout import ImpactResult
-from kosovo_cmr.analysis.overlay import hazards_open_on, units_for
+from kosovo_cmr.analysis.engine import check_engine, points_per_partition
+from kosovo_cmr.analysis.fadeout import ImpactResult, buffer_impact, delineate
+from kosovo_cmr.analysis.overlay import contamination_by_unit, hazards_open_on, units_for
 from kosovo_cmr.boundaries import read_municipalities
 from kosovo_cmr.store.base import Store
 
@@ -46,7 +39,7 @@ def read_evidence(store: Store, engine: str = "local"):
     holds the evidence (see :meth:`kosovo_cmr.store.base.Store.read_chunks`); the chunks
     have :func:`kosovo_cmr.analysis.engine.points_per_partition` rows.
     """
-    if engine == "dask":
+    if check_engine(engine) == "dask":
         return store.read_chunks("evidence", points_per_partition())
     return store.read("evidence")
 
@@ -72,7 +65,7 @@ def clusters_from_store(
 ) -> gpd.GeoDataFrame:
     """Delineate the area to clear around the store's evidence, one row per cluster.
 
-    See :func:`kosovo_cmr.analysis.engine.delineate`.
+    See :func:`kosovo_cmr.analysis.fadeout.delineate`.
     """
     evidence = read_evidence(store, engine)
     return delineate(evidence, rule, use_accuracy=use_accuracy, engine=engine, scheduler=scheduler)
@@ -89,12 +82,12 @@ def impact_from_store(
     rings: bool = False,
     engine: str = "local",
     scheduler: str | None = None,
-) -> EngineImpact:
+) -> ImpactResult:
     """Measure a change of fade-out rule on the store's evidence.
 
     By municipality or region the boundaries are the store's layer, or the file
     ``boundaries`` (see :func:`read_boundaries`). See
-    :func:`kosovo_cmr.analysis.engine.buffer_impact`.
+    :func:`kosovo_cmr.analysis.fadeout.buffer_impact`.
     """
     evidence = read_evidence(store, engine)
     municipalities = None
@@ -136,9 +129,7 @@ def rule_change_from_store(
     boundaries = read_boundaries(store) if zoned else None
     out = {}
     for group in by:
-        result = fadeout.buffer_impact(
-            evidence, from_rule, to_rule, by=group, boundaries=boundaries
-        )
+        result = buffer_impact(evidence, from_rule, to_rule, by=group, boundaries=boundaries)
         for column in ("area_from_m2", "area_to_m2"):
             parts = float(result.table[column].sum())
             if not np.isclose(parts, result.total[column], rtol=1e-9):
@@ -175,7 +166,7 @@ def contamination_from_store(
 
     Without a date, the hazards whose status is ``active``. The boundaries are the
     store's layer, or the file ``boundaries`` (see :func:`read_boundaries`). See
-    :func:`kosovo_cmr.analysis.engine.contamination_by_unit`.
+    :func:`kosovo_cmr.analysis.overlay.contamination_by_unit`.
     """
     hazards = hazards_open_on(store.read_or_empty("hazards"), date)
     units, name = units_for(by, read_boundaries(store, boundaries))
