@@ -1,8 +1,8 @@
 """Local vs dask engine on millions of clustered evidence points: time, memory, scaling.
 
 For each size (default 1M and 5M points) the script measures, each in a fresh process,
-:func:`kosovo_cmr.analysis.engine.buffer_impact` (50 m -> 25 m rule change, the whole union under
-both rules) with
+:func:`kosovo_cmr.analysis.fadeout.buffer_impact` (50 m -> 25 m rule change, the whole union
+under both rules) with
 
 - the local engine (one process);
 - the dask engine on a local dask distributed cluster of 1 worker, then 2 workers
@@ -139,7 +139,8 @@ def run_one(
 ) -> dict:
     """Run one measurement in this process and return its figures."""
     from kosovo_cmr import settings
-    from kosovo_cmr.analysis import engine as engines
+    from kosovo_cmr.analysis.engine import points_per_partition
+    from kosovo_cmr.analysis.fadeout import buffer_impact
 
     settings.dask_worker_memory = memory
     if source is not None and source.endswith(".gpkg"):
@@ -149,7 +150,7 @@ def run_one(
         if engine == "local":
             evidence = store.read("evidence")  # read before the timing, as for Parquet
         else:
-            evidence = store.read_chunks("evidence", engines.points_per_partition())
+            evidence = store.read_chunks("evidence", points_per_partition())
     elif source is None:
         evidence = clustered_evidence(n)
     elif engine == "local":
@@ -163,9 +164,9 @@ def run_one(
     children = _ChildPeaks().__enter__()
     start = time.perf_counter()
     if engine == "local":
-        result = engines.buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024")
+        result = buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024")
     else:
-        result = engines.buffer_impact(
+        result = buffer_impact(
             evidence,
             "kosovo-pre-2024",
             "kosovo-nmas-2024",

@@ -76,7 +76,8 @@ def _peak_mb() -> float:
 
 def measure(kind: str, n: int) -> dict:
     """Run one measurement in this process and return its figures."""
-    from kosovo_cmr.analysis.fadeout import buffer_impact, delineate, load_rule
+    from kosovo_cmr.analysis.fadeout import buffer_impact, delineate
+    from kosovo_cmr.analysis.rules import load_rule
 
     evidence = generate(n)
     base = _peak_mb()

@@ -17,11 +17,10 @@ import tempfile
 import warnings
 from pathlib import Path
 
-# helper A moves synthetic_terrain to kosovo_cmr.synthetic.terrain (issue 13)
-from kosovo_cmr.analysis.rasters import synthetic_terrain
 from kosovo_cmr.analysis.terrain import format_terrain
 from kosovo_cmr.demo import load_layers, run_demo
 from kosovo_cmr.outputs.forecast_text import display_plan, display_scenarios
+from kosovo_cmr.synthetic.terrain import synthetic_terrain
 from kosovo_cmr.workflows.forecast import burndown_chart, plan_from_store
 
 #: Where the guide reads its figures.

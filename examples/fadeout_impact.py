@@ -15,7 +15,9 @@ import tempfile
 from pathlib import Path
 
 from kosovo_cmr import settings
-from kosovo_cmr.analysis.fadeout import buffer_impact, cha_consistency, delineate, load_rule
+from kosovo_cmr.analysis.cha_check import cha_consistency
+from kosovo_cmr.analysis.fadeout import buffer_impact, delineate
+from kosovo_cmr.analysis.rules import load_rule
 from kosovo_cmr.demo import load_layers, run_demo
 
 out = Path(tempfile.mkdtemp(prefix="kcmr-fadeout-"))

@@ -16,11 +16,12 @@ from pathlib import Path
 from kosovo_cmr import settings
 from kosovo_cmr.analysis.effort import clearance_effort, read_effort
 from kosovo_cmr.analysis.forecast import scenarios
-from kosovo_cmr.analysis.rasters import rasterize_hazards, synthetic_terrain
 from kosovo_cmr.analysis.schedule import completion, schedule
 from kosovo_cmr.analysis.terrain import terrain_stats
 from kosovo_cmr.demo import load_layers, run_demo
+from kosovo_cmr.outputs.rasters import rasterize_hazards
 from kosovo_cmr.programme import read_teams
+from kosovo_cmr.synthetic.terrain import synthetic_terrain
 from kosovo_cmr.workflows.forecast import burndown_chart
 
 

@@ -1,7 +1,7 @@
 """The dask engine: the fade-out rule change by region, on partitions, as the local engine.
 
-Runs :func:`kosovo_cmr.analysis.engine.buffer_impact` on the synthetic demo evidence with the
-local engine and with the dask engine (4 spatial partitions, dask's threads), first from
+Runs :func:`kosovo_cmr.analysis.fadeout.buffer_impact` on the synthetic demo evidence with the
+local engine and with ``engine="dask"`` (4 spatial partitions, dask's threads), first from
 the in-memory GeoDataFrame, then from GeoParquet files read by
 ``dask_geopandas.read_parquet`` (the way to hand it evidence too large for one process:
 the workers read the files), and shows that the tables agree. For a cluster, pass
@@ -20,7 +20,7 @@ import dask_geopandas
 import pandas as pd
 
 from kosovo_cmr import settings
-from kosovo_cmr.analysis import engine
+from kosovo_cmr.analysis.fadeout import buffer_impact
 from kosovo_cmr.boundaries import read_municipalities
 from kosovo_cmr.demo import read_demo_layer
 
@@ -28,8 +28,8 @@ evidence = read_demo_layer("evidence")  # SYNTHETIC demo points
 municipalities = read_municipalities(settings.resolve_boundaries_path())
 kw = {"by": "region", "boundaries": municipalities}
 
-local = engine.buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", **kw)
-dask = engine.buffer_impact(
+local = buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", **kw)
+dask = buffer_impact(
     evidence, "kosovo-pre-2024", "kosovo-nmas-2024", engine="dask", npartitions=4, **kw
 )
 print("SYNTHETIC demo evidence: fade-out 50 m -> 25 m by region (dask engine)")
@@ -46,7 +46,7 @@ with tempfile.TemporaryDirectory() as folder:
         part.to_parquet(Path(folder) / f"evidence.{k:03d}.parquet")
     from_files = dask_geopandas.read_parquet(folder)
     print(f"read lazily from {from_files.npartitions} GeoParquet files")
-    dask_files = engine.buffer_impact(
+    dask_files = buffer_impact(
         from_files, "kosovo-pre-2024", "kosovo-nmas-2024", engine="dask", **kw
     )
 pd.testing.assert_frame_equal(dask_files.table, local.table, rtol=1e-4)

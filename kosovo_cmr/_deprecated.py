@@ -26,7 +26,7 @@ MOVED_MODULES: dict[str, str] = {
     "kosovo_cmr.engine": "kosovo_cmr.analysis.engine",
     "kosovo_cmr.overlay": "kosovo_cmr.analysis.overlay",
     "kosovo_cmr.terrain": "kosovo_cmr.analysis.terrain",
-    "kosovo_cmr.rasters": "kosovo_cmr.analysis.rasters",
+    "kosovo_cmr.rasters": "kosovo_cmr.outputs.rasters",
     "kosovo_cmr.forecast": "kosovo_cmr.analysis.forecast",
     "kosovo_cmr.report_render": "kosovo_cmr.report.render",
     "kosovo_cmr.published": "kosovo_cmr.report.published",
@@ -85,6 +85,22 @@ MOVED_NAMES: dict[str, str] = {
     ),
     "kosovo_cmr.synthetic:OPERATOR_BY_REGION": "kosovo_cmr.synthetic.targets:OPERATOR_BY_REGION",
     "kosovo_cmr.synthetic:main": "kosovo_cmr.synthetic.layers:main",
+    # --- analysis ---
+    # one public function per analysis, engine= a keyword (kosovo_cmr.analysis.engine)
+    "kosovo_cmr.engine:EngineImpact": "kosovo_cmr.analysis.fadeout:ImpactResult",
+    "kosovo_cmr.engine:delineate": "kosovo_cmr.analysis.fadeout:delineate",
+    "kosovo_cmr.engine:buffer_impact": "kosovo_cmr.analysis.fadeout:buffer_impact",
+    "kosovo_cmr.engine:contamination_by_unit": "kosovo_cmr.analysis.overlay:contamination_by_unit",
+    # fade-out rules and the CHA check have modules of their own
+    "kosovo_cmr.fadeout:DEFAULT_RULE": "kosovo_cmr.analysis.rules:DEFAULT_RULE",
+    "kosovo_cmr.fadeout:FadeoutRule": "kosovo_cmr.analysis.rules:FadeoutRule",
+    "kosovo_cmr.fadeout:load_rule": "kosovo_cmr.analysis.rules:load_rule",
+    "kosovo_cmr.fadeout:shipped_rules": "kosovo_cmr.analysis.rules:shipped_rules",
+    "kosovo_cmr.fadeout:cha_consistency": "kosovo_cmr.analysis.cha_check:cha_consistency",
+    "kosovo_cmr.fadeout:demo_step": "kosovo_cmr.demo:_step_fadeout",
+    # the demo terrain is synthetic data, not a raster output
+    "kosovo_cmr.rasters:synthetic_terrain": "kosovo_cmr.synthetic.terrain:synthetic_terrain",
+    "kosovo_cmr.rasters:COVER_CLASSES": "kosovo_cmr.synthetic.terrain:COVER_CLASSES",
 }
 
 

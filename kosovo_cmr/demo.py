@@ -37,7 +37,7 @@ DEMO_LAYERS = ("hazards", "evidence", "strikes", "releases")
 #: The steps of the demo, in order, as ``"module:function"``. Each takes a DemoContext.
 DEMO_STEPS: list[str] = [
     "kosovo_cmr.demo:load_layers",
-    "kosovo_cmr.analysis.fadeout:demo_step",
+    "kosovo_cmr.demo:_step_fadeout",
     "kosovo_cmr.demo:_step_forecast",
     "kosovo_cmr.demo:_step_report",
     "kosovo_cmr.demo:_step_maps",
@@ -162,6 +162,34 @@ def run_demo(
 # --- fadeout ------------------------------------------------------------------------------
 
 
+def _step_fadeout(ctx: DemoContext) -> None:
+    """Fade-out: the 50 m -> 25 m impact by region and municipality, and the ring layer."""
+    from kosovo_cmr.workflows.fadeout import rule_change_from_store
+
+    impacts = rule_change_from_store(ctx.store, "kosovo-pre-2024", "kosovo-nmas-2024")
+    for by, result in impacts.items():
+        csv = ctx.output(f"fadeout-impact-{by}.csv")
+        result.table.to_csv(csv, index=False, float_format="%.2f")
+        ctx.add_output(f"fade-out impact by {by} (CSV)", csv)
+        js = ctx.output(f"fadeout-impact-{by}.json")
+        js.write_text(result.to_json() + "\n", encoding="utf-8")
+        ctx.add_output(f"fade-out impact by {by} (JSON)", js)
+    path = ctx.output("fadeout-rings.geojson")
+    if path.exists():
+        path.unlink()
+    by_municipality = impacts["municipality"]
+    by_municipality.rings.assign(synthetic=True).to_file(path, driver="GeoJSON")
+    ctx.add_output("fade-out rings (land released by the 2024 rule)", path)
+    total = by_municipality.total  # the whole union, whatever the grouping
+    whole_from, whole_to = total["area_from_m2"], total["area_to_m2"]
+    saved = whole_from - whole_to
+    ctx.summary.append(
+        f"fade-out 50 m -> 25 m ({total['evidence']} evidence points): {whole_from:,.0f} m2 -> "
+        f"{whole_to:,.0f} m2, {saved:,.0f} m2 less to clear "
+        f"({100 * saved / whole_from if whole_from else 0:.1f} %)"
+    )
+
+
 # --- forecast -----------------------------------------------------------------------------
 
 
@@ -169,10 +197,11 @@ def _step_forecast(ctx: DemoContext) -> None:
     """Terrain, effort and completion forecast on a SYNTHETIC DEM and land cover."""
     import warnings
 
-    # helper A moves synthetic_terrain to kosovo_cmr.synthetic.terrain: rewire at the merge
-    from kosovo_cmr.analysis.rasters import synthetic_terrain
     from kosovo_cmr.analysis.terrain import TerrainWarning
     from kosovo_cmr.outputs.forecast_text import plan_summary
+
+    # helper A moves synthetic_terrain to kosovo_cmr.synthetic.terrain: rewire at the merge
+    from kosovo_cmr.synthetic.terrain import synthetic_terrain
     from kosovo_cmr.workflows.forecast import burndown_chart, plan_from_store
 
     dem, cover = synthetic_terrain(ctx.out_dir)

@@ -1,4 +1,7 @@
-"""The dask engine gives the local engine's results (kosovo_cmr.analysis.engine)."""
+"""The dask engine gives the local engine's results (kosovo_cmr.analysis.engine).
+
+The analyses take ``engine=``: fade-out delineation and impact, hazard overlays.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kosovo_cmr.analysis import engine
-from kosovo_cmr.analysis.overlay import units_for
+from kosovo_cmr.analysis import _dask, _halo, engine
+from kosovo_cmr.analysis.fadeout import ImpactResult, buffer_impact, delineate
+from kosovo_cmr.analysis.overlay import contamination_by_unit, units_for
 from kosovo_cmr.demo import read_demo_layer
 from kosovo_cmr.errors import InputError
 
@@ -53,9 +57,9 @@ def _sorted_clusters(frame):
 @pytest.mark.parametrize("npartitions", [1, 3, 8])
 def test_delineate_same_clusters_as_local(npartitions, caplog):
     ev = _clustered()
-    local = engine.delineate(ev, "kosovo-nmas-2024")
+    local = delineate(ev, "kosovo-nmas-2024")
     with caplog.at_level("INFO", logger="kosovo_cmr.analysis.engine"):
-        dask = engine.delineate(ev, "kosovo-nmas-2024", engine="dask", npartitions=npartitions)
+        dask = delineate(ev, "kosovo-nmas-2024", engine="dask", npartitions=npartitions)
     (message,) = [r.getMessage() for r in caplog.records if "cluster moves" in r.getMessage()]
     moves = int(message.split(", ")[1].split()[0])
     assert (moves > 0) == (npartitions > 1), message  # the chain crosses partitions
@@ -91,10 +95,10 @@ def test_partitions_hold_every_point_once_and_whole_clusters():
 
 @pytest.mark.parametrize("by", ["none", "hazard", "region", "municipality"])
 def test_buffer_impact_demo_same_table(evidence, municipalities, by):
-    local = engine.buffer_impact(
+    local = buffer_impact(
         evidence, "kosovo-pre-2024", "kosovo-nmas-2024", by=by, boundaries=municipalities
     )
-    dask = engine.buffer_impact(
+    dask = buffer_impact(
         evidence,
         "kosovo-pre-2024",
         "kosovo-nmas-2024",
@@ -113,10 +117,8 @@ def test_buffer_impact_demo_same_table(evidence, municipalities, by):
 
 
 def test_buffer_impact_matches_fadeout_module(evidence):
-    from kosovo_cmr.analysis.fadeout import buffer_impact
-
     direct = buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", by="hazard")
-    dask = engine.buffer_impact(
+    dask = buffer_impact(
         evidence, "kosovo-pre-2024", "kosovo-nmas-2024", by="hazard", engine="dask"
     )
     pd.testing.assert_frame_equal(dask.table, direct.table, rtol=RTOL)
@@ -126,8 +128,8 @@ def test_buffer_impact_rings_with_accuracy():
     ev = _clustered(seed=11)
     ev["accuracy_m"] = np.random.default_rng(1).uniform(0, 10, len(ev))
     kw = dict(use_accuracy=True, rings=True)
-    local = engine.buffer_impact(ev, "kosovo-pre-2024", "kosovo-nmas-2024", **kw)
-    dask = engine.buffer_impact(
+    local = buffer_impact(ev, "kosovo-pre-2024", "kosovo-nmas-2024", **kw)
+    dask = buffer_impact(
         ev, "kosovo-pre-2024", "kosovo-nmas-2024", engine="dask", npartitions=5, **kw
     )
     pd.testing.assert_frame_equal(dask.table, local.table, rtol=RTOL)
@@ -136,26 +138,59 @@ def test_buffer_impact_rings_with_accuracy():
     assert dask.rings.crs == ev.crs
 
 
+def test_dask_rings_are_drawn_when_asked_afterwards():
+    ev = _clustered(seed=5)
+    kw = {"engine": "dask", "npartitions": 3, "scheduler": "synchronous"}
+    later = buffer_impact(ev, "kosovo-pre-2024", "kosovo-nmas-2024", **kw)
+    now = buffer_impact(ev, "kosovo-pre-2024", "kosovo-nmas-2024", rings=True, **kw)
+    local = buffer_impact(ev, "kosovo-pre-2024", "kosovo-nmas-2024")
+    assert isinstance(later, ImpactResult) and later.engine == "dask"
+    pd.testing.assert_frame_equal(
+        later.rings.drop(columns="geometry"), now.rings.drop(columns="geometry")
+    )
+    assert later.rings.area_m2.sum() == pytest.approx(local.rings.area_m2.sum(), rel=RTOL)
+
+
+def test_rings_of_chunks_read_once_must_be_asked_for_in_the_same_pass(evidence):
+    chunks = iter([evidence.iloc[:500], evidence.iloc[500:]])
+    res = buffer_impact(chunks, "kosovo-pre-2024", "kosovo-nmas-2024", engine="dask")
+    assert res.total["evidence"] == len(evidence)
+    with pytest.raises(InputError, match="rings=True"):
+        res.rings  # noqa: B018
+    again = iter([evidence.iloc[:500], evidence.iloc[500:]])
+    drawn = buffer_impact(again, "kosovo-pre-2024", "kosovo-nmas-2024", engine="dask", rings=True)
+    assert len(drawn.rings) > 0
+
+
+def test_check_engine_and_collect(evidence):
+    assert engine.check_engine("dask") == "dask"
+    with pytest.raises(InputError, match="engine must be one of local, dask"):
+        engine.check_engine("spark")
+    assert engine.collect(evidence) is evidence
+    joined = engine.collect([evidence.iloc[:10], evidence.iloc[10:]])
+    assert len(joined) == len(evidence) and joined.crs == evidence.crs
+    with pytest.raises(InputError, match="hazards chunk 0 is a DataFrame"):
+        engine.collect([pd.DataFrame({"a": [1]})], name="hazards")
+
+
 def test_accepts_a_dask_geodataframe(evidence):
     import dask_geopandas
 
     ddf = dask_geopandas.from_geopandas(evidence, npartitions=3)
-    dask = engine.delineate(ddf, "kosovo-nmas-2024", engine="dask")
-    local = engine.delineate(evidence, "kosovo-nmas-2024")
+    dask = delineate(ddf, "kosovo-nmas-2024", engine="dask")
+    local = delineate(evidence, "kosovo-nmas-2024")
     assert dask["area_m2"].sum() == pytest.approx(local["area_m2"].sum(), rel=1e-9)
 
 
 def test_accepts_chunks_read_from_a_store(demo_store, municipalities):
     kw = {"by": "municipality", "boundaries": municipalities}
-    local = engine.buffer_impact(
-        demo_store.read("evidence"), "kosovo-pre-2024", "kosovo-nmas-2024", **kw
-    )
+    local = buffer_impact(demo_store.read("evidence"), "kosovo-pre-2024", "kosovo-nmas-2024", **kw)
     chunks = demo_store.read_chunks("evidence", 300)
-    dask = engine.buffer_impact(
+    dask = buffer_impact(
         chunks, "kosovo-pre-2024", "kosovo-nmas-2024", engine="dask", npartitions=3, **kw
     )
     pd.testing.assert_frame_equal(dask.table, local.table, rtol=RTOL)
-    again = engine.buffer_impact(
+    again = buffer_impact(
         demo_store.read_chunks("evidence", 300), "kosovo-pre-2024", "kosovo-nmas-2024", **kw
     )  # the local engine joins the chunks
     pd.testing.assert_frame_equal(again.table, local.table)
@@ -163,23 +198,21 @@ def test_accepts_chunks_read_from_a_store(demo_store, municipalities):
 
 def test_bad_chunks_are_refused(evidence):
     with pytest.raises(InputError, match="iterable of GeoDataFrame chunks"):
-        engine.delineate(pd.DataFrame(evidence.drop(columns="geometry")), engine="dask")
+        delineate(pd.DataFrame(evidence.drop(columns="geometry")), engine="dask")
     with pytest.raises(InputError, match="chunk 1 is a DataFrame"):
-        engine.delineate([evidence.iloc[:5], pd.DataFrame({"a": [1]})], engine="dask")
+        delineate([evidence.iloc[:5], pd.DataFrame({"a": [1]})], engine="dask")
     with pytest.raises(InputError, match="chunk 1 is in"):
-        engine.delineate([evidence.iloc[:5], evidence.iloc[5:].to_crs(9141)], engine="dask")
+        delineate([evidence.iloc[:5], evidence.iloc[5:].to_crs(9141)], engine="dask")
     with pytest.raises(InputError, match="gave none"):
-        engine.delineate(iter([]), engine="dask")
+        delineate(iter([]), engine="dask")
 
 
 @pytest.mark.parametrize("by", ["region", "municipality"])
 def test_overlay_same_table(municipalities, by):
     hazards = read_demo_layer("hazards")
     units, name = units_for(by, municipalities)
-    local = engine.contamination_by_unit(hazards, units, name_column=name)
-    dask = engine.contamination_by_unit(
-        hazards, units, name_column=name, engine="dask", npartitions=4
-    )
+    local = contamination_by_unit(hazards, units, name_column=name)
+    dask = contamination_by_unit(hazards, units, name_column=name, engine="dask", npartitions=4)
     pd.testing.assert_frame_equal(dask, local, rtol=RTOL)
 
 
@@ -187,8 +220,8 @@ def test_overlay_same_table(municipalities, by):
 def test_runs_unchanged_on_a_distributed_cluster(evidence, memory, monkeypatch):
     pytest.importorskip("distributed")
     monkeypatch.setattr(engine.settings, "dask_worker_memory", memory)  # spills past it
-    local = engine.buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", by="hazard")
-    dask = engine.buffer_impact(
+    local = buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", by="hazard")
+    dask = buffer_impact(
         evidence,
         "kosovo-pre-2024",
         "kosovo-nmas-2024",
@@ -246,7 +279,7 @@ def test_halo_is_the_strip_near_a_partition_not_its_bounding_box():
             "_r": 50.0,
         }
     )
-    halo = engine._clip(b, engine._near_cells(a, cell), cell)
+    halo = _halo.clip(b, _halo.dilate(_halo.cells(a, cell)), cell)
     # every point of B within reach of A is in the halo; almost none of the box's
     assert set(range(15_000, 15_003)) <= set(halo["_pid"])
     d = np.hypot(halo["_x"].to_numpy()[:, None] - ax, halo["_y"].to_numpy()[:, None] - ay)
@@ -255,11 +288,11 @@ def test_halo_is_the_strip_near_a_partition_not_its_bounding_box():
 
 
 def test_bad_engine_and_unreachable_scheduler(evidence, monkeypatch):
-    monkeypatch.setattr(engine, "CONNECT_TIMEOUT_S", 2)
+    monkeypatch.setattr(_dask, "CONNECT_TIMEOUT_S", 2)
     with pytest.raises(InputError, match="engine must be"):
-        engine.delineate(evidence, engine="spark")
+        delineate(evidence, engine="spark")
     with pytest.raises(InputError, match="cannot reach the dask scheduler"):
-        engine.delineate(evidence, engine="dask", scheduler="tcp://127.0.0.1:1")
+        delineate(evidence, engine="dask", scheduler="tcp://127.0.0.1:1")
 
 
 @pytest.mark.parametrize(
@@ -311,8 +344,8 @@ def test_overlay_on_a_distributed_cluster(municipalities):
     pytest.importorskip("distributed")
     hazards = read_demo_layer("hazards")
     units, name = units_for("municipality", municipalities)
-    local = engine.contamination_by_unit(hazards, units, name_column=name)
-    dask = engine.contamination_by_unit(
+    local = contamination_by_unit(hazards, units, name_column=name)
+    dask = contamination_by_unit(
         hazards, units, name_column=name, engine="dask", npartitions=3, scheduler="local", workers=2
     )
     pd.testing.assert_frame_equal(dask, local, rtol=RTOL)
@@ -320,16 +353,16 @@ def test_overlay_on_a_distributed_cluster(municipalities):
 
 def test_working_folder_is_removed_after_a_run_and_after_an_error(evidence, tmp_path, monkeypatch):
     monkeypatch.setattr(engine.settings, "dask_spill_dir", str(tmp_path))
-    engine.delineate(evidence, engine="dask", npartitions=3)
+    delineate(evidence, engine="dask", npartitions=3)
     assert list(tmp_path.iterdir()) == []
     broken = evidence.copy()
     broken.loc[broken.index[5], "geometry"] = None
     with pytest.raises(InputError, match="without geometry"):
-        engine.delineate(broken, engine="dask", npartitions=3)
+        delineate(broken, engine="dask", npartitions=3)
     assert list(tmp_path.iterdir()) == []
     monkeypatch.setattr(engine.settings, "dask_spill_dir", str(tmp_path / "missing" / "x"))
     with pytest.raises(InputError, match="working folder"):
-        engine.delineate(evidence, engine="dask")
+        delineate(evidence, engine="dask")
 
 
 def test_working_folder_holds_each_point_once_between_the_steps(monkeypatch, tmp_path):
@@ -340,16 +373,16 @@ def test_working_folder_holds_each_point_once_between_the_steps(monkeypatch, tmp
     monkeypatch.setattr(engine.settings, "dask_spill_dir", str(tmp_path))
     ev = _clustered()
     seen = {}
-    real = engine._plan
+    real = _dask.plan
 
-    def spy(evidence, radius, how, root, npartitions):
-        plan = real(evidence, radius, how, root, npartitions)
+    def spy(evidence, points_of, how, root, *rest):
+        plan = real(evidence, points_of, how, root, *rest)
         files = sorted(p.relative_to(root).as_posix() for p in tmp_path.rglob("*.pkl"))
         rows = [pickle.loads((tmp_path / root / f).read_bytes()) for f in files if "rows" in f]
         seen.update(files=files, rows=rows)
         return plan
 
-    monkeypatch.setattr(engine, "_plan", spy)
+    monkeypatch.setattr(_dask, "plan", spy)
     parts = engine.cluster_labels(
         ev, radius_m=lambda p: np.full(len(p), 25.0), npartitions=4, scheduler="synchronous"
     )
@@ -418,10 +451,10 @@ def test_runs_unchanged_on_a_remote_cluster_with_a_shared_folder(
     evidence, municipalities, tcp_cluster, tmp_path, monkeypatch
 ):
     kw = {"by": "region", "boundaries": municipalities}
-    local = engine.buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", **kw)
+    local = buffer_impact(evidence, "kosovo-pre-2024", "kosovo-nmas-2024", **kw)
     monkeypatch.setattr(engine.settings, "dask_spill_dir", None)
     with pytest.raises(InputError, match="KCMR_DASK_SPILL_DIR"):
-        engine.buffer_impact(
+        buffer_impact(
             evidence,
             "kosovo-pre-2024",
             "kosovo-nmas-2024",
@@ -430,7 +463,7 @@ def test_runs_unchanged_on_a_remote_cluster_with_a_shared_folder(
             **kw,
         )
     monkeypatch.setattr(engine.settings, "dask_spill_dir", str(tmp_path))
-    dask = engine.buffer_impact(
+    dask = buffer_impact(
         evidence,
         "kosovo-pre-2024",
         "kosovo-nmas-2024",
@@ -463,7 +496,7 @@ def test_touching_components_are_those_of_the_threshold_graph(case):
         ]
     else:
         xy = np.array([[0.0, 0.0], [99.0, 0.0]])
-    k, labels = engine._touching_components(xy, reach)
+    k, labels = _halo.touching_components(xy, reach)
     pairs = cKDTree(xy).query_pairs(reach, output_type="ndarray")
     n = len(xy)
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))

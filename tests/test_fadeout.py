@@ -1,4 +1,7 @@
-"""Fade-out rules, exact union-of-disks areas, delineation, buffer-rule impact, CHA check."""
+"""Exact union-of-disks areas, delineation and the buffer-rule impact.
+
+The rules are tested in ``test_rules.py``, the CHA check in ``test_cha_check.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _evidence import METRIC, TO_METRIC, evidence_at
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pyproj import Transformer
 from shapely.geometry import Point, box
 
-from kosovo_cmr import settings as kcmr_settings
 from kosovo_cmr.analysis._disks import cluster_polygons, union_of_disks
-from kosovo_cmr.analysis.fadeout import (
-    OUTSIDE,
-    FadeoutRule,
-    buffer_impact,
-    cha_consistency,
-    delineate,
-    load_rule,
-    shipped_rules,
-    union_area_m2,
-)
+from kosovo_cmr.analysis.fadeout import OUTSIDE, buffer_impact, delineate, union_area_m2
+from kosovo_cmr.analysis.rules import load_rule
 from kosovo_cmr.crs import geodesic_area
 from kosovo_cmr.errors import CRSError, InputError
-
-METRIC = kcmr_settings.metric_crs
-TO_LONLAT = Transformer.from_crs(METRIC, 4326, always_xy=True)
-TO_METRIC = Transformer.from_crs(4326, METRIC, always_xy=True)
 
 
 def lens_union(r1, r2, d):
@@ -55,24 +45,6 @@ def polygon_deficit(quad_segs):
     """Relative area an inscribed regular polygon misses from its circle."""
     n = 4 * quad_segs
     return 1 - n * np.sin(2 * np.pi / n) / (2 * np.pi)
-
-
-def evidence_at(x, y, *, ordnance="BLU-97", item="component", crs=4326, **cols):
-    """Evidence points from metric coordinates, stored in EPSG:4326."""
-    x = np.atleast_1d(np.asarray(x, float))
-    y = np.atleast_1d(np.asarray(y, float))
-    n = len(x)
-    gdf = gpd.GeoDataFrame(
-        {
-            "evidence_id": [f"E{i}" for i in range(n)],
-            "ordnance": np.resize(np.asarray(ordnance, dtype=object), n),
-            "item": np.resize(np.asarray(item, dtype=object), n),
-            **cols,
-        },
-        geometry=shapely.points(x, y),
-        crs=METRIC,
-    )
-    return gdf.to_crs(crs)
 
 
 # ----------------------------------------------------------------------- planar core
@@ -228,85 +200,6 @@ def test_a_32_gon_would_miss_the_accuracy_target():
     exact = union_area_m2(ev, "kosovo-pre-2024")
     gon32 = geodesic_area([Point(x0, y0).buffer(50, quad_segs=8)], crs=METRIC)[0]
     assert (exact - gon32) / exact == pytest.approx(0.0064, abs=2e-4)
-
-
-# ----------------------------------------------------------------------- rules
-
-
-def test_shipped_rules():
-    assert shipped_rules() == ["kosovo-nmas-2024", "kosovo-pre-2024"]
-    nmas = load_rule("kosovo-nmas-2024")
-    pre = load_rule("kosovo-pre-2024")
-    frame = pd.DataFrame(
-        {
-            "ordnance": ["BLU-97", "BL755", "other", "unknown", None],
-            "item": ["component", "submunition", "component", "crater", None],
-        }
-    )
-    assert nmas.distances_m(frame).tolist() == [25, 25, 50, 50, 50]
-    assert pre.distances_m(frame).tolist() == [50] * 5
-    assert load_rule() == nmas
-    assert load_rule(nmas) is nmas
-
-
-def test_rule_file_precedence_and_accuracy(tmp_path):
-    path = tmp_path / "mine.toml"
-    path.write_text(
-        'name = "mine"\ndefault_m = 40\n'
-        '[ordnance]\n"BLU-97" = 20\n'
-        "[item]\ncrater = 30\ncomponent = 35\n"
-        '[[specific]]\nordnance = "BLU-97"\nitem = "container"\ndistance_m = 60\n',
-        encoding="utf-8",
-    )
-    rule = load_rule(path)
-    assert isinstance(rule, FadeoutRule) and rule.name == "mine" and rule.max_m == 60
-    frame = pd.DataFrame(
-        {
-            "ordnance": ["BLU-97", "BLU-97", "other", "other", "BL755"],
-            "item": ["crater", "container", "crater", "component", "fragments"],
-            "accuracy_m": [1.0, np.nan, 2.5, 0.0, 4.0],
-        }
-    )
-    assert rule.distances_m(frame).tolist() == [20, 60, 30, 35, 40]
-    assert rule.distances_m(frame, use_accuracy=True).tolist() == [21, 60, 32.5, 35, 44]
-
-
-def test_uniform_rule():
-    rule = load_rule(distance_m=12.5)
-    assert rule.name == "uniform-12.5m"
-    assert rule.distances_m(pd.DataFrame({"x": [1, 2]})).tolist() == [12.5, 12.5]
-
-
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        ('name = "x"\n', "no default_m"),
-        ("default_m = -5\n", "positive"),
-        ('default_m = 50\n[ordnance]\n"BLU-99" = 25\n', "unknown ordnance"),
-        ("default_m = 50\n[item]\nmine = 25\n", "unknown item"),
-        ("default_m = 50\nfoo = 1\n", "unknown key"),
-        ("default_m = = 50\n", "cannot read"),
-        ('default_m = 50\n[[specific]]\nordnance = "BLU-97"\n', "specific"),
-    ],
-)
-def test_bad_rule_files(tmp_path, text, message):
-    path = tmp_path / "bad.toml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(InputError, match=message):
-        load_rule(path)
-
-
-def test_bad_rule_arguments():
-    with pytest.raises(InputError, match="no fade-out rule 'nope'"):
-        load_rule("nope")
-    with pytest.raises(InputError, match="not both"):
-        load_rule("kosovo-pre-2024", distance_m=20)
-    with pytest.raises(InputError, match="positive"):
-        load_rule(distance_m=0)
-    with pytest.raises(InputError, match="number"):
-        load_rule(distance_m="far")
-    with pytest.raises(InputError, match="accuracy_m"):
-        load_rule(distance_m=5).distances_m(pd.DataFrame({"a": [1]}), use_accuracy=True)
 
 
 # ----------------------------------------------------------------------- delineate
@@ -498,37 +391,6 @@ def test_rings_when_the_new_rule_is_not_nested():
     assert np.allclose(rings.area_m2, geodesic_area(rings))
 
 
-# ----------------------------------------------------------------------- CHA check
-
-
-def test_cha_consistency():
-    x0, y0 = TO_METRIC.transform(21.0, 42.6)
-    hz = gpd.GeoDataFrame(
-        {"hazard_id": ["H1", "H2"]},
-        geometry=[box(x0, y0, x0 + 200, y0 + 200), box(x0 + 1000, y0, x0 + 1300, y0 + 300)],
-        crs=METRIC,
-    ).to_crs(4326)
-    ev = evidence_at(
-        [x0 + 100, x0 + 100, x0 + 1150, x0 + 5000, x0 + 1010],
-        [y0 + 100, y0 + 190, y0 + 150, y0, y0 + 150],
-        ordnance=["BLU-97", "other", "BLU-97", "other", "other"],
-        hazard_id=["H1", "H1", "H2", None, "H1"],
-    )
-    out = cha_consistency(hz, ev, "kosovo-nmas-2024")
-    short = out[out.check == "fadeout_outside_hazard"]
-    stray = out[out.check == "evidence_outside_hazards"]
-    # H1: E1's 50 m disk crosses the top edge by 40 m; E4 (H1's) lies in H2's polygon
-    assert short.hazard_id.tolist() == ["H1"]
-    assert short.evidence.iloc[0] == 2
-    assert short.evidence_ids.iloc[0] == "E1, E4"
-    assert short.uncovered_m2.iloc[0] > 2 * 50 * 40
-    assert stray.evidence_ids.tolist() == ["E3"]
-    assert out.crs == ev.crs
-    # with 25 m everywhere, only the mis-assigned point and the stray remain
-    out25 = cha_consistency(hz, ev, load_rule(distance_m=5))
-    assert out25[out25.check == "fadeout_outside_hazard"].evidence_ids.tolist() == ["E4"]
-
-
 # ----------------------------------------------------------------------- demo data
 
 
@@ -548,8 +410,8 @@ def test_demo_store_impact_total_equals_whole_union(demo_store):
 
 
 def test_demo_step_writes_tables_and_rings(demo_store_copy, tmp_path):
-    from kosovo_cmr.analysis.fadeout import demo_step
     from kosovo_cmr.demo import DemoContext
+    from kosovo_cmr.demo import _step_fadeout as demo_step
 
     ctx = DemoContext(out_dir=tmp_path, store=demo_store_copy, boundaries_path=tmp_path)
     demo_step(ctx)

@@ -1,4 +1,7 @@
-"""GeoTIFF outputs re-read with rasterio: hazards, density grid, synthetic terrain."""
+"""GeoTIFF outputs re-read with rasterio: hazards, density grid, synthetic terrain.
+
+(:mod:`kosovo_cmr.outputs.rasters` and :mod:`kosovo_cmr.synthetic.terrain`.)
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,9 @@ import pytest
 import rasterio
 from shapely.geometry import Point, box
 
-from kosovo_cmr.analysis.rasters import (
-    COVER_CLASSES,
-    density_grid,
-    rasterize_hazards,
-    synthetic_terrain,
-)
 from kosovo_cmr.errors import CRSError, InputError
+from kosovo_cmr.outputs.rasters import density_grid, rasterize_hazards
+from kosovo_cmr.synthetic.terrain import COVER_CLASSES, synthetic_terrain
 
 X0, Y0 = 7_480_000.0, 4_720_000.0
 

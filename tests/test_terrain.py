@@ -233,6 +233,14 @@ def test_refuses_unreadable_raster(tmp_path):
         terrain_stats(h, dem=bad)
 
 
+def test_missing_raster_is_bad_input_but_a_bad_argument_is_not(tmp_path):
+    h = hazards_of(box(21, 42, 21.01, 42.01), crs=4326)
+    with pytest.raises(InputError, match="cannot open DEM"):
+        terrain_stats(h, dem=tmp_path / "missing.tif")
+    with pytest.raises(TypeError):  # a programming error is not reported as a bad raster
+        terrain_stats(h, dem=123)
+
+
 def test_empty_geometry_gives_missing(projected_plane):
     path, (x0, y0, cell, n) = projected_plane
     from shapely.geometry import Polygon

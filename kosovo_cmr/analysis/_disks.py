@@ -543,7 +543,4 @@ def fallback_union(x, y, r, tolerance_m: float):
     """Union of polygonised disks (for degenerate clusters): slow but always right."""
     quad = max(int(segments_for(float(np.max(r)), tolerance_m)) // 4 + 1, 2)
     disks = shapely.buffer(shapely.points(x, y), r, quad_segs=quad)
-    geom = shapely.union_all(disks)
-    if geom.geom_type == "MultiPolygon":  # touching disks: keep the parts together
-        return geom
-    return geom
+    return shapely.union_all(disks)  # a MultiPolygon where disks only touch

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from kosovo_cmr.analysis.engine import check_engine, collect, map_spatial
 from kosovo_cmr.crs import geodesic_area, gnomonic_crs, require_crs
 from kosovo_cmr.errors import InputError
 
@@ -241,6 +242,10 @@ def contamination_by_unit(
     *,
     name_column: str,
     unit_label: str | None = None,
+    engine: str = "local",
+    npartitions: int | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Count and measure CHAs and SHAs per unit, in the shape of the report's Table 1.
 
@@ -258,6 +263,14 @@ def contamination_by_unit(
         The column of ``units`` holding the unit name.
     unit_label : str, optional
         The name of the unit column in the result (default ``name_column``).
+    engine : {"local", "dask"}
+        Where to run (:mod:`kosovo_cmr.analysis.engine`). The dask engine partitions the
+        hazards in space (a Hilbert curve), splits each partition by all the units and
+        adds the tables up: each hazard is counted and measured in exactly one
+        partition, so the table is the local one. ``hazards`` may then also be a
+        dask-geopandas frame.
+    npartitions, scheduler, workers
+        For the dask engine: see :func:`kosovo_cmr.analysis.engine.map_spatial`.
 
     Returns
     -------
@@ -280,6 +293,24 @@ def contamination_by_unit(
     >>> bool(abs(t["cha_area_m2"].sum() - geodesic_area(hz)[0]) < 0.01)
     True
     """
+    if check_engine(engine) == "dask" and len(hazards):
+        require_crs(hazards, name="hazards")
+        tables = map_spatial(
+            hazards,
+            _by_unit_part,
+            units,
+            name_column,
+            unit_label,
+            npartitions=npartitions,
+            scheduler=scheduler,
+            workers=workers,
+        )
+        return _add_up(tables, unit_label or name_column)
+    return _by_unit_part(collect(hazards, name="hazards"), units, name_column, unit_label)
+
+
+def _by_unit_part(hazards, units, name_column: str, unit_label: str | None) -> pd.DataFrame:
+    """Count and measure the hazards by unit, here (the dask engine's task on a partition)."""
     label = unit_label or name_column
     kinds = hazards["kind"] if len(hazards) else pd.Series([], dtype=object)
     bad = sorted(set(kinds.dropna()) - {"CHA", "SHA"})
@@ -306,6 +337,27 @@ def contamination_by_unit(
     if None in names:  # keep None (outside every unit) as None, not NaN
         table[label] = pd.Series([r[label] for r in rows], index=table.index, dtype=object)
     return table
+
+
+def _add_up(tables: list[pd.DataFrame], label: str) -> pd.DataFrame:
+    """Add up the tables of the dask engine's partitions, in the local engine's order."""
+    first = tables[0]
+    stacked = pd.concat(tables, ignore_index=True)
+    key = stacked[label].map(lambda u: "\uffff" if u is None else u)
+    summed = stacked.drop(columns=[label]).groupby(key.to_numpy(), sort=False).sum()
+    units_order = [u for u in first[label]]
+    extra = [u for u in dict.fromkeys(stacked[label]) if u not in units_order]
+    rows = []
+    for unit in units_order + extra:
+        k = "\uffff" if unit is None else unit
+        rows.append({label: unit, **summed.loc[k].to_dict()})
+    out = pd.DataFrame(rows, columns=first.columns)
+    for col in first.columns:
+        if col != label:
+            out[col] = out[col].astype(first[col].dtype)
+    if None in extra:  # the outside row goes last, as the local engine puts it
+        out = pd.concat([out[out[label].notna()], out[out[label].isna()]], ignore_index=True)
+    return out
 
 
 def units_for(by: str, municipalities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:

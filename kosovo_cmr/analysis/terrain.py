@@ -172,10 +172,11 @@ def slope_deg(elevation: np.ndarray, *, dx_m, dy_m, z_factor: float = 1.0) -> np
 
 def _open(path, name: str):
     import rasterio
+    from rasterio.errors import RasterioIOError
 
     try:
         src = rasterio.open(path)
-    except Exception as exc:  # rasterio's own errors: not a raster, missing file
+    except RasterioIOError as exc:  # what GDAL cannot open: a missing file, not a raster
         raise InputError(f"cannot open {name} raster {path}: {exc}") from exc
     if src.crs is None:
         src.close()
@@ -198,13 +199,14 @@ def _hazard_window(src, geom, pad: int):
 
 def _read(src, window) -> np.ndarray:
     """Read band 1 in ``window`` as float with NaN for nodata and cells off the raster."""
+    from rasterio.errors import WindowError
     from rasterio.windows import Window
 
     full = Window(0, 0, src.width, src.height)
     out = np.full((int(window.height), int(window.width)), np.nan)
     try:
         inner = window.intersection(full)
-    except Exception:  # rasterio raises WindowError when they do not overlap
+    except WindowError:  # the window does not overlap the raster
         return out
     if inner.width <= 0 or inner.height <= 0:
         return out

@@ -24,16 +24,3 @@ def engine_options(func):
         help="local: one process; dask: spatial partitions in parallel (dask-geopandas), "
         "for millions of points. Same results.",
     )(func)
-
-
-def read_evidence(store, engine: str):
-    """Return the store's evidence for ``engine``: whole for local, in chunks for dask.
-
-    The dask engine writes each chunk out before the next is read, so the command never
-    holds the evidence (see :meth:`kosovo_cmr.store.base.Store.read_chunks`).
-    """
-    if engine == "dask":
-        from kosovo_cmr.analysis.engine import points_per_partition
-
-        return store.read_chunks("evidence", points_per_partition())
-    return store.read("evidence")

@@ -1,9 +1,11 @@
 """``kcmr fadeout``, ``kcmr buffer-impact`` and ``kcmr cha-check``: fade-out areas and rules.
 
-Thin faces on :func:`kosovo_cmr.analysis.fadeout.delineate`,
+Thin faces on the workflows :func:`kosovo_cmr.workflows.fadeout.clusters_from_store`,
+:func:`~kosovo_cmr.workflows.fadeout.impact_from_store` and
+:func:`~kosovo_cmr.workflows.fadeout.cha_findings_from_store`, which read the store and run
+:func:`kosovo_cmr.analysis.fadeout.delineate`,
 :func:`~kosovo_cmr.analysis.fadeout.buffer_impact` and
-:func:`~kosovo_cmr.analysis.fadeout.cha_consistency`. Evidence (and hazards, boundaries) are
-read from the store.
+:func:`kosovo_cmr.analysis.cha_check.cha_consistency`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from kosovo_cmr.cli._engine import engine_options, read_evidence
+from kosovo_cmr.cli._engine import engine_options
 from kosovo_cmr.cli._options import boundaries_option, check_output, format_option, output_option
 
 
@@ -43,7 +45,7 @@ def _rule_options(prefix: str = "", label: str = "", default: str | None = None)
 
 
 def _rule(name, distance_m, default):
-    from kosovo_cmr.analysis.fadeout import load_rule
+    from kosovo_cmr.analysis.rules import load_rule
 
     if name is None and distance_m is None:
         name = default
@@ -85,13 +87,16 @@ def fadeout_command(
     drawn polygons. The cluster table goes to stdout; -o writes the polygons.
     """
     from kosovo_cmr._text import render_table
-    from kosovo_cmr.analysis.engine import delineate
+    from kosovo_cmr.workflows.fadeout import clusters_from_store
 
     check_output(output, overwrite)
     chosen = _rule(rule, distance_m, "kosovo-nmas-2024")
-    evidence = read_evidence(state.store(create=False), engine)
-    clusters = delineate(
-        evidence, chosen, use_accuracy=use_accuracy, engine=engine, scheduler=scheduler
+    clusters = clusters_from_store(
+        state.store(create=False),
+        chosen,
+        use_accuracy=use_accuracy,
+        engine=engine,
+        scheduler=scheduler,
     )
     if output is not None:
         _write_layer(clusters, output)
@@ -167,27 +172,18 @@ def impact_command(
     each hazard's evidence is unioned on its own. The total is the whole union.
     """
     from kosovo_cmr._text import render_table
-    from kosovo_cmr.analysis.engine import buffer_impact
-    from kosovo_cmr.boundaries import read_municipalities
+    from kosovo_cmr.workflows.fadeout import impact_from_store
 
     check_output(output, overwrite)
     check_output(rings_path, overwrite)
     old = _rule(from_rule, from_distance_m, "kosovo-pre-2024")
     new = _rule(to_rule, to_distance_m, "kosovo-nmas-2024")
-    store = state.store(create=False)
-    evidence = read_evidence(store, engine)
-    municipalities = None
-    if by in ("municipality", "region"):
-        if boundaries is None and store.has_layer("boundaries"):
-            municipalities = store.read("boundaries")
-        else:
-            municipalities = read_municipalities(boundaries)
-    result = buffer_impact(
-        evidence,
+    result = impact_from_store(
+        state.store(create=False),
         old,
         new,
         by=by,
-        boundaries=municipalities,
+        boundaries=boundaries,
         use_accuracy=use_accuracy,
         rings=rings_path is not None,
         engine=engine,
@@ -238,16 +234,13 @@ def cha_command(state, rule, distance_m, use_accuracy, all_hazards, fmt, output,
     lies in no checked hazard. Exit code 0 even when there are findings.
     """
     from kosovo_cmr._text import render_table
-    from kosovo_cmr.analysis.fadeout import cha_consistency
+    from kosovo_cmr.workflows.fadeout import cha_findings_from_store
 
     check_output(output, overwrite)
     chosen = _rule(rule, distance_m, "kosovo-nmas-2024")
-    store = state.store(create=False)
-    hazards = store.read("hazards")
-    if not all_hazards and "status" in hazards.columns:
-        hazards = hazards[hazards["status"] == "active"]
-    evidence = store.read("evidence")
-    found = cha_consistency(hazards, evidence, chosen, use_accuracy=use_accuracy)
+    found = cha_findings_from_store(
+        state.store(create=False), chosen, all_hazards=all_hazards, use_accuracy=use_accuracy
+    )
     if output is not None:
         _write_layer(found, output)
         click.echo(f"wrote {output} ({len(found)} findings)", err=True)

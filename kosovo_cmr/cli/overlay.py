@@ -45,10 +45,8 @@ def command(state, by, on_date, fmt, output, overwrite, boundaries, engine, sche
     import pandas as pd
 
     from kosovo_cmr._text import render_table
-    from kosovo_cmr.analysis.engine import contamination_by_unit
-    from kosovo_cmr.analysis.overlay import hazards_open_on, units_for
-    from kosovo_cmr.boundaries import read_municipalities
     from kosovo_cmr.errors import InputError
+    from kosovo_cmr.workflows.fadeout import contamination_from_store
 
     check_output(output, overwrite)
     if on_date is not None:
@@ -58,16 +56,15 @@ def command(state, by, on_date, fmt, output, overwrite, boundaries, engine, sche
             raise InputError(f"--date must be YYYY-MM-DD, got {on_date!r}") from None
     else:
         day = None
-    store = state.store(create=False)
-    hazards = hazards_open_on(store.read_or_empty("hazards"), day)
-    if store.has_layer("boundaries") and boundaries is None:
-        municipalities = store.read("boundaries")
-    else:
-        municipalities = read_municipalities(boundaries)
-    units, name = units_for(by, municipalities)
-    table = contamination_by_unit(
-        hazards, units, name_column=name, engine=engine, scheduler=scheduler
+    table = contamination_from_store(
+        state.store(create=False),
+        by=by,
+        date=day,
+        boundaries=boundaries,
+        engine=engine,
+        scheduler=scheduler,
     )
+    name = table.columns[0]
     if fmt == "json":
         text = json.dumps(
             {"by": by, "date": on_date, "rows": table.to_dict(orient="records")}, indent=2

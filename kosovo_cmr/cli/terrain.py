@@ -1,17 +1,13 @@
-"""``kcmr terrain`` (slope and land cover per hazard) and ``kcmr rasterize`` (GeoTIFFs)."""
+"""``kcmr terrain`` (slope and land cover per hazard) and ``kcmr rasterize`` (GeoTIFFs).
+
+Thin faces on :mod:`kosovo_cmr.workflows.terrain`.
+"""
 
 from __future__ import annotations
 
 import click
 
 from kosovo_cmr.cli._options import check_output, format_option, output_option
-
-
-def _active(store, include_closed: bool):
-    hazards = store.read("hazards")
-    if not include_closed:
-        hazards = hazards[hazards["status"] == "active"]
-    return hazards.reset_index(drop=True)
 
 
 def write_frame(table, *, fmt: str, output, display=None) -> None:
@@ -69,16 +65,17 @@ def command(state, dem, cover, steep_deg, dense_classes, include_closed, fmt, ou
     Reads only the raster windows the hazards touch. A hazard outside the DEM gets
     empty values and a warning on stderr, never a made-up number.
     """
-    from kosovo_cmr.analysis.terrain import DENSE_COVER_CLASSES, format_terrain, terrain_stats
+    from kosovo_cmr.analysis.terrain import DENSE_COVER_CLASSES, format_terrain
+    from kosovo_cmr.workflows.terrain import terrain_from_store
 
     check_output(output, overwrite)
-    hazards = _active(state.store(), include_closed)
-    table = terrain_stats(
-        hazards,
+    table = terrain_from_store(
+        state.store(),
         dem=dem,
         cover=cover,
         steep_deg=steep_deg,
         dense_classes=dense_classes or DENSE_COVER_CLASSES,
+        include_closed=include_closed,
     )
     write_frame(table, fmt=fmt, output=output, display=format_terrain(table))
 
@@ -103,19 +100,18 @@ def rasterize_command(state, what, cell_size_m, include_closed, all_touched, out
     hazards: active hazards, cell value = hazard number, tags HAZARD_<n> = hazard id.
     density: evidence points per hectare.
     """
-    from kosovo_cmr.analysis.rasters import density_grid, rasterize_hazards
+    from kosovo_cmr.workflows.terrain import density_raster, hazards_raster
 
     check_output(output, overwrite)
-    store = state.store()
     if what == "hazards":
-        hazards = store.read("hazards")
-        if not include_closed:
-            hazards = hazards[hazards["status"] == "active"].reset_index(drop=True)
-        path = rasterize_hazards(
-            hazards, output, cell_size_m=cell_size_m or 10.0, all_touched=all_touched
+        path, n = hazards_raster(
+            state.store(),
+            output,
+            cell_size_m=cell_size_m or 10.0,
+            all_touched=all_touched,
+            include_closed=include_closed,
         )
-        click.echo(f"{len(hazards)} hazards rasterised to {path}", err=True)
+        click.echo(f"{n} hazards rasterised to {path}", err=True)
     else:
-        evidence = store.read("evidence")
-        path = density_grid(evidence, output, cell_size_m=cell_size_m or 100.0)
-        click.echo(f"{len(evidence)} evidence points gridded to {path}", err=True)
+        path, n = density_raster(state.store(), output, cell_size_m=cell_size_m or 100.0)
+        click.echo(f"{n} evidence points gridded to {path}", err=True)

@@ -13,8 +13,16 @@ Regenerate the shipped layers with ``python -m kosovo_cmr.synthetic layers/demo`
 from kosovo_cmr import _deprecated
 from kosovo_cmr.synthetic.layers import generate, write_layers
 from kosovo_cmr.synthetic.targets import CLEARANCE_BY_YEAR, RELEASES_2024, TABLE1
+from kosovo_cmr.synthetic.terrain import synthetic_terrain
 
-__all__ = ["generate", "write_layers", "TABLE1", "RELEASES_2024", "CLEARANCE_BY_YEAR"]
+__all__ = [
+    "generate",
+    "write_layers",
+    "synthetic_terrain",
+    "TABLE1",
+    "RELEASES_2024",
+    "CLEARANCE_BY_YEAR",
+]
 
 
 def __getattr__(name: str):
