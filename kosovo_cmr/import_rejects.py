@@ -1,0 +1,151 @@
+"""The rejects file of an import: what was not stored as read, with the reasons.
+
+Written only when a feature is rejected or repaired: a GeoPackage with the layers
+``rejects`` and ``repaired``, or a GeoJSON (plus ``.repaired.geojson``) with a ``.csv``
+beside each. Every row holds the source's original attributes and geometry (in the
+source CRS) and ``kcmr_row`` (1-based position in the source), ``kcmr_reasons``,
+``kcmr_details``, ``kcmr_source_geometry`` (the text of a geometry that could not be
+parsed) and, for repaired features, ``kcmr_area_change_m2``. The file is written to a
+temporary name first and moved into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from kosovo_cmr.errors import InputError, StoreError
+from kosovo_cmr.import_report import alive_mask
+from kosovo_cmr.import_values import is_null
+
+__all__ = ["REJECTS_FORMATS", "rejects_path", "write_rejects"]
+
+#: Formats of a rejects file.
+REJECTS_FORMATS = ("gpkg", "geojson")
+
+
+def rejects_path(source, rejects, fmt: str, *, overwrite: bool) -> Path:
+    """Decide the rejects file, refusing an existing one unless ``overwrite``.
+
+    Parameters
+    ----------
+    source : str or path-like
+        The source; names the default file ``<stem>.rejects-<UTC time>.<fmt>`` in the
+        working directory.
+    rejects : str, path-like or None
+        The file asked for (``.gpkg`` or ``.geojson``).
+    fmt : {"gpkg", "geojson"}
+        Format of the default file.
+    overwrite : bool
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        A bad suffix, an existing file without ``overwrite``, or a missing folder.
+    """
+    if rejects is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        return Path.cwd() / f"{Path(source).stem}.rejects-{stamp}.{fmt}"
+    path = Path(rejects)
+    if path.suffix.lower() not in (".gpkg", ".geojson"):
+        raise InputError(f"rejects file must end in .gpkg or .geojson, got {path.name}")
+    if path.exists() and not overwrite:
+        raise InputError(f"{path} exists; pass --overwrite to replace it")
+    if not path.parent.exists():
+        raise InputError(f"folder {path.parent} does not exist")
+    return path
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the attributes as numbers, dates or text (what every format can hold)."""
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+            out[str(col)] = s
+        else:
+            out[str(col)] = [None if is_null(v) else str(v) for v in s]
+    return out
+
+
+def _table(src, plain, src_crs, issues, idx, *, area_change=None) -> gpd.GeoDataFrame:
+    """Rows ``idx`` of the source with their reasons (and area change) added."""
+    raw = src.raw_geometry or [None] * len(src)
+    frame = plain.iloc[idx].reset_index(drop=True)
+    frame["kcmr_row"] = idx + 1
+    frame["kcmr_reasons"] = [";".join(dict.fromkeys(x.code for x in issues[i])) for i in idx]
+    frame["kcmr_details"] = [" | ".join(str(x) for x in issues[i]) for i in idx]
+    frame["kcmr_source_geometry"] = [None if raw[i] is None else str(raw[i]) for i in idx]
+    if area_change is not None:
+        frame["kcmr_area_change_m2"] = [area_change[i] for i in idx]
+    geoms = [src.geometry[i] for i in idx]
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=src_crs), crs=src_crs)
+
+
+def write_rejects(path: Path, src, src_crs, issues, *, repaired, area_change) -> None:
+    """Write the rejected features, and the originals of the repaired ones.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        From :func:`rejects_path`.
+    src : kosovo_cmr.sources.SourceData
+        The features as read.
+    src_crs : pyproj.CRS
+        Their CRS.
+    issues : list of list of Issue
+        Every feature's issues (a feature with a ``reject`` issue is a reject).
+    repaired : numpy.ndarray of bool
+        Whether each feature's geometry was mended.
+    area_change : list
+        The area change of each repair, m2.
+
+    Raises
+    ------
+    kosovo_cmr.errors.StoreError
+        If the file cannot be written (no partial file is left).
+    """
+    import pyogrio
+
+    alive = alive_mask(issues)
+    rej = np.flatnonzero(~alive)
+    rep = np.flatnonzero(alive & repaired)
+    tables = (("rejects", rej, None), ("repaired", rep, area_change))
+    plain = _plain(src.frame)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".kcmr-rejects-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        if path.suffix.lower() == ".gpkg":
+            for name, idx, change in tables:
+                if len(idx):
+                    gdf = _table(src, plain, src_crs, issues, idx, area_change=change)
+                    pyogrio.write_dataframe(
+                        gdf, tmp, layer=name, driver="GPKG", geometry_type="Unknown"
+                    )
+            os.replace(tmp, path)
+            return
+        for name, idx, change in tables:
+            if not len(idx):
+                continue
+            gdf = _table(src, plain, src_crs, issues, idx, area_change=change)
+            suffix = "" if name == "rejects" else ".repaired"
+            target = path.with_name(path.stem + suffix + ".geojson")
+            pyogrio.write_dataframe(gdf, tmp, driver="GeoJSON", geometry_type="Unknown")
+            os.replace(tmp, target)
+            csv = pd.DataFrame(gdf.drop(columns="geometry"))
+            csv["kcmr_wkt"] = [None if g is None else g.wkt for g in gdf.geometry.values]
+            csv.to_csv(target.with_suffix(".csv"), index=False, encoding="utf-8")
+    except Exception as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise StoreError(f"cannot write the rejects file {path}: {exc}") from exc
