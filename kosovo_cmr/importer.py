@@ -39,7 +39,7 @@ from kosovo_cmr.import_fields import (
 from kosovo_cmr.import_geometry import check_geometries
 from kosovo_cmr.import_identity import ON_CONFLICT, IdConflictError, check_identity
 from kosovo_cmr.import_rejects import REJECTS_FORMATS, rejects_path, write_rejects
-from kosovo_cmr.import_report import ImportReport, account, alive_mask
+from kosovo_cmr.import_report import ImportReport, account, alive_mask, check_balance
 from kosovo_cmr.import_store import (
     MODES,
     accepted_features,
@@ -154,6 +154,9 @@ def import_layer(
         The source has no CRS and none was given.
     kosovo_cmr.errors.StoreError
         The store cannot be read or written; the store is left as it was.
+    kosovo_cmr.import_report.AccountingError
+        The features do not add up (``read != imported + rejected``): a defect of
+        kosovo_cmr, found before anything is written.
     """
     schema = get_schema(layer)
     _check_options(on_conflict=on_conflict, mode=mode, rejects_format=rejects_format)
@@ -194,7 +197,7 @@ def import_layer(
         crs=_crs_text(src_crs),
         notices=notices,
     )
-    assert report.balanced, "accounting broke: read != imported + rejected"
+    check_balance(report, read=len(src))
     if dry_run:
         return report
     if rejects_file is not None and (report.rejected or report.repaired):
