@@ -3,11 +3,18 @@
 ``mode="replace"`` replaces the layer with the accepted features; ``mode="append"``
 adds them, and when stored features are replaced by id (``on_conflict="replace"``) the
 layer is rewritten once with the kept and the new features together.
+
+After writing, the layer is read back and checked (:func:`verify_stored`): it must hold
+exactly the features it should (the previous features plus the imported ones minus the
+replaced ones for an append, the imported ones for a replace), by count and by id. A
+store that lost or added a feature on the way raises :class:`~kosovo_cmr.errors.StoreError`
+naming the difference.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,9 +23,19 @@ import pandas as pd
 
 from kosovo_cmr import settings
 from kosovo_cmr.errors import StoreError
+from kosovo_cmr.import_identity import feature_ids
 from kosovo_cmr.schema import conform
 
-__all__ = ["MODES", "open_for_import", "read_existing", "accepted_features", "write_layer"]
+__all__ = [
+    "MODES",
+    "ExpectedLayer",
+    "open_for_import",
+    "read_existing",
+    "accepted_features",
+    "expected_layer",
+    "write_layer",
+    "verify_stored",
+]
 
 #: Add to the layer, or replace the whole layer.
 MODES = ("append", "replace")
@@ -88,3 +105,103 @@ def write_layer(store_obj, accepted, schema, existing, replaced_ids, *, mode, so
         store_obj.write(merged, schema.name, mode="replace", source=str(source))
         return
     store_obj.write(accepted, schema.name, mode="append", source=str(source))
+
+
+@dataclass(frozen=True)
+class ExpectedLayer:
+    """What a layer must hold once an import is written.
+
+    Attributes
+    ----------
+    count : int
+        Features: ``previous + imported - replaced`` (append) or ``imported`` (replace).
+    ids : frozenset of str or None
+        Their ids, when the layer has an id column.
+    previous, imported, replaced : int
+        The terms of ``count``, for the message.
+    mode : {"append", "replace"}
+    """
+
+    count: int
+    ids: frozenset[str] | None
+    previous: int
+    imported: int
+    replaced: int
+    mode: str
+
+    def explain(self) -> str:
+        """Return how :attr:`count` was reached, in words."""
+        if self.mode == "replace":
+            return f"the {self.imported} imported, mode replace"
+        return f"{self.previous} before + {self.imported} imported - {self.replaced} replaced"
+
+
+def _ids(frame, idcol) -> list[str]:
+    return [v for v in feature_ids(frame, idcol) if v is not None]
+
+
+def expected_layer(accepted, schema, existing, replaced_ids, *, mode: str) -> ExpectedLayer:
+    """Decide what the layer must hold after :func:`write_layer` (see the module notes).
+
+    Parameters
+    ----------
+    accepted : GeoDataFrame
+        The features written.
+    schema : kosovo_cmr.schema.LayerSchema
+    existing : GeoDataFrame or None
+        The layer as read before the import (append mode), ``None`` when it was absent
+        or not read (replace mode).
+    replaced_ids : set of str
+        Stored ids that the import replaces.
+    mode : {"append", "replace"}
+    """
+    idcol = schema.id_column
+    previous = 0 if existing is None or mode == "replace" else len(existing)
+    replaced = len(replaced_ids) if mode == "append" else 0
+    ids = None
+    if idcol is not None and idcol in accepted.columns:
+        kept = set() if previous == 0 else set(_ids(existing, idcol)) - set(replaced_ids)
+        ids = frozenset(kept | set(_ids(accepted, idcol)))
+    return ExpectedLayer(
+        count=previous + len(accepted) - replaced,
+        ids=ids,
+        previous=previous,
+        imported=len(accepted),
+        replaced=replaced,
+        mode=mode,
+    )
+
+
+def verify_stored(store_obj, schema, expected: ExpectedLayer) -> None:
+    """Read the layer back and check it holds exactly the expected features.
+
+    Raises
+    ------
+    kosovo_cmr.errors.StoreError
+        If the count or the ids differ; the message names the missing and the
+        unexpected ids.
+    """
+    stored = store_obj.read(schema.name)
+    problems = []
+    if len(stored) != expected.count:
+        problems.append(
+            f"{len(stored)} feature(s) where {expected.count} were expected ({expected.explain()})"
+        )
+    if expected.ids is not None:
+        found = _ids(stored, schema.id_column)
+        missing = sorted(expected.ids - set(found))
+        unexpected = sorted(set(found) - expected.ids)
+        if missing:
+            problems.append(f"missing id(s): {_sample(missing)}")
+        if unexpected:
+            problems.append(f"unexpected id(s): {_sample(unexpected)}")
+    if problems:
+        raise StoreError(
+            f"after writing, layer {schema.name!r} of {store_obj.uri} does not hold what was "
+            f"imported: {'; '.join(problems)}. Check the store (kcmr info) before using it"
+        )
+
+
+def _sample(ids: list[str], limit: int = 5) -> str:
+    text = ", ".join(ids[:limit])
+    return text + (f" and {len(ids) - limit} more" if len(ids) > limit else "")

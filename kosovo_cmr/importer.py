@@ -39,12 +39,20 @@ from kosovo_cmr.import_fields import (
 from kosovo_cmr.import_geometry import check_geometries
 from kosovo_cmr.import_identity import ON_CONFLICT, IdConflictError, check_identity
 from kosovo_cmr.import_rejects import REJECTS_FORMATS, rejects_path, write_rejects
-from kosovo_cmr.import_report import ImportReport, account, alive_mask, check_balance
+from kosovo_cmr.import_report import (
+    AccountingError,
+    ImportReport,
+    account,
+    alive_mask,
+    check_balance,
+)
 from kosovo_cmr.import_store import (
     MODES,
     accepted_features,
+    expected_layer,
     open_for_import,
     read_existing,
+    verify_stored,
     write_layer,
 )
 from kosovo_cmr.import_values import check_attributes
@@ -153,7 +161,9 @@ def import_layer(
     kosovo_cmr.errors.CRSError
         The source has no CRS and none was given.
     kosovo_cmr.errors.StoreError
-        The store cannot be read or written; the store is left as it was.
+        The store cannot be read or written; the store is left as it was. Also when,
+        after writing, the layer does not hold exactly the features it should (count
+        and ids; the message names the difference).
     kosovo_cmr.import_report.AccountingError
         The features do not add up (``read != imported + rejected``): a defect of
         kosovo_cmr, found before anything is written.
@@ -223,11 +233,22 @@ def _check_options(*, on_conflict: str, mode: str, rejects_format: str) -> None:
 
 
 def _store(store_obj, report, accepted, schema, existing, replaced_ids, *, mode) -> None:
-    """Step "store": one atomic write of the accepted features (none: nothing written)."""
+    """Step "store": one atomic write of the accepted features, then read them back.
+
+    Nothing is written when nothing is imported. The store must then hold exactly what
+    the report says (:func:`kosovo_cmr.import_store.verify_stored`).
+    """
+    if len(accepted) != report.imported:
+        raise AccountingError(
+            f"{report.source} -> {report.layer}: {len(accepted)} feature(s) to write for "
+            f"{report.imported} imported; nothing was written. This is a kosovo_cmr defect"
+        )
     if report.imported:
+        expected = expected_layer(accepted, schema, existing, replaced_ids, mode=mode)
         write_layer(
             store_obj, accepted, schema, existing, replaced_ids, mode=mode, source=report.source
         )
+        verify_stored(store_obj, schema, expected)
     elif mode == "replace":
         report.notices.append(
             f"nothing to import: layer {schema.name!r} was left as it was, not emptied"
