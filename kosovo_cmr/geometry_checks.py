@@ -60,6 +60,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "m_dropped": ("note", "M values were dropped"),
     "spike": ("note", "a vertex angle under settings.spike_max_angle_deg"),
     "sliver": ("note", "a polygon part thinner than settings.sliver_max_thinness"),
+    "area_not_measured": ("note", "the area change of a repair could not be measured"),
     # position
     "axis_swapped": ("reject", "outside Kosovo, but inside once X and Y are swapped"),
     "outside_kosovo": ("reject", "outside Kosovo's extent (with settings.kosovo_margin_deg)"),

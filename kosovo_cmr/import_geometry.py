@@ -4,7 +4,8 @@ For every feature read: the checks and repairs of
 :func:`kosovo_cmr.geometry_checks.check_geometry` (in the source CRS), the reprojection
 to the storage CRS and the position against Kosovo's extent (``axis_swapped``,
 ``outside_kosovo``), spikes and slivers measured in the metric CRS, and the geodesic
-area change of each repaired polygon (``area_change_m2``).
+area change of each repaired polygon (``area_change_m2``; a change that cannot be
+measured is recorded as ``area_not_measured`` on the feature, never dropped silently).
 
 :func:`check_geometries` runs the step; :func:`kosovo_cmr.importer.import_layer` calls it.
 """
@@ -16,12 +17,18 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj.exceptions import ProjError
+from shapely.errors import GEOSException
 
 from kosovo_cmr import settings
 from kosovo_cmr.crs import geodesic_area
 from kosovo_cmr.geometry_checks import Issue, check_geometry, shape_notes
 from kosovo_cmr.import_report import alive_mask
 from kosovo_cmr.sources import SourceData
+
+#: What measuring an area can raise: GEOS on a broken ring, PROJ without a
+#: transformation to WGS 84, a CRS that is missing or cannot be read.
+MEASURE_ERRORS = (GEOSException, ProjError, ValueError)
 
 __all__ = [
     "GeometryCheck",
@@ -106,7 +113,7 @@ def check_geometries(
     stored = to_storage(geoms, alive_mask(issues), src_crs, issues)
     alive = alive_mask(issues)
     add_shape_notes(stored, alive, issues)
-    change = area_change(src.geometry, stored, repaired & alive, src_crs)
+    change = area_change(src.geometry, stored, repaired & alive, src_crs, issues)
     return GeometryCheck(stored=stored, repaired=repaired, area_change=change)
 
 
@@ -198,14 +205,37 @@ def add_shape_notes(stored, alive, issues) -> None:
         issues[i].extend(shape_notes(g))
 
 
-def area_change(originals, stored, mask, src_crs) -> list:
-    """Geodesic area change of each repaired geometry, m2 (after minus before)."""
+def area_change(originals, stored, mask, src_crs, issues) -> list:
+    """Geodesic area change of each repaired geometry, m2 (after minus before).
+
+    Parameters
+    ----------
+    originals : list
+        The geometries as read, in ``src_crs``.
+    stored : list
+        The geometries to store, in the storage CRS.
+    mask : numpy.ndarray of bool
+        The features to measure (repaired and not rejected).
+    src_crs : pyproj.CRS
+    issues : list of list of Issue
+        A feature whose change cannot be measured (the measure raises, or is not
+        finite) gets an ``area_not_measured`` note saying why.
+
+    Returns
+    -------
+    list
+        One value per feature: the change, or ``None`` where not measured.
+    """
     out: list = [None] * len(stored)
     for i in np.flatnonzero(mask):
         try:
             before = float(geodesic_area([shapely.force_2d(originals[i])], crs=src_crs)[0])
             after = float(geodesic_area([stored[i]], crs=settings.storage_crs)[0])
-        except Exception:  # an original too broken to measure
+        except MEASURE_ERRORS as exc:  # an original too broken to measure
+            issues[i].append(Issue("area_not_measured", f"{type(exc).__name__}: {exc}"))
+            continue
+        if not (np.isfinite(before) and np.isfinite(after)):
+            issues[i].append(Issue("area_not_measured", f"area {before} m2 before, {after} after"))
             continue
         out[i] = after - before
     return out

@@ -96,6 +96,21 @@ def test_bowtie_is_repaired_to_multipolygon_with_area_change(tmp_path, store_pat
     assert not originals.geometry.iloc[0].is_valid
 
 
+def test_a_repair_whose_area_change_cannot_be_measured_says_so(tmp_path, store_path):
+    # a vertex typed at latitude 100, drawn out and back: the repair removes the spike,
+    # but the original cannot be measured on the ellipsoid
+    spiked = [[LON, LAT], [LON + D, LAT], [LON + D, 100.0], [LON + D, LAT], [LON + D, LAT + D],
+              [LON, LAT + D], [LON, LAT]]  # fmt: skip
+    src = write_geojson(tmp_path / "spiked.geojson", [feature(props("A-1"), ring(spiked))])
+    report = run(src, store_path=store_path)
+    assert (report.imported, report.repaired) == (1, 1)
+    row = outcome(report, 1)
+    assert row["reasons"] == "self_intersection;area_not_measured"
+    assert "area_not_measured: area nan m2 before" in row["details"]
+    assert row["area_change_m2"] is None
+    assert report.reasons["area_not_measured"] == 1
+
+
 def test_bowtie_with_no_repair_is_rejected(tmp_path, store_path):
     src = write_geojson(tmp_path / "bowtie.geojson", [feature(props("B-1"), ring(bowtie_coords()))])
     report = run(src, store_path=store_path, repair=False)
