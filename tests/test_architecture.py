@@ -76,8 +76,6 @@ KNOWN_LONG_FUNCTIONS: frozenset[str] = frozenset(
         "kosovo_cmr.outputs.maps._specs",
         "kosovo_cmr.report.tables.reconcile",
         "kosovo_cmr.schema.validate",
-        "kosovo_cmr.sources.tabular.geometry_from_table",
-        "kosovo_cmr.sources.traverse.read_traverse",
     }
 )
 
