@@ -5,7 +5,8 @@ step per concern, each in the module named for it:
 
 1. read the source and resolve its CRS (here);
 2. map fields: rename its columns to the layer's (``map_fields`` first, then the
-   built-in :data:`FIELD_ALIASES`; unmapped columns are kept) (:mod:`kosovo_cmr.import_fields`);
+   built-in :data:`~kosovo_cmr.import_fields.FIELD_ALIASES`; unmapped columns are kept)
+   (:mod:`kosovo_cmr.import_fields`);
 3. check geometry: check and repair every geometry, and its position against Kosovo's
    extent (:mod:`kosovo_cmr.import_geometry`, :mod:`kosovo_cmr.geometry_checks`);
 4. check attributes against the layer schema (:mod:`kosovo_cmr.import_values`);
@@ -16,7 +17,8 @@ step per concern, each in the module named for it:
 
 7. store: the rejected features, with their original attributes, geometry and reason
    codes, to a rejects file (:mod:`kosovo_cmr.import_rejects`), and the accepted ones
-   to the store in **one** atomic write (:mod:`kosovo_cmr.import_store`).
+   to the store in **one** atomic write, read back to check that the store holds
+   exactly what was imported (:mod:`kosovo_cmr.import_store`).
 
 :func:`validate_source` runs the same checks as a dry run that writes nothing.
 """
