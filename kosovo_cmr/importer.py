@@ -161,7 +161,8 @@ def import_layer(
         :class:`IdConflictError` when ids are already in the store and
         ``on_conflict="error"``. Nothing is written in these cases.
     kosovo_cmr.errors.CRSError
-        The source has no CRS and none was given.
+        The source has no CRS and none was given, or its CRS cannot be transformed to
+        the storage CRS.
     kosovo_cmr.errors.StoreError
         The store cannot be read or written; the store is left as it was. Also when,
         after writing, the layer does not hold exactly the features it should (count
@@ -274,7 +275,8 @@ def _read(source, schema, *, crs, field_map, **options) -> tuple[SourceData, obj
 
 def _resolve_crs(src: SourceData, crs, notices: list[str]):
     """Return the CRS of the source's geometries: its own or ``crs``, legacy codes mapped."""
-    from pyproj import CRS
+    from pyproj import CRS, Transformer
+    from pyproj.exceptions import ProjError
 
     chosen = src.crs
     if crs is not None and src.kind == "vector":
@@ -291,6 +293,13 @@ def _resolve_crs(src: SourceData, crs, notices: list[str]):
         notices.append(
             f"EPSG:{code} is a deprecated code of the legacy grid; read as {settings.legacy_crs}"
         )
+    try:  # a local engineering CRS, say, has no way to the storage CRS
+        Transformer.from_crs(normal, settings.storage_crs, always_xy=True)
+    except ProjError as exc:
+        raise CRSError(
+            f"{src.path}: its CRS {_crs_text(normal)!r} cannot be transformed to "
+            f"{settings.storage_crs} ({exc}); pass --crs with the CRS the coordinates are in"
+        ) from exc
     return normal
 
 

@@ -183,6 +183,21 @@ def test_no_crs_is_refused_unless_given(tmp_path, store_path):
     assert report.imported == 2
 
 
+def test_a_crs_with_no_way_to_wgs84_is_refused_with_a_crs_error(tmp_path, store_path):
+    import pyproj
+
+    site = pyproj.CRS.from_wkt(
+        'ENGCRS["site grid",EDATUM["local"],CS[Cartesian,2],'
+        'AXIS["x",east,ORDER[1],LENGTHUNIT["metre",1]],'
+        'AXIS["y",north,ORDER[2],LENGTHUNIT["metre",1]]]'
+    )
+    gdf = hazards(1).set_crs(site, allow_override=True)
+    src = write_gpkg(tmp_path / "site.gpkg", gdf)
+    with pytest.raises(CRSError, match="cannot be transformed to EPSG:4326.*--crs"):
+        import_layer(src, "hazards", store=store_path)
+    assert not store_path.exists()
+
+
 def test_duplicate_ids_in_the_source(tmp_path, store_path):
     gdf = hazards(3)
     gdf.loc[2, "hazard_id"] = "H-0"
