@@ -32,13 +32,7 @@ from shapely.geometry import LineString, Point, Polygon
 from kosovo_cmr import settings
 from kosovo_cmr.crs import geodesic_area
 from kosovo_cmr.errors import CRSError, InputError, StoreError
-from kosovo_cmr.importer import (
-    IdConflictError,
-    import_layer,
-    map_fields,
-    parse_field_map,
-    validate_source,
-)
+from kosovo_cmr.importer import IdConflictError, import_layer, validate_source
 from kosovo_cmr.store import open_store
 
 
@@ -332,15 +326,6 @@ def test_imsma_names_are_mapped_and_unmapped_columns_kept(tmp_path, store_path):
     assert row["Komentar"] == "pranë shkollës"
 
 
-def test_map_fields_wins_and_is_checked():
-    renames, _ = map_fields(["Nr", "Typ", "id"], "hazards", mapping={"Nr": "hazard_id"})
-    assert renames == {"Nr": "hazard_id"}  # "id" is not taken as the id: Nr was mapped
-    with pytest.raises(InputError, match="not in the source"):
-        map_fields(["a"], "hazards", mapping={"b": "kind"})
-    with pytest.raises(InputError, match="SRC=DST"):
-        parse_field_map("a:b")
-
-
 def test_bad_attribute_values_are_rejected_per_feature(tmp_path, store_path):
     gdf = hazards(3)
     gdf.loc[1, "kind"] = "maybe"
@@ -489,18 +474,6 @@ def test_every_reason_code_is_documented():
     guide = (Path(__file__).parent.parent / "docs/guides/importing.rst").read_text()
     missing = [code for code in REASONS if f"``{code}``" not in guide]
     assert not missing
-
-
-def test_shapefile_cut_names_are_matched():
-    renames, _ = map_fields(
-        ["HazardID", "HazardType", "DateRecord", "Organisati", "evidence_i"], "hazards"
-    )
-    assert renames == {
-        "HazardID": "hazard_id",
-        "HazardType": "kind",
-        "DateRecord": "recorded",
-        "Organisati": "operator",
-    }
 
 
 def test_mode_replace_never_empties_the_layer_with_a_bad_source(tmp_path, store_path):
