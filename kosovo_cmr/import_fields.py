@@ -13,14 +13,16 @@ nowhere refuses the import before anything is checked or written.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Sequence
 
 import pandas as pd
 
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.import_values import filled_later
 from kosovo_cmr.places import locate
-from kosovo_cmr.schema import get_schema
+from kosovo_cmr.schema import LayerSchema, get_schema
 from kosovo_cmr.sources import SourceData
 
 __all__ = [
@@ -106,7 +108,7 @@ VALUE_ALIASES: dict[str, dict[str, str]] = {
 RESERVED_NAMES = ("fid", "geom", "geometry")
 
 
-def field_key(name) -> str:
+def field_key(name: object) -> str:
     """Return a name or value as compared with the alias tables.
 
     Examples
@@ -146,7 +148,7 @@ def parse_field_map(text: str | None) -> dict[str, str]:
 
 
 def map_fields(
-    columns, layer: str, *, mapping: dict[str, str] | None = None
+    columns: Sequence, layer: str, *, mapping: dict[str, str] | None = None
 ) -> tuple[dict[str, str], list[str]]:
     """Decide the renames of a source's columns for a layer.
 
@@ -277,7 +279,9 @@ def normalise_values(attrs: pd.DataFrame, notices: list[str]) -> pd.DataFrame:
     return out
 
 
-def require_columns(attrs: pd.DataFrame, schema, *, source, source_columns) -> None:
+def require_columns(
+    attrs: pd.DataFrame, schema: LayerSchema, *, source: object, source_columns: Sequence
+) -> None:
     """Refuse a source that has no column for a required layer column.
 
     Raises
@@ -302,7 +306,12 @@ def require_columns(attrs: pd.DataFrame, schema, *, source, source_columns) -> N
 
 
 def map_attributes(
-    src: SourceData, schema, *, source, field_map: dict[str, str], notices: list[str]
+    src: SourceData,
+    schema: LayerSchema,
+    *,
+    source: str | os.PathLike,
+    field_map: dict[str, str],
+    notices: list[str],
 ) -> pd.DataFrame:
     """Run the step: the source's attributes under the layer's column names.
 

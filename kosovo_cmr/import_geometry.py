@@ -12,11 +12,13 @@ measured is recorded as ``area_not_measured`` on the feature, never dropped sile
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj import CRS
 from pyproj.exceptions import ProjError
 from shapely.errors import GEOSException
 
@@ -24,6 +26,7 @@ from kosovo_cmr import settings
 from kosovo_cmr.crs import geodesic_area
 from kosovo_cmr.geometry_checks import Issue, check_geometry, shape_notes
 from kosovo_cmr.import_report import alive_mask
+from kosovo_cmr.schema import LayerSchema
 from kosovo_cmr.sources import SourceData
 
 #: What measuring an area can raise: GEOS on a broken ring, PROJ without a
@@ -63,8 +66,8 @@ class GeometryCheck:
 
 def check_geometries(
     src: SourceData,
-    src_crs,
-    schema,
+    src_crs: CRS,
+    schema: LayerSchema,
     issues: list[list[Issue]],
     *,
     repair: bool = True,
@@ -125,7 +128,7 @@ def _progress(total: int, enabled: bool, desc: str):
     return tqdm(total=total, desc=desc, unit="feature", leave=False)
 
 
-def within_kosovo(bounds) -> bool:
+def within_kosovo(bounds: Sequence[float]) -> bool:
     """Whether ``(minx, miny, maxx, maxy)`` in degrees fall in Kosovo's extent.
 
     The extent is :data:`kosovo_cmr.settings.kosovo_bounds` widened by
@@ -148,7 +151,7 @@ def within_kosovo(bounds) -> bool:
     )
 
 
-def to_storage(geoms, alive, src_crs, issues) -> list:
+def to_storage(geoms: list, alive: np.ndarray, src_crs: CRS, issues: list[list[Issue]]) -> list:
     """Reproject the surviving geometries and check them against Kosovo's extent.
 
     A geometry outside the extent is rejected: ``axis_swapped`` when it fits once X and
@@ -192,7 +195,7 @@ def _fmt_bounds(bounds) -> str:
     return "(" + ", ".join(f"{v:.5g}" for v in bounds) + ")"
 
 
-def add_shape_notes(stored, alive, issues) -> None:
+def add_shape_notes(stored: list, alive: np.ndarray, issues: list[list[Issue]]) -> None:
     """Add ``spike`` and ``sliver`` notes to the surviving polygons (measured in metres)."""
     idx = [i for i in np.flatnonzero(alive) if stored[i] is not None and not stored[i].is_empty]
     idx = [i for i in idx if stored[i].geom_type in ("Polygon", "MultiPolygon")]
@@ -205,7 +208,9 @@ def add_shape_notes(stored, alive, issues) -> None:
         issues[i].extend(shape_notes(g))
 
 
-def area_change(originals, stored, mask, src_crs, issues) -> list:
+def area_change(
+    originals: list, stored: list, mask: np.ndarray, src_crs: CRS, issues: list[list[Issue]]
+) -> list:
     """Geodesic area change of each repaired geometry, m2 (after minus before).
 
     Parameters

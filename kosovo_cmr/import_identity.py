@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -22,6 +23,7 @@ from kosovo_cmr.errors import InputError
 from kosovo_cmr.geometry_checks import Issue
 from kosovo_cmr.import_report import alive_mask, is_rejected
 from kosovo_cmr.import_values import is_null
+from kosovo_cmr.schema import LayerSchema
 
 __all__ = ["IdConflictError", "ON_CONFLICT", "feature_ids", "check_ids", "check_identity"]
 
@@ -40,7 +42,16 @@ def feature_ids(attrs: pd.DataFrame, idcol: str | None) -> list:
     return [None if is_null(v) else str(v) for v in attrs[idcol]]
 
 
-def check_ids(ids, alive, issues, existing, idcol, *, on_conflict, dry_run) -> set:
+def check_ids(
+    ids: list,
+    alive: np.ndarray,
+    issues: list[list[Issue]],
+    existing: gpd.GeoDataFrame | None,
+    idcol: str | None,
+    *,
+    on_conflict: str,
+    dry_run: bool,
+) -> set[str]:
     """Check ids within the source and against the store; return the ids to replace.
 
     Parameters
@@ -118,8 +129,14 @@ def _check_repeats(ids, live, issues, idcol, *, on_conflict) -> None:
 
 
 def check_identity(
-    attrs: pd.DataFrame, schema, issues, existing, *, on_conflict: str, dry_run: bool
-) -> tuple[list, set]:
+    attrs: pd.DataFrame,
+    schema: LayerSchema,
+    issues: list[list[Issue]],
+    existing: gpd.GeoDataFrame | None,
+    *,
+    on_conflict: str,
+    dry_run: bool,
+) -> tuple[list, set[str]]:
     """Run the step: read the ids and check them (see the module notes).
 
     Returns

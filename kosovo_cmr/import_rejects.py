@@ -20,10 +20,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from kosovo_cmr.errors import InputError, StoreError
+from kosovo_cmr.geometry_checks import Issue
 from kosovo_cmr.import_report import alive_mask
 from kosovo_cmr.import_values import is_null
+from kosovo_cmr.sources import SourceData
 
 __all__ = ["REJECTS_FORMATS", "rejects_path", "write_rejects"]
 
@@ -31,7 +34,13 @@ __all__ = ["REJECTS_FORMATS", "rejects_path", "write_rejects"]
 REJECTS_FORMATS = ("gpkg", "geojson")
 
 
-def rejects_path(source, rejects, fmt: str, *, overwrite: bool) -> Path:
+def rejects_path(
+    source: str | os.PathLike,
+    rejects: str | os.PathLike | None,
+    fmt: str,
+    *,
+    overwrite: bool,
+) -> Path:
     """Decide the rejects file, refusing an existing one unless ``overwrite``.
 
     Parameters
@@ -89,7 +98,15 @@ def _table(src, plain, src_crs, issues, idx, *, area_change=None) -> gpd.GeoData
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=src_crs), crs=src_crs)
 
 
-def write_rejects(path: Path, src, src_crs, issues, *, repaired, area_change) -> None:
+def write_rejects(
+    path: Path,
+    src: SourceData,
+    src_crs: CRS,
+    issues: list[list[Issue]],
+    *,
+    repaired: np.ndarray,
+    area_change: list,
+) -> None:
     """Write the rejected features, and the originals of the repaired ones.
 
     Parameters

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -24,7 +25,10 @@ import pandas as pd
 from kosovo_cmr import settings
 from kosovo_cmr.errors import StoreError
 from kosovo_cmr.import_identity import feature_ids
-from kosovo_cmr.schema import conform
+from kosovo_cmr.schema import LayerSchema, conform
+
+if TYPE_CHECKING:
+    from kosovo_cmr.store import Store
 
 __all__ = [
     "MODES",
@@ -41,7 +45,7 @@ __all__ = [
 MODES = ("append", "replace")
 
 
-def open_for_import(store, *, dry_run: bool):
+def open_for_import(store: Store | str | os.PathLike | None, *, dry_run: bool) -> Store | None:
     """Open the store an import writes to (or, for a dry run, reads ids from).
 
     Parameters
@@ -67,7 +71,9 @@ def open_for_import(store, *, dry_run: bool):
     return open_store(uri, create=True)
 
 
-def read_existing(store_obj, schema, *, mode: str):
+def read_existing(
+    store_obj: Store | None, schema: LayerSchema, *, mode: str
+) -> gpd.GeoDataFrame | None:
     """Read the stored layer whose ids an append checks against (``None`` if none)."""
     if store_obj is not None and mode == "append" and store_obj.has_layer(schema.name):
         return store_obj.read(schema.name)
@@ -85,7 +91,16 @@ def accepted_features(attrs: pd.DataFrame, stored: list, alive: np.ndarray) -> g
     )
 
 
-def write_layer(store_obj, accepted, schema, existing, replaced_ids, *, mode, source) -> None:
+def write_layer(
+    store_obj: Store | None,
+    accepted: gpd.GeoDataFrame,
+    schema: LayerSchema,
+    existing: gpd.GeoDataFrame | None,
+    replaced_ids: set[str],
+    *,
+    mode: str,
+    source: str,
+) -> None:
     """One atomic write of the layer.
 
     Raises
@@ -140,7 +155,14 @@ def _ids(frame, idcol) -> list[str]:
     return [v for v in feature_ids(frame, idcol) if v is not None]
 
 
-def expected_layer(accepted, schema, existing, replaced_ids, *, mode: str) -> ExpectedLayer:
+def expected_layer(
+    accepted: gpd.GeoDataFrame,
+    schema: LayerSchema,
+    existing: gpd.GeoDataFrame | None,
+    replaced_ids: set[str],
+    *,
+    mode: str,
+) -> ExpectedLayer:
     """Decide what the layer must hold after :func:`write_layer` (see the module notes).
 
     Parameters
@@ -172,7 +194,7 @@ def expected_layer(accepted, schema, existing, replaced_ids, *, mode: str) -> Ex
     )
 
 
-def verify_stored(store_obj, schema, expected: ExpectedLayer) -> None:
+def verify_stored(store_obj: Store, schema: LayerSchema, expected: ExpectedLayer) -> None:
     """Read the layer back and check it holds exactly the expected features.
 
     Raises

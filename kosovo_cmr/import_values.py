@@ -17,6 +17,7 @@ import pandas as pd
 
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.geometry_checks import Issue
+from kosovo_cmr.schema import LayerSchema
 from kosovo_cmr.sources.tabular import parse_number
 
 __all__ = ["is_null", "convert_value", "filled_later", "check_attributes"]
@@ -35,7 +36,7 @@ def filled_later(layer: str, column: str) -> bool:
     return (layer, column) in _FILLED_LATER
 
 
-def is_null(v) -> bool:
+def is_null(v: object) -> bool:
     """Whether a value counts as missing: ``None``, NaN, NaT, or blank text.
 
     Examples
@@ -53,7 +54,7 @@ def is_null(v) -> bool:
         return False
 
 
-def convert_value(v, kind: str):
+def convert_value(v: object, kind: str) -> str | int | float | bool:
     """Convert one value to a schema kind.
 
     Parameters
@@ -169,7 +170,9 @@ def _converter(kind: str):
     return convert
 
 
-def check_attributes(attrs: pd.DataFrame, schema, alive, issues) -> pd.DataFrame:
+def check_attributes(
+    attrs: pd.DataFrame, schema: LayerSchema, alive: np.ndarray, issues: list[list[Issue]]
+) -> pd.DataFrame:
     """Run the step: check each feature's values against the schema.
 
     Parameters

@@ -73,7 +73,7 @@ __all__ = [
 ]
 
 
-def validate_source(source, layer: str, **options) -> ImportReport:
+def validate_source(source: str | os.PathLike, layer: str, **options) -> ImportReport:
     """Run every import check on a source and write nothing (a dry run).
 
     Takes the options of :func:`import_layer` (``store`` is only read, to check ids).
@@ -130,8 +130,8 @@ def import_layer(
         Mend invalid polygons (``make_valid(method="structure")``) and unclosed rings;
         with ``False`` such features are rejected (``not_repaired``).
     on_conflict : {"error", "skip", "replace"}
-        What to do with ids repeated in the source or already in the store (see the
-        module notes).
+        What to do with ids repeated in the source or already in the store (see
+        :mod:`kosovo_cmr.import_identity`).
     mode : {"append", "replace"}
         Add to the layer, or replace the whole layer with the imported features (a
         source of which nothing is imported leaves the layer as it was).
