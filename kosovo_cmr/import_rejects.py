@@ -28,7 +28,7 @@ from kosovo_cmr.import_report import alive_mask
 from kosovo_cmr.import_values import is_null
 from kosovo_cmr.sources import SourceData
 
-__all__ = ["REJECTS_FORMATS", "rejects_path", "write_rejects"]
+__all__ = ["REJECTS_FORMATS", "rejects_path", "rejects_files", "write_rejects"]
 
 #: Formats of a rejects file.
 REJECTS_FORMATS = ("gpkg", "geojson")
@@ -40,8 +40,9 @@ def rejects_path(
     fmt: str,
     *,
     overwrite: bool,
+    store: str | os.PathLike | None = None,
 ) -> Path:
-    """Decide the rejects file, refusing an existing one unless ``overwrite``.
+    """Decide the rejects file, refusing one that would replace what it must not.
 
     Parameters
     ----------
@@ -53,11 +54,16 @@ def rejects_path(
     fmt : {"gpkg", "geojson"}
         Format of the default file.
     overwrite : bool
+        Whether existing files may be replaced.
+    store : str or path-like, optional
+        The store written by the same import (a GeoPackage path; a URL names no file).
 
     Raises
     ------
     kosovo_cmr.errors.InputError
-        A bad suffix, an existing file without ``overwrite``, or a missing folder.
+        A bad suffix, a missing folder, a file the rejects would write (see
+        :func:`rejects_files`) that is the source or the store (whatever ``overwrite``
+        says), or that exists without ``overwrite``.
     """
     if rejects is None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -65,11 +71,49 @@ def rejects_path(
     path = Path(rejects)
     if path.suffix.lower() not in (".gpkg", ".geojson"):
         raise InputError(f"rejects file must end in .gpkg or .geojson, got {path.name}")
-    if path.exists() and not overwrite:
-        raise InputError(f"{path} exists; pass --overwrite to replace it")
+    protected = [(source, f"the source {source}")]
+    if store is not None and "://" not in os.fspath(store):  # a URL names no file
+        protected.append((store, f"the store {store}"))
+    for target in rejects_files(path):
+        for other, what in protected:
+            if _same_file(target, other):
+                raise InputError(f"--rejects {path} would replace {what}; choose another file")
+        if target.exists() and not overwrite:
+            raise InputError(f"{target} exists; pass --overwrite to replace it")
     if not path.parent.exists():
         raise InputError(f"folder {path.parent} does not exist")
     return path
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name the same file, through symbolic and hard links."""
+    ra, rb = os.path.realpath(a), os.path.realpath(b)
+    if ra == rb:
+        return True
+    try:
+        return os.path.samefile(ra, rb)
+    except OSError:  # one of them does not exist: different files
+        return False
+
+
+def rejects_files(path: Path) -> list[Path]:
+    """Return every file :func:`write_rejects` may write for the rejects file ``path``.
+
+    A GeoPackage is one file; a GeoJSON rejects file also writes ``.csv`` beside it, and
+    the repaired features' originals go to ``.repaired.geojson`` and ``.repaired.csv``.
+
+    Examples
+    --------
+    >>> [p.name for p in rejects_files(Path("out/r.geojson"))]
+    ['r.geojson', 'r.csv', 'r.repaired.geojson', 'r.repaired.csv']
+    """
+    if path.suffix.lower() == ".gpkg":
+        return [path]
+    out = []
+    for stem in (path.stem, path.stem + ".repaired"):
+        target = path.with_name(stem + ".geojson")
+        out += [target, target.with_suffix(".csv")]
+    return out
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -151,17 +195,16 @@ def write_rejects(
                     )
             os.replace(tmp, path)
             return
-        for name, idx, change in tables:
+        files = rejects_files(path)  # rejects .geojson, .csv; repaired .geojson, .csv
+        for (_, idx, change), target, csv_path in zip(tables, files[::2], files[1::2], strict=True):
             if not len(idx):
                 continue
             gdf = _table(src, plain, src_crs, issues, idx, area_change=change)
-            suffix = "" if name == "rejects" else ".repaired"
-            target = path.with_name(path.stem + suffix + ".geojson")
             pyogrio.write_dataframe(gdf, tmp, driver="GeoJSON", geometry_type="Unknown")
             os.replace(tmp, target)
             csv = pd.DataFrame(gdf.drop(columns="geometry"))
             csv["kcmr_wkt"] = [None if g is None else g.wkt for g in gdf.geometry.values]
-            csv.to_csv(target.with_suffix(".csv"), index=False, encoding="utf-8")
+            csv.to_csv(csv_path, index=False, encoding="utf-8")
     except Exception as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -176,7 +176,9 @@ def import_layer(
     store_obj = open_for_import(store, dry_run=dry_run)
     rejects_file = None
     if not dry_run:
-        rejects_file = rejects_path(source, rejects, rejects_format, overwrite=overwrite)
+        rejects_file = rejects_path(
+            source, rejects, rejects_format, overwrite=overwrite, store=store_obj.uri
+        )
     field_map = dict(field_map or {})
     src, src_crs, notices = _read(
         source,
