@@ -60,6 +60,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "m_dropped": ("note", "M values were dropped"),
     "spike": ("note", "a vertex angle under settings.spike_max_angle_deg"),
     "sliver": ("note", "a polygon part thinner than settings.sliver_max_thinness"),
+    "area_not_measured": ("note", "the area change of a repair could not be measured"),
     # position
     "axis_swapped": ("reject", "outside Kosovo, but inside once X and Y are swapped"),
     "outside_kosovo": ("reject", "outside Kosovo's extent (with settings.kosovo_margin_deg)"),
@@ -340,58 +341,91 @@ def check_geometry(
             return done(empty)
         found.append(Issue("empty_geometry", geom.geom_type))
         return CheckResult(geom, found)
-    coords = shapely.get_coordinates(geom, include_z=False)
-    finite = np.isfinite(coords).all(axis=1)
-    if not finite.all():
-        bad = int(np.flatnonzero(~finite)[0])
-        found.append(Issue("non_finite_coordinates", f"vertex {bad}"))
-        return CheckResult(geom, found)
-    g = geom
-    if shapely.has_z(g):
-        found.append(Issue("z_dropped"))
-    if shapely.has_m(g):
-        found.append(Issue("m_dropped"))
-    if shapely.has_z(g) or shapely.has_m(g):
-        g = shapely.force_2d(g)
-    accepted = _ACCEPT[geometry_type]
-    kind = g.geom_type
-    if kind not in accepted or (kind == "MultiPoint" and len(g.geoms) != 1):
-        detail = kind
-        if kind == "GeometryCollection":
-            detail = "mixed: " + ", ".join(sorted({p.geom_type for p in g.geoms}))
-        elif kind == "MultiPoint":
-            detail = f"MultiPoint of {len(g.geoms)} points"
-        found.append(Issue("wrong_geometry_type", f"{detail}; layer wants {geometry_type}"))
+    problem = _non_finite(geom)
+    g = None if problem else _drop_zm(geom, found)
+    problem = problem or _wrong_type(g, geometry_type)
+    if geometry_type == "MultiPolygon" and problem is None:
+        problem = _too_few_points(g)
+    if problem is not None:
+        found.append(problem)
         return CheckResult(geom, found)
     if geometry_type == "Point":
-        return done(g.geoms[0] if kind == "MultiPoint" else g)
+        return done(g.geoms[0] if g.geom_type == "MultiPoint" else g)
+    g = _drop_repeated_vertices(g, found)
+    if shapely.is_valid(g):
+        return done(_polygonal(g), any(i.severity == "repair" for i in found))
+    found.append(_validity_issue(g))
+    if not repair:
+        return done(g)
+    mended = _mend(g)
+    if mended is None:
+        found.append(Issue("unrepairable", "make_valid left no polygon"))
+        return CheckResult(geom, found)
+    return done(mended, True)
+
+
+def _non_finite(geom) -> Issue | None:
+    """Return ``non_finite_coordinates`` at the first NaN or infinite vertex, if any."""
+    coords = shapely.get_coordinates(geom, include_z=False)
+    finite = np.isfinite(coords).all(axis=1)
+    if finite.all():
+        return None
+    return Issue("non_finite_coordinates", f"vertex {int(np.flatnonzero(~finite)[0])}")
+
+
+def _drop_zm(geom, found: list[Issue]):
+    """Return the geometry in 2D, recording the Z and M values dropped."""
+    if shapely.has_z(geom):
+        found.append(Issue("z_dropped"))
+    if shapely.has_m(geom):
+        found.append(Issue("m_dropped"))
+    if shapely.has_z(geom) or shapely.has_m(geom):
+        return shapely.force_2d(geom)
+    return geom
+
+
+def _wrong_type(g, geometry_type: str) -> Issue | None:
+    """Return ``wrong_geometry_type`` when ``g`` does not fit the layer, else None."""
+    kind = g.geom_type
+    if kind in _ACCEPT[geometry_type] and not (kind == "MultiPoint" and len(g.geoms) != 1):
+        return None
+    detail = kind
+    if kind == "GeometryCollection":
+        detail = "mixed: " + ", ".join(sorted({p.geom_type for p in g.geoms}))
+    elif kind == "MultiPoint":
+        detail = f"MultiPoint of {len(g.geoms)} points"
+    return Issue("wrong_geometry_type", f"{detail}; layer wants {geometry_type}")
+
+
+def _too_few_points(g) -> Issue | None:
+    """Return ``too_few_points`` for the first ring under 4 points (3 distinct), else None."""
     for ring in _rings(g):
         xy = np.asarray(ring.coords)
         distinct = len({tuple(p) for p in xy})
         if len(xy) < 4 or distinct < 3:
-            found.append(
-                Issue("too_few_points", f"ring of {distinct} distinct point(s)", tuple(xy[0]))
-            )
-            return CheckResult(geom, found)
+            return Issue("too_few_points", f"ring of {distinct} distinct point(s)", tuple(xy[0]))
+    return None
+
+
+def _drop_repeated_vertices(g, found: list[Issue]):
+    """Remove consecutive repeated vertices, recording how many and where the first was."""
     deduped = shapely.remove_repeated_points(g, tolerance=0.0)
     if shapely.get_num_coordinates(deduped) < shapely.get_num_coordinates(g):
         n = int(shapely.get_num_coordinates(g) - shapely.get_num_coordinates(deduped))
         first = _first_repeat(g)
         found.append(Issue("duplicate_vertices", f"{n} repeated vertex(es) removed", first))
-        g = deduped
-    if not shapely.is_valid(g):
-        found.append(_validity_issue(g))
-        if not repair:
-            return done(g)
-        mended = _polygonal(shapely.make_valid(g, method="structure", keep_collapsed=False))
-        if not mended.is_empty and not mended.is_valid:
-            mended = _polygonal(shapely.make_valid(mended, method="structure"))
-        if mended.is_empty or not mended.is_valid:
-            found.append(Issue("unrepairable", "make_valid left no polygon"))
-            return CheckResult(geom, found)
-        return done(mended, True)
-    repaired = any(i.severity == "repair" for i in found)
-    return done(_polygonal(g), repaired)
+        return deduped
+    return g
+
+
+def _mend(g):
+    """Return an invalid polygon mended as a valid MultiPolygon, or None if nothing is left."""
+    mended = _polygonal(shapely.make_valid(g, method="structure", keep_collapsed=False))
+    if not mended.is_empty and not mended.is_valid:
+        mended = _polygonal(shapely.make_valid(mended, method="structure"))
+    if mended.is_empty or not mended.is_valid:
+        return None
+    return mended
 
 
 def _first_repeat(geom) -> tuple[float, float] | None:

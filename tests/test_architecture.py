@@ -60,7 +60,6 @@ RENDERERS_MAY_USE: frozenset[str] = frozenset(
 #: Modules still over the limits while the restructuring lands (must end empty).
 KNOWN_LONG_MODULES: frozenset[str] = frozenset(
     {
-        "kosovo_cmr.importer",
     }
 )
 
@@ -68,9 +67,6 @@ KNOWN_LONG_MODULES: frozenset[str] = frozenset(
 #: Functions still over the limit while the restructuring lands (must end empty).
 KNOWN_LONG_FUNCTIONS: frozenset[str] = frozenset(
     {
-        "kosovo_cmr.importer.import_layer",
-        "kosovo_cmr.sources.tabular.geometry_from_table",
-        "kosovo_cmr.sources.traverse.read_traverse",
     }
 )
 

@@ -32,13 +32,7 @@ from shapely.geometry import LineString, Point, Polygon
 from kosovo_cmr import settings
 from kosovo_cmr.crs import geodesic_area
 from kosovo_cmr.errors import CRSError, InputError, StoreError
-from kosovo_cmr.importer import (
-    IdConflictError,
-    import_layer,
-    map_fields,
-    parse_field_map,
-    validate_source,
-)
+from kosovo_cmr.importer import IdConflictError, import_layer, validate_source
 from kosovo_cmr.store import open_store
 
 
@@ -94,6 +88,21 @@ def test_bowtie_is_repaired_to_multipolygon_with_area_change(tmp_path, store_pat
     originals = pyogrio.read_dataframe(report.rejects_path, layer="repaired")
     assert list(originals["hazard_id"]) == ["B-1"]
     assert not originals.geometry.iloc[0].is_valid
+
+
+def test_a_repair_whose_area_change_cannot_be_measured_says_so(tmp_path, store_path):
+    # a vertex typed at latitude 100, drawn out and back: the repair removes the spike,
+    # but the original cannot be measured on the ellipsoid
+    spiked = [[LON, LAT], [LON + D, LAT], [LON + D, 100.0], [LON + D, LAT], [LON + D, LAT + D],
+              [LON, LAT + D], [LON, LAT]]  # fmt: skip
+    src = write_geojson(tmp_path / "spiked.geojson", [feature(props("A-1"), ring(spiked))])
+    report = run(src, store_path=store_path)
+    assert (report.imported, report.repaired) == (1, 1)
+    row = outcome(report, 1)
+    assert row["reasons"] == "self_intersection;area_not_measured"
+    assert "area_not_measured: area nan m2 before" in row["details"]
+    assert row["area_change_m2"] is None
+    assert report.reasons["area_not_measured"] == 1
 
 
 def test_bowtie_with_no_repair_is_rejected(tmp_path, store_path):
@@ -166,6 +175,21 @@ def test_no_crs_is_refused_unless_given(tmp_path, store_path):
     assert not store_path.exists()
     report = run(tmp_path / "nocrs.shp", store_path=store_path, crs="EPSG:4326")
     assert report.imported == 2
+
+
+def test_a_crs_with_no_way_to_wgs84_is_refused_with_a_crs_error(tmp_path, store_path):
+    import pyproj
+
+    site = pyproj.CRS.from_wkt(
+        'ENGCRS["site grid",EDATUM["local"],CS[Cartesian,2],'
+        'AXIS["x",east,ORDER[1],LENGTHUNIT["metre",1]],'
+        'AXIS["y",north,ORDER[2],LENGTHUNIT["metre",1]]]'
+    )
+    gdf = hazards(1).set_crs(site, allow_override=True)
+    src = write_gpkg(tmp_path / "site.gpkg", gdf)
+    with pytest.raises(CRSError, match="cannot be transformed to EPSG:4326.*--crs"):
+        import_layer(src, "hazards", store=store_path)
+    assert not store_path.exists()
 
 
 def test_duplicate_ids_in_the_source(tmp_path, store_path):
@@ -300,15 +324,6 @@ def test_imsma_names_are_mapped_and_unmapped_columns_kept(tmp_path, store_path):
     assert (row["hazard_id"], row["kind"], row["operator"]) == ("I-1", "CHA", "KSF")
     assert str(row["recorded"].date()) == "2024-04-03"
     assert row["Komentar"] == "pranë shkollës"
-
-
-def test_map_fields_wins_and_is_checked():
-    renames, _ = map_fields(["Nr", "Typ", "id"], "hazards", mapping={"Nr": "hazard_id"})
-    assert renames == {"Nr": "hazard_id"}  # "id" is not taken as the id: Nr was mapped
-    with pytest.raises(InputError, match="not in the source"):
-        map_fields(["a"], "hazards", mapping={"b": "kind"})
-    with pytest.raises(InputError, match="SRC=DST"):
-        parse_field_map("a:b")
 
 
 def test_bad_attribute_values_are_rejected_per_feature(tmp_path, store_path):
@@ -459,18 +474,6 @@ def test_every_reason_code_is_documented():
     guide = (Path(__file__).parent.parent / "docs/guides/importing.rst").read_text()
     missing = [code for code in REASONS if f"``{code}``" not in guide]
     assert not missing
-
-
-def test_shapefile_cut_names_are_matched():
-    renames, _ = map_fields(
-        ["HazardID", "HazardType", "DateRecord", "Organisati", "evidence_i"], "hazards"
-    )
-    assert renames == {
-        "HazardID": "hazard_id",
-        "HazardType": "kind",
-        "DateRecord": "recorded",
-        "Organisati": "operator",
-    }
 
 
 def test_mode_replace_never_empties_the_layer_with_a_bad_source(tmp_path, store_path):

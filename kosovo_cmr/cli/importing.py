@@ -1,5 +1,8 @@
 """``kcmr import`` and ``kcmr validate``: thin faces on :mod:`kosovo_cmr.importer`.
 
+Each command passes its options to :func:`~kosovo_cmr.importer.import_layer` (or
+:func:`~kosovo_cmr.importer.validate_source`) as they are, and prints the report.
+
 Exit codes: 0 every feature imported (repairs included), 3 some features rejected (see
 the rejects file), 2 usage error, 1 unreadable source or refused import (nothing
 written), 4 store error.
@@ -7,11 +10,11 @@ written), 4 store error.
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
+from kosovo_cmr._json import dumps
 from kosovo_cmr.cli._options import format_option
 from kosovo_cmr.errors import KcmrError
 from kosovo_cmr.schema import LAYERS
@@ -90,19 +93,15 @@ def _source_options(func):
     return func
 
 
-def _run(state, fmt, run):
-    from kosovo_cmr.importer import parse_field_map
-
+def _report(fmt: str, make_report) -> None:
+    """Print the report of ``make_report()`` (or its error as JSON); exit 3 on rejects."""
     try:
-        report = run(parse_field_map)
+        report = make_report()
     except KcmrError as exc:
         if fmt == "json":
-            click.echo(json.dumps({"error": str(exc), "exit_code": exc.exit_code}))
+            click.echo(dumps({"error": str(exc), "exit_code": exc.exit_code}, indent=None))
         raise
-    if fmt == "json":
-        click.echo(json.dumps(report.as_dict(), default=str))
-    else:
-        click.echo(report.summary())
+    click.echo(dumps(report.as_dict(), indent=None) if fmt == "json" else report.summary())
     if report.rejected:
         sys.exit(EXIT_REJECTED)
 
@@ -125,9 +124,7 @@ def _run(state, fmt, run):
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --rejects file.")
 @click.pass_obj
-def import_command(state, src, layer, src_layer, crs, encoding, map_fields, repair,
-                   on_conflict, bearing, declination_deg, max_misclosure_m, fmt, mode,
-                   rejects, overwrite):  # fmt: skip
+def import_command(state, src, layer, map_fields, fmt, **options):
     """Import SRC into a layer of the store, accounting for every feature.
 
     Reads GeoPackage, Shapefile (also zipped), GeoJSON, KML/KMZ, GPX, FlatGeobuf, CSV
@@ -135,38 +132,26 @@ def import_command(state, src, layer, src_layer, crs, encoding, map_fields, repa
     read = imported + rejected, the reason codes, and where the rejects went. The store
     is written once, atomically, or not at all.
     """
-    from kosovo_cmr.importer import import_layer
+    from kosovo_cmr.importer import import_layer, parse_field_map
 
-    def run(parse):
-        return import_layer(
-            src, layer, store=state.store(create=True), src_layer=src_layer, crs=crs,
-            encoding=encoding, field_map=parse(map_fields), repair=repair,
-            on_conflict=on_conflict, mode=mode, rejects=rejects, overwrite=overwrite,
-            bearing=bearing, declination_deg=declination_deg,
-            max_misclosure_m=max_misclosure_m, progress=sys.stderr.isatty(),
-        )  # fmt: skip
-
-    _run(state, fmt, run)
+    _report(fmt, lambda: import_layer(
+        src, layer, store=state.store(create=True), field_map=parse_field_map(map_fields),
+        progress=sys.stderr.isatty(), **options,
+    ))  # fmt: skip
 
 
 @click.command("validate")
 @_source_options
 @click.pass_obj
-def validate_command(state, src, layer, src_layer, crs, encoding, map_fields, repair,
-                     on_conflict, bearing, declination_deg, max_misclosure_m, fmt):  # fmt: skip
+def validate_command(state, src, layer, map_fields, fmt, **options):
     """Check SRC as `kcmr import` would, and write nothing (a dry run).
 
     Ids are checked against the store when it exists; ids already there are reported
     as id_in_store. Exit code 0 if every feature would be imported, 3 otherwise.
     """
-    from kosovo_cmr.importer import validate_source
+    from kosovo_cmr.importer import parse_field_map, validate_source
 
-    def run(parse):
-        return validate_source(
-            src, layer, store=state.store_uri, src_layer=src_layer, crs=crs,
-            encoding=encoding, field_map=parse(map_fields), repair=repair,
-            on_conflict=on_conflict, bearing=bearing, declination_deg=declination_deg,
-            max_misclosure_m=max_misclosure_m, progress=sys.stderr.isatty(),
-        )  # fmt: skip
-
-    _run(state, fmt, run)
+    _report(fmt, lambda: validate_source(
+        src, layer, store=state.store_uri, field_map=parse_field_map(map_fields),
+        progress=sys.stderr.isatty(), **options,
+    ))  # fmt: skip

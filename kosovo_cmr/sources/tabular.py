@@ -283,6 +283,78 @@ def _find(columns, wanted) -> str | None:
     return None
 
 
+def _geometry_columns(columns) -> tuple[str | None, str | None, tuple[str, str] | None]:
+    """Return the WKT column, the MGRS column and the X/Y pair of columns found, if any."""
+    xy = None
+    for xname, yname in XY_COLUMNS:
+        x, y = _find(columns, (xname,)), _find(columns, (yname,))
+        if x is not None and y is not None:
+            xy = (x, y)
+            break
+    return _find(columns, WKT_COLUMNS), _find(columns, MGRS_COLUMNS), xy
+
+
+def _from_wkt(values, source_crs, *, path: str, column: str):
+    """Parse a WKT/EWKT column; the CRS is ``source_crs`` or the one EWKT ``SRID=``."""
+    geoms, issues, raw, srids = [], [], [], set()
+    for text in values:
+        g, srid, iss = parse_wkt_geometry(text)
+        geoms.append(g)
+        issues.append(iss)
+        raw.append(text)
+        if srid is not None:
+            srids.add(srid)
+    if source_crs is None:
+        if len(srids) != 1:
+            raise CRSError(
+                f"{path}: the WKT column {column!r} carries no CRS; pass --crs "
+                "(e.g. --crs EPSG:4326)"
+            )
+        source_crs = CRS.from_epsg(srids.pop())
+    return geoms, issues, raw, source_crs
+
+
+def _from_mgrs(values, source_crs, *, path: str, notices: list[str]):
+    """Convert an MGRS column to WGS 84 points (``--crs`` other than WGS 84 is ignored)."""
+    geoms, issues, raw = [], [], []
+    for text in values:
+        raw.append(text)
+        geoms.append(None)
+        issues.append([])
+        if text is None:
+            continue
+        try:
+            lon, lat = parse_mgrs(text)
+        except InputError as exc:
+            issues[-1] = [Issue("unparseable_geometry", str(exc))]
+            continue
+        geoms[-1] = shapely.Point(lon, lat)
+    if source_crs is not None and source_crs.to_epsg() != 4326:
+        notices.append(f"{path}: MGRS references are WGS 84; --crs ignored")
+    return geoms, issues, raw, CRS.from_epsg(4326)
+
+
+def _from_xy(xs, ys, source_crs, *, path: str, columns: tuple[str, str]):
+    """Build points from X/Y columns, which need ``source_crs``."""
+    if source_crs is None:
+        raise CRSError(
+            f"{path}: the coordinates in {columns[0]!r}/{columns[1]!r} carry no CRS; pass --crs "
+            "(e.g. --crs EPSG:4326 for degrees, EPSG:9141 for KOSOVAREF01)"
+        )
+    geoms, issues, raw = [], [], []
+    for xv, yv in zip(xs, ys, strict=True):
+        raw.append(None if xv is None and yv is None else f"{xv} {yv}")
+        geoms.append(None)
+        issues.append([])
+        if xv is None and yv is None:
+            continue
+        try:
+            geoms[-1] = shapely.Point(parse_number(xv), parse_number(yv))
+        except InputError as exc:
+            issues[-1] = [Issue("unparseable_geometry", str(exc))]
+    return geoms, issues, raw, source_crs
+
+
 def geometry_from_table(
     table: pd.DataFrame,
     *,
@@ -292,6 +364,9 @@ def geometry_from_table(
     notices: list[str] | None = None,
 ) -> SourceData:
     """Build the features of a table from its WKT, MGRS or X/Y columns.
+
+    The first kind found is used, in that order. A WKT column is consumed (it becomes
+    the geometry); MGRS and X/Y columns are kept as attributes too.
 
     Parameters
     ----------
@@ -322,73 +397,24 @@ def geometry_from_table(
     view = pd.DataFrame(
         {renamed[c]: table[c] for c in table.columns}, index=table.index, dtype=object
     )
-    back = {v: k for k, v in renamed.items()}
-    malformed = table.attrs.get(MALFORMED, {})
-    n = len(table)
-    geoms: list = [None] * n
-    issues: list[list[Issue]] = [[] for _ in range(n)]
-    raw: list = [None] * n
-    wkt_col = _find(view.columns, WKT_COLUMNS)
-    mgrs_col = _find(view.columns, MGRS_COLUMNS)
-    xy = None
-    for xname, yname in XY_COLUMNS:
-        x, y = _find(view.columns, (xname,)), _find(view.columns, (yname,))
-        if x is not None and y is not None:
-            xy = (x, y)
-            break
     source_crs = CRS.from_user_input(crs) if crs is not None else None
+    wkt_col, mgrs_col, xy = _geometry_columns(view.columns)
     consumed: list[str] = []
     if wkt_col is not None:
-        srids = set()
-        for i, text in enumerate(view[wkt_col]):
-            g, srid, iss = parse_wkt_geometry(text)
-            geoms[i], issues[i], raw[i] = g, iss, text
-            if srid is not None:
-                srids.add(srid)
-        consumed.append(back[wkt_col])
-        if source_crs is None:
-            if len(srids) == 1:
-                source_crs = CRS.from_epsg(srids.pop())
-            else:
-                raise CRSError(
-                    f"{path}: the WKT column {wkt_col!r} carries no CRS; pass --crs "
-                    "(e.g. --crs EPSG:4326)"
-                )
+        parsed = _from_wkt(view[wkt_col], source_crs, path=path, column=wkt_col)
+        consumed.append({v: k for k, v in renamed.items()}[wkt_col])
     elif mgrs_col is not None:
-        for i, text in enumerate(view[mgrs_col]):
-            raw[i] = text
-            if text is None:
-                continue
-            try:
-                lon, lat = parse_mgrs(text)
-            except InputError as exc:
-                issues[i] = [Issue("unparseable_geometry", str(exc))]
-                continue
-            geoms[i] = shapely.Point(lon, lat)
-        if source_crs is not None and source_crs.to_epsg() != 4326:
-            notices.append(f"{path}: MGRS references are WGS 84; --crs ignored")
-        source_crs = CRS.from_epsg(4326)
+        parsed = _from_mgrs(view[mgrs_col], source_crs, path=path, notices=notices)
     elif xy is not None:
-        if source_crs is None:
-            raise CRSError(
-                f"{path}: the coordinates in {xy[0]!r}/{xy[1]!r} carry no CRS; pass --crs "
-                "(e.g. --crs EPSG:4326 for degrees, EPSG:9141 for KOSOVAREF01)"
-            )
-        for i, (xv, yv) in enumerate(zip(view[xy[0]], view[xy[1]], strict=True)):
-            raw[i] = None if xv is None and yv is None else f"{xv} {yv}"
-            if xv is None and yv is None:
-                continue
-            try:
-                geoms[i] = shapely.Point(parse_number(xv), parse_number(yv))
-            except InputError as exc:
-                issues[i] = [Issue("unparseable_geometry", str(exc))]
+        parsed = _from_xy(view[xy[0]], view[xy[1]], source_crs, path=path, columns=xy)
     else:
         raise InputError(
             f"{path}: no geometry column found; expected a WKT column ({', '.join(WKT_COLUMNS)}),"
             f" X/Y columns (e.g. x/y, lon/lat, easting/northing) or an MGRS column "
             f"({', '.join(MGRS_COLUMNS)}); rename yours with --map-fields SRC=wkt"
         )
-    for i, problem in malformed.items():
+    geoms, issues, raw, source_crs = parsed
+    for i, problem in table.attrs.get(MALFORMED, {}).items():
         issues[i] = [Issue("malformed_row", problem), *issues[i]]
     frame = table.drop(columns=consumed).reset_index(drop=True)
     safety.check_feature_count(len(frame), name=path)

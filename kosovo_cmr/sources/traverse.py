@@ -144,6 +144,23 @@ def _transformers(crs_wkt: str):
     )
 
 
+@lru_cache(maxsize=2)
+def _geod(ellps: str) -> Geod:
+    return Geod(ellps=ellps)
+
+
+def _leg_end(origin, bearing_deg, distance_m, *, bearing, declination_deg, work):
+    """Return the end of a leg from ``origin`` (working CRS), as ``bearing`` reads it."""
+    if bearing == "grid":
+        rad = math.radians(bearing_deg)
+        return (origin[0] + distance_m * math.sin(rad), origin[1] + distance_m * math.cos(rad))
+    azimuth = bearing_deg + (declination_deg if bearing == "magnetic" else 0.0)
+    to_ll, from_ll = _transformers(work.to_wkt())
+    lon, lat = to_ll.transform(*origin)
+    lon2, lat2, _ = _geod(settings.ellipsoid).fwd(lon, lat, azimuth, distance_m)
+    return from_ll.transform(lon2, lat2)
+
+
 def compute_traverse(
     points: list[TraversePoint],
     *,
@@ -196,7 +213,6 @@ def compute_traverse(
         raise InputError("magnetic bearings need --declination DEG (east positive)")
     tolerance = settings.traverse_max_misclosure_m if max_misclosure_m is None else max_misclosure_m
     work = CRS.from_user_input(crs if crs is not None else settings.metric_crs)
-    geod = Geod(ellps=settings.ellipsoid)
     known: dict[str, tuple[float, float]] = {}
     ordered: list[tuple[TraversePoint, tuple[float, float]]] = []
     issues: list[Issue] = []
@@ -216,15 +232,7 @@ def compute_traverse(
             if not (math.isfinite(b) and math.isfinite(d)) or d < 0:
                 issues.append(Issue("traverse_bad_point", f"{p.point_id}: bad bearing/distance"))
                 continue
-            if bearing == "grid":
-                rad = math.radians(b)
-                xy = (origin[0] + d * math.sin(rad), origin[1] + d * math.cos(rad))
-            else:
-                azimuth = b + (declination_deg if bearing == "magnetic" else 0.0)
-                to_ll, from_ll = _transformers(work.to_wkt())
-                lon, lat = to_ll.transform(*origin)
-                lon2, lat2, _ = geod.fwd(lon, lat, azimuth, d)
-                xy = from_ll.transform(lon2, lat2)
+            xy = _leg_end(origin, b, d, bearing=bearing, declination_deg=declination_deg, work=work)
         if not all(math.isfinite(v) for v in xy):
             issues.append(Issue("traverse_bad_point", f"{p.point_id}: non-finite position"))
             continue
@@ -298,6 +306,66 @@ def read_traverse(
     """
     notices = list(notices or [])
     cols = _columns(table.columns)
+    work, to_work, from_wgs = _working_crs(table, cols, crs, path=path)
+    point_cols = {cols[r] for r in cols if r != "polyid"}
+    keep = [c for c in table.columns if c not in point_cols]
+    malformed = table.attrs.get(MALFORMED, {})
+    table = table.assign(_kcmr_pos=range(len(table)))
+    polyids = table[cols["polyid"]].fillna("")
+    options = dict(
+        bearing=bearing, declination_deg=declination_deg, max_misclosure_m=max_misclosure_m
+    )
+    rows, geoms, issues, raw, extra = [], [], [], [], []
+    varying = set()
+    for pid, group in table.groupby(polyids, sort=False):
+        group = _sorted(group, cols["pointno"])
+        points, bad = _points(pid, group, cols, malformed, to_work, from_wgs)
+        result = TraverseResult([p.xy for p in points if p.xy], [], None, 0.0, bad)
+        if not bad:
+            result = compute_traverse(points, crs=work, **options)
+        varying |= {c for c in keep if group[c].dropna().nunique() > 1}
+        rows.append({c: group.iloc[0][c] for c in keep})
+        geoms.append(_geometry(result))
+        issues.append(result.issues)
+        raw.append(f"{len(group)} turning-point row(s)")
+        extra.append(
+            {
+                "misclosure_m": result.misclosure_m,
+                "misclosure_ratio": result.misclosure_ratio,
+                "traverse_length_m": result.length_m,
+                "turning_points": len(group),
+            }
+        )
+    notices.extend(_summary(path, varying, extra, bearing=bearing))
+    frame = pd.DataFrame(rows, columns=keep)
+    extras = pd.DataFrame(extra, columns=list(_EXTRA))
+    return SourceData(
+        frame=frame.reset_index(drop=True),
+        geometry=geoms,
+        issues=issues,
+        crs=work,
+        path=path,
+        kind="traverse",
+        notices=notices,
+        raw_geometry=raw,
+        extra={c: extras[c] for c in extras.columns},
+    )
+
+
+#: Per-feature values a traverse adds to the imported attributes.
+_EXTRA = ("misclosure_m", "misclosure_ratio", "traverse_length_m", "turning_points")
+
+
+def _working_crs(table: pd.DataFrame, cols: dict[str, str], crs, *, path: str):
+    """Return the working CRS and the transformers into it from ``crs`` and from WGS 84.
+
+    The working CRS is ``crs`` when it is projected, else the national grid.
+
+    Raises
+    ------
+    kosovo_cmr.errors.CRSError
+        If X/Y or Lon/Lat values are filled in and ``crs`` is not given.
+    """
     has_xy = "x" in cols and "y" in cols
     has_ll = "lon" in cols and "lat" in cols
     source_crs = CRS.from_user_input(crs) if crs is not None else None
@@ -314,60 +382,39 @@ def read_traverse(
         Transformer.from_crs(source_crs, work, always_xy=True) if source_crs is not None else None
     )
     from_wgs = Transformer.from_crs(4326, work, always_xy=True)
-    point_cols = {cols[r] for r in cols if r != "polyid"}
-    keep = [c for c in table.columns if c not in point_cols]
-    malformed = table.attrs.get(MALFORMED, {})
-    table = table.assign(_kcmr_pos=range(len(table)))
-    polyids = table[cols["polyid"]].fillna("")
-    rows, geoms, issues, raw, extra = [], [], [], [], []
-    varying = set()
-    for pid, group in table.groupby(polyids, sort=False):
-        group = _sorted(group, cols["pointno"])
-        points, bad = [], []
-        if pid == "":
-            bad.append(Issue("traverse_bad_point", f"{len(group)} row(s) without a PolyID"))
-        for pos, row in zip(group["_kcmr_pos"], group.to_dict("records"), strict=True):
-            if pos in malformed:
-                bad.append(Issue("malformed_row", f"row {pos + 2}: {malformed[pos]}"))
-            try:
-                points.append(_point(row, cols, to_work, from_wgs))
-            except InputError as exc:
-                bad.append(Issue("traverse_bad_point", str(exc)))
-        first = group.iloc[0]
-        for c in keep:
-            if group[c].dropna().nunique() > 1:
-                varying.add(c)
-        rows.append({c: first[c] for c in keep})
-        if bad:
-            result = TraverseResult([p.xy for p in points if p.xy], [], None, 0.0, bad)
-        else:
-            result = compute_traverse(
-                points,
-                bearing=bearing,
-                declination_deg=declination_deg,
-                crs=work,
-                max_misclosure_m=max_misclosure_m,
-            )
-        rejected = any(i.severity == "reject" for i in result.issues)
-        if result.ring and not rejected:
-            geoms.append(shapely.Polygon(result.ring))
-        elif len(result.points) >= 2:
-            geoms.append(shapely.LineString(result.points))
-        else:
-            geoms.append(None)
-        issues.append(result.issues)
-        raw.append(f"{len(group)} turning-point row(s)")
-        ratio = result.misclosure_ratio
-        extra.append(
-            {
-                "misclosure_m": result.misclosure_m,
-                "misclosure_ratio": ratio,
-                "traverse_length_m": result.length_m,
-                "turning_points": len(group),
-            }
-        )
+    return work, to_work, from_wgs
+
+
+def _points(pid, group, cols, malformed, to_work, from_wgs):
+    """Return the turning points of one polygon, and the problems that stop its traverse."""
+    points, bad = [], []
+    if pid == "":
+        bad.append(Issue("traverse_bad_point", f"{len(group)} row(s) without a PolyID"))
+    for pos, row in zip(group["_kcmr_pos"], group.to_dict("records"), strict=True):
+        if pos in malformed:
+            bad.append(Issue("malformed_row", f"row {pos + 2}: {malformed[pos]}"))
+        try:
+            points.append(_point(row, cols, to_work, from_wgs))
+        except InputError as exc:
+            bad.append(Issue("traverse_bad_point", str(exc)))
+    return points, bad
+
+
+def _geometry(result: TraverseResult):
+    """Return the ring as a polygon; else the points as a line (rejected later); else None."""
+    rejected = any(i.severity == "reject" for i in result.issues)
+    if result.ring and not rejected:
+        return shapely.Polygon(result.ring)
+    if len(result.points) >= 2:
+        return shapely.LineString(result.points)
+    return None
+
+
+def _summary(path: str, varying: set, extra: list[dict], *, bearing: str) -> list[str]:
+    """Return the notices of a table: values that vary within a polygon, the misclosures."""
+    out = []
     if varying:
-        notices.append(
+        out.append(
             f"{path}: {', '.join(sorted(varying)[:5])} vary within a polygon; the value of its "
             "first point was kept"
         )
@@ -375,26 +422,13 @@ def read_traverse(
     if measured:
         worst = max(measured, key=lambda e: e["misclosure_m"])
         ratio = worst["misclosure_ratio"]
-        notices.append(
+        out.append(
             f"{path}: misclosure measured on {len(measured)} of {len(extra)} polygon(s); "
             f"largest {worst['misclosure_m']:.2f} m"
             + (f" (1:{1 / ratio:,.0f})" if ratio else "")
             + f"; bearings {bearing}"
         )
-    frame = pd.DataFrame(rows, columns=keep)
-    extras = pd.DataFrame(extra, columns=["misclosure_m", "misclosure_ratio",
-                                          "traverse_length_m", "turning_points"])  # fmt: skip
-    return SourceData(
-        frame=frame.reset_index(drop=True),
-        geometry=geoms,
-        issues=issues,
-        crs=work,
-        path=path,
-        kind="traverse",
-        notices=notices,
-        raw_geometry=raw,
-        extra={c: extras[c] for c in extras.columns},
-    )
+    return out
 
 
 def _sorted(group: pd.DataFrame, column: str) -> pd.DataFrame:

@@ -1,0 +1,229 @@
+"""Import, step "store": the accepted features, written to the store in one atomic write.
+
+``mode="replace"`` replaces the layer with the accepted features; ``mode="append"``
+adds them, and when stored features are replaced by id (``on_conflict="replace"``) the
+layer is rewritten once with the kept and the new features together.
+
+After writing, the layer is read back and checked (:func:`verify_stored`): it must hold
+exactly the features it should (the previous features plus the imported ones minus the
+replaced ones for an append, the imported ones for a replace), by count and by id. A
+store that lost or added a feature on the way raises :class:`~kosovo_cmr.errors.StoreError`
+naming the difference.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from kosovo_cmr import settings
+from kosovo_cmr.errors import StoreError
+from kosovo_cmr.import_identity import feature_ids
+from kosovo_cmr.schema import LayerSchema, conform
+
+if TYPE_CHECKING:
+    from kosovo_cmr.store import Store
+
+__all__ = [
+    "MODES",
+    "ExpectedLayer",
+    "open_for_import",
+    "read_existing",
+    "accepted_features",
+    "expected_layer",
+    "write_layer",
+    "verify_stored",
+]
+
+#: Add to the layer, or replace the whole layer.
+MODES = ("append", "replace")
+
+
+def open_for_import(store: Store | str | os.PathLike | None, *, dry_run: bool) -> Store | None:
+    """Open the store an import writes to (or, for a dry run, reads ids from).
+
+    Parameters
+    ----------
+    store : Store, str, path-like or None
+        A store, its path or URI; ``None`` for :data:`kosovo_cmr.settings.store_path`.
+    dry_run : bool
+        A dry run never creates a GeoPackage: a missing one gives ``None``.
+
+    Returns
+    -------
+    Store or None
+    """
+    from kosovo_cmr.store import Store, open_store
+
+    if isinstance(store, Store):
+        return store
+    uri = os.fspath(store if store is not None else settings.store_path)
+    if dry_run and not uri.startswith("postgres"):
+        if not Path(uri).exists():
+            return None
+        return open_store(uri, create=False)
+    return open_store(uri, create=True)
+
+
+def read_existing(
+    store_obj: Store | None, schema: LayerSchema, *, mode: str
+) -> gpd.GeoDataFrame | None:
+    """Read the stored layer whose ids an append checks against (``None`` if none)."""
+    if store_obj is not None and mode == "append" and store_obj.has_layer(schema.name):
+        return store_obj.read(schema.name)
+    return None
+
+
+def accepted_features(attrs: pd.DataFrame, stored: list, alive: np.ndarray) -> gpd.GeoDataFrame:
+    """Return the features to store: converted attributes, storage-CRS geometries."""
+    return gpd.GeoDataFrame(
+        attrs[alive].reset_index(drop=True),
+        geometry=gpd.GeoSeries(
+            [stored[i] for i in np.flatnonzero(alive)], crs=settings.storage_crs
+        ),
+        crs=settings.storage_crs,
+    )
+
+
+def write_layer(
+    store_obj: Store | None,
+    accepted: gpd.GeoDataFrame,
+    schema: LayerSchema,
+    existing: gpd.GeoDataFrame | None,
+    replaced_ids: set[str],
+    *,
+    mode: str,
+    source: str,
+) -> None:
+    """One atomic write of the layer.
+
+    Raises
+    ------
+    kosovo_cmr.errors.StoreError
+        If there is no store, or it cannot be written (it is left as it was).
+    """
+    if store_obj is None:
+        raise StoreError("no store to write to")
+    if mode == "replace":
+        store_obj.write(accepted, schema.name, mode="replace", source=str(source))
+        return
+    if replaced_ids and existing is not None:
+        keep = existing[~existing[schema.id_column].astype(str).isin(replaced_ids)]
+        merged = pd.concat([keep, conform(accepted, schema)], ignore_index=True)
+        merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=settings.storage_crs)
+        store_obj.write(merged, schema.name, mode="replace", source=str(source))
+        return
+    store_obj.write(accepted, schema.name, mode="append", source=str(source))
+
+
+@dataclass(frozen=True)
+class ExpectedLayer:
+    """What a layer must hold once an import is written.
+
+    Attributes
+    ----------
+    count : int
+        Features: ``previous + imported - replaced`` (append) or ``imported`` (replace).
+    ids : frozenset of str or None
+        Their ids, when the layer has an id column.
+    previous, imported, replaced : int
+        The terms of ``count``, for the message.
+    mode : {"append", "replace"}
+    """
+
+    count: int
+    ids: frozenset[str] | None
+    previous: int
+    imported: int
+    replaced: int
+    mode: str
+
+    def explain(self) -> str:
+        """Return how :attr:`count` was reached, in words."""
+        if self.mode == "replace":
+            return f"the {self.imported} imported, mode replace"
+        return f"{self.previous} before + {self.imported} imported - {self.replaced} replaced"
+
+
+def _ids(frame, idcol) -> list[str]:
+    return [v for v in feature_ids(frame, idcol) if v is not None]
+
+
+def expected_layer(
+    accepted: gpd.GeoDataFrame,
+    schema: LayerSchema,
+    existing: gpd.GeoDataFrame | None,
+    replaced_ids: set[str],
+    *,
+    mode: str,
+) -> ExpectedLayer:
+    """Decide what the layer must hold after :func:`write_layer` (see the module notes).
+
+    Parameters
+    ----------
+    accepted : GeoDataFrame
+        The features written.
+    schema : kosovo_cmr.schema.LayerSchema
+    existing : GeoDataFrame or None
+        The layer as read before the import (append mode), ``None`` when it was absent
+        or not read (replace mode).
+    replaced_ids : set of str
+        Stored ids that the import replaces.
+    mode : {"append", "replace"}
+    """
+    idcol = schema.id_column
+    previous = 0 if existing is None or mode == "replace" else len(existing)
+    replaced = len(replaced_ids) if mode == "append" else 0
+    ids = None
+    if idcol is not None and idcol in accepted.columns:
+        kept = set() if previous == 0 else set(_ids(existing, idcol)) - set(replaced_ids)
+        ids = frozenset(kept | set(_ids(accepted, idcol)))
+    return ExpectedLayer(
+        count=previous + len(accepted) - replaced,
+        ids=ids,
+        previous=previous,
+        imported=len(accepted),
+        replaced=replaced,
+        mode=mode,
+    )
+
+
+def verify_stored(store_obj: Store, schema: LayerSchema, expected: ExpectedLayer) -> None:
+    """Read the layer back and check it holds exactly the expected features.
+
+    Raises
+    ------
+    kosovo_cmr.errors.StoreError
+        If the count or the ids differ; the message names the missing and the
+        unexpected ids.
+    """
+    stored = store_obj.read(schema.name)
+    problems = []
+    if len(stored) != expected.count:
+        problems.append(
+            f"{len(stored)} feature(s) where {expected.count} were expected ({expected.explain()})"
+        )
+    if expected.ids is not None:
+        found = _ids(stored, schema.id_column)
+        missing = sorted(expected.ids - set(found))
+        unexpected = sorted(set(found) - expected.ids)
+        if missing:
+            problems.append(f"missing id(s): {_sample(missing)}")
+        if unexpected:
+            problems.append(f"unexpected id(s): {_sample(unexpected)}")
+    if problems:
+        raise StoreError(
+            f"after writing, layer {schema.name!r} of {store_obj.uri} does not hold what was "
+            f"imported: {'; '.join(problems)}. Check the store (kcmr info) before using it"
+        )
+
+
+def _sample(ids: list[str], limit: int = 5) -> str:
+    text = ", ".join(ids[:limit])
+    return text + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
