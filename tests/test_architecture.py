@@ -57,31 +57,8 @@ RENDERERS_MAY_USE: frozenset[str] = frozenset(
     }
 )
 
-#: Modules still over the limits while the restructuring lands (must end empty).
-KNOWN_LONG_MODULES: frozenset[str] = frozenset(
-    {
-    }
-)
-
-
-#: Functions still over the limit while the restructuring lands (must end empty).
-KNOWN_LONG_FUNCTIONS: frozenset[str] = frozenset(
-    {
-    }
-)
-
-#: Imports against the layering or of private names, while the restructuring lands
-#: (``"module -> target"``; must end empty).
-KNOWN_BAD_IMPORTS: frozenset[str] = frozenset({})
-
-
-def _allow(found: list[tuple[str, str]], known: frozenset[str], what: str) -> None:
-    """Fail on findings not in ``known``, and on entries of ``known`` no longer found."""
-    keys = {k for k, _ in found}
-    new = [text for k, text in found if k not in known]
-    assert not new, f"{what}:\n" + "\n".join(new)
-    stale = sorted(known - keys)
-    assert not stale, f"fixed, remove from the known list: {stale}"
+def _assert_none(found: list[tuple[str, str]], what: str) -> None:
+    assert not found, f"{what}:\n" + "\n".join(text for _, text in found)
 
 
 def layer_of(module: str) -> str:
@@ -290,7 +267,7 @@ def private_findings() -> list[tuple[str, str]]:
 
 
 def test_imports_follow_the_layers_and_keep_private_names_private():
-    _allow(layering_findings() + private_findings(), KNOWN_BAD_IMPORTS, "imports")
+    _assert_none(layering_findings() + private_findings(), "imports")
 
 
 def _code_lines(node: ast.AST, lines: list[str]) -> int:
@@ -322,19 +299,16 @@ def long_functions() -> dict[str, int]:
 
 def test_functions_are_short():
     found = [(k, f"{k} ({v} lines)") for k, v in sorted(long_functions().items())]
-    _allow(found, KNOWN_LONG_FUNCTIONS, f"functions over {MAX_FUNCTION_LINES} lines of code")
+    _assert_none(found, f"functions over {MAX_FUNCTION_LINES} lines of code")
 
 
 def test_modules_are_short():
-    long = {}
+    found = []
     for module, path in modules().items():
         n = len(path.read_text(encoding="utf-8").splitlines())
         if n > MAX_MODULE_LINES:
-            long[module] = n
-    unknown = {m: n for m, n in long.items() if m not in KNOWN_LONG_MODULES}
-    assert not unknown, f"modules over {MAX_MODULE_LINES} lines: {unknown}"
-    fixed = sorted(KNOWN_LONG_MODULES - set(long))
-    assert not fixed, f"now short enough, remove from KNOWN_LONG_MODULES: {fixed}"
+            found.append((module, f"{module} ({n} lines)"))
+    _assert_none(found, f"modules over {MAX_MODULE_LINES} lines")
 
 
 @pytest.mark.parametrize(
