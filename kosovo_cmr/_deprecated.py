@@ -108,16 +108,28 @@ class KcmrDeprecationWarning(DeprecationWarning):
     """An old kosovo_cmr import path or name was used; the message says the new one."""
 
 
+def _internal(frame) -> bool:
+    """Whether :func:`warnings.warn` skips ``frame`` when it counts a stack level."""
+    filename = frame.f_code.co_filename
+    return "importlib" in filename and "_bootstrap" in filename
+
+
 def _caller_stacklevel() -> int:
-    """Stack level of the first frame outside the import system and this module."""
-    frame = sys._getframe(1)
-    level = 1
+    """Stack level, for :func:`warnings.warn` called in :func:`warn`, of the user's frame.
+
+    Skips the import system, this module and the package's module ``__getattr__`` hooks
+    that forward old names here; frames :mod:`warnings` itself skips are not counted.
+    """
+    frame = sys._getframe(2)  # the caller of warn()
+    level = 2
     while frame is not None:
         name = frame.f_globals.get("__name__", "")
-        if not (name.startswith("importlib") or name == __name__):
+        forwarding = name.startswith("kosovo_cmr") and frame.f_code.co_name == "__getattr__"
+        if not (_internal(frame) or name == __name__ or forwarding):
             return level
+        if not _internal(frame):
+            level += 1
         frame = frame.f_back
-        level += 1
     return 1
 
 

@@ -31,6 +31,17 @@ def test_moved_name_warns_and_gives_the_new_object(old, new):
     assert value is resolve(new)
 
 
+def test_the_warning_points_at_the_code_that_used_the_old_name():
+    sys.modules.pop("kosovo_cmr.fadeout", None)
+    with pytest.warns(KcmrDeprecationWarning) as caught:
+        import kosovo_cmr.fadeout as old  # noqa: F401
+
+        old.load_rule  # noqa: B018
+        from kosovo_cmr.report import report_from_store  # noqa: F401
+    assert len(caught) >= 3
+    assert {w.filename for w in caught} == {__file__}
+
+
 def test_unknown_name_of_an_old_module_is_an_attribute_error():
     sys.modules.pop("kosovo_cmr.maps", None)
     with pytest.warns(KcmrDeprecationWarning):
