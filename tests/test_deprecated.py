@@ -263,3 +263,31 @@ def test_schema_keeps_validate_check_conform():
     for name in ("validate", "check", "conform", "Violation"):
         assert getattr(schema, name) is getattr(validation, name)
     assert kosovo_cmr.validate is validation.validate
+
+
+# --- the source tree ------------------------------------------------------------------------
+
+
+def test_layers_import_from_the_source_tree_without_an_editable_install():
+    """`python -c "import kosovo_cmr.layers"` from the repository root after `pip install .`."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = (
+        "import sys\n"
+        "sys.meta_path[:] = [f for f in sys.meta_path\n"
+        "                    if not type(f).__module__.startswith('__editable__')]\n"
+        "sys.path.insert(0, '.')\n"
+        "import kosovo_cmr.layers, kosovo_cmr\n"
+        "from kosovo_cmr._resources import layer_file\n"
+        "print(kosovo_cmr.layers.__file__, layer_file('regions.csv'))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [
+        str(root / "layers" / "__init__.py"),
+        str(root / "layers" / "regions.csv"),
+    ]
