@@ -481,6 +481,38 @@ def empty_layer(layer: str) -> gpd.GeoDataFrame:
     return conform(frame, schema)
 
 
+def provenance_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Give an imports table every column of :data:`PROVENANCE_COLUMNS`, typed alike."""
+    table = table.reindex(columns=list(PROVENANCE_COLUMNS))
+    for col in PROVENANCE_COLUMNS:
+        if col in ("feature_count", "import_id"):
+            table[col] = table[col].astype("int64")
+        elif col in PROVENANCE_INTEGERS:
+            table[col] = table[col].astype("Int64")
+        else:
+            table[col] = table[col].astype(object).where(table[col].notna(), None)
+    return table.reset_index(drop=True)
+
+
+def empty_versions(layer: str) -> gpd.GeoDataFrame:
+    """Return an empty versions frame of a layer (see :meth:`Store.versions`)."""
+    frame = empty_layer(layer)
+    attrs = frame.drop(columns=frame.geometry.name)
+    extra = pd.DataFrame(
+        {
+            "version_id": pd.Series([], dtype="int64"),
+            "valid_from": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "valid_to": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "import_id": pd.Series([], dtype="Int64"),
+            "closed_by": pd.Series([], dtype="Int64"),
+            "row_hash": pd.Series([], dtype=object),
+        }
+    )
+    return gpd.GeoDataFrame(
+        pd.concat([attrs, extra], axis=1), geometry=frame.geometry, crs=frame.crs
+    )
+
+
 def merge_append(existing: gpd.GeoDataFrame, new: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     """Concatenate ``new`` after ``existing`` for an append, refusing duplicate ids."""
     schema = get_schema(layer)
@@ -512,6 +544,8 @@ __all__ = [
     "empty_layer",
     "merge_append",
     "merge_upsert",
+    "provenance_frame",
+    "empty_versions",
     "make_provenance",
     "source_digest",
     "command_line",

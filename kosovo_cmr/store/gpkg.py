@@ -52,13 +52,14 @@ from kosovo_cmr.store._gpkg_session import (
 from kosovo_cmr.store.base import (
     MODES,
     PROVENANCE_COLUMNS,
-    PROVENANCE_INTEGERS,
     PROVENANCE_TABLE,
     Provenance,
     Store,
     check_reserved,
     check_rows,
+    empty_versions,
     prepare_layer,
+    provenance_frame,
 )
 from kosovo_cmr.store.migrate import META_TABLE, SCHEMA_VERSION, meta_rows, migrate
 from kosovo_cmr.store.versions import format_instant, versions_table
@@ -226,22 +227,22 @@ class GeoPackageStore(Store):
     def provenance(self, layer: str | None = None) -> pd.DataFrame:
         """Return the imports (provenance records), oldest first, optionally of one layer."""
         if PROVENANCE_TABLE not in self._tables():
-            return _provenance_frame(pd.DataFrame(columns=list(PROVENANCE_COLUMNS)))
+            return provenance_frame(pd.DataFrame(columns=list(PROVENANCE_COLUMNS)))
         where = None if layer is None else f"layer = '{_sql_text(layer)}'"
         table = pd.DataFrame(self._read(PROVENANCE_TABLE, where=where))
-        return _provenance_frame(table)
+        return provenance_frame(table)
 
     def versions(self, layer: str, *, ids=None, at=None) -> gpd.GeoDataFrame:
         """Return the versions of a layer's features (see :meth:`Store.versions`)."""
         schema = get_schema(layer)
         table = versions_table(schema.name)
         if table not in self._tables():
-            return _empty_versions(schema.name)
+            return empty_versions(schema.name)
         clauses = []
         if ids is not None:
             ids = list(ids)
             if not ids:
-                return _empty_versions(schema.name)
+                return empty_versions(schema.name)
             listed = ", ".join(f"'{_sql_text(i)}'" for i in ids)
             clauses.append(f"{gp.quote(schema.id_column)} IN ({listed})")
         if at is not None:
@@ -401,36 +402,3 @@ def _write_error(path: Path, exc: BaseException) -> StoreError:
     ):
         return StoreError(f"cannot write to store {path}: it is read-only ({_reason(exc)})")
     return StoreError(f"cannot write to store {path}: {_reason(exc)}")
-
-
-def _provenance_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """Give the imports table every column of :data:`PROVENANCE_COLUMNS`, typed as on PostGIS."""
-    table = table.reindex(columns=list(PROVENANCE_COLUMNS))
-    for col in PROVENANCE_COLUMNS:
-        if col in ("feature_count", "import_id"):
-            table[col] = table[col].astype("int64") if len(table) else table[col].astype("int64")
-        elif col in PROVENANCE_INTEGERS:
-            table[col] = table[col].astype("Int64")
-        else:
-            table[col] = table[col].astype(object).where(table[col].notna(), None)
-    return table.reset_index(drop=True)
-
-
-def _empty_versions(layer: str) -> gpd.GeoDataFrame:
-    from kosovo_cmr.store.base import empty_layer
-
-    frame = empty_layer(layer)
-    geom = frame.geometry.name
-    extra = pd.DataFrame(
-        {
-            "version_id": pd.Series([], dtype="int64"),
-            "valid_from": pd.Series([], dtype="datetime64[ns, UTC]"),
-            "valid_to": pd.Series([], dtype="datetime64[ns, UTC]"),
-            "import_id": pd.Series([], dtype="Int64"),
-            "closed_by": pd.Series([], dtype="Int64"),
-            "row_hash": pd.Series([], dtype=object),
-        }
-    )
-    attrs = frame.drop(columns=geom)
-    out = pd.concat([attrs, extra], axis=1)
-    return gpd.GeoDataFrame(out, geometry=frame.geometry, crs=frame.crs)
