@@ -485,7 +485,7 @@ def provenance_frame(table: pd.DataFrame) -> pd.DataFrame:
     """Give an imports table every column of :data:`PROVENANCE_COLUMNS`, typed alike."""
     table = table.reindex(columns=list(PROVENANCE_COLUMNS))
     for col in PROVENANCE_COLUMNS:
-        if col in ("feature_count", "import_id"):
+        if col in ("feature_count", "import_id") and not table[col].isna().any():
             table[col] = table[col].astype("int64")
         elif col in PROVENANCE_INTEGERS:
             table[col] = table[col].astype("Int64")
