@@ -33,6 +33,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import stat
 import time
 from pathlib import Path
 
@@ -260,14 +261,12 @@ class GeoPackageStore(Store):
     def _locked(self):
         real = self.real
         lock_path = real.with_name(real.name + ".lock")
-        fresh = not lock_path.exists()
         try:
             handle = open(lock_path, "a+")
         except OSError as exc:
             raise StoreError(f"cannot lock store {self.path}: {_reason(exc)}") from exc
         with handle:
-            if fresh:
-                _share_like(lock_path, real)
+            _share_like(lock_path, real)
             deadline = time.monotonic() + self.lock_timeout_s
             while True:
                 try:
@@ -353,6 +352,9 @@ class GeoPackageStore(Store):
                 if not existed:  # a store this write was creating: leave no empty file
                     with contextlib.suppress(OSError):
                         self.real.unlink()
+                else:  # roll back at once what SQLite left in its journal (a full disk)
+                    with contextlib.suppress(StoreError):
+                        self._recover()
                 raise
         return records
 
@@ -365,9 +367,11 @@ class GeoPackageStore(Store):
 def _share_like(path: Path, like: Path) -> None:
     """Give a file the mode, owner and group of ``like`` (a team's lock file)."""
     with contextlib.suppress(OSError):
-        st = like.stat()
-        os.chmod(path, st.st_mode & 0o666)
-        os.chown(path, st.st_uid, st.st_gid)
+        st, mine = like.stat(), path.stat()
+        if stat.S_IMODE(mine.st_mode) != st.st_mode & 0o666:
+            os.chmod(path, st.st_mode & 0o666)
+        if (mine.st_uid, mine.st_gid) != (st.st_uid, st.st_gid):
+            os.chown(path, st.st_uid, st.st_gid)
 
 
 def _sql_text(value) -> str:
