@@ -47,7 +47,21 @@ with pd.option_context("display.width", 120, "display.max_columns", 10):
     history = store.provenance().tail(6)  # this run's six writes
     print(history[["layer", "mode", "source", "feature_count"]].to_string(index=False))
 
-# 3. An officer takes a copy home in a GeoPackage; everything comes back identical.
+# 3. The history: an operator resubmits one hazard; the old polygon is kept as a version.
+hazards = store.read("hazards")
+first = hazards["hazard_id"].iloc[0]
+resubmitted = hazards[hazards["hazard_id"] == first].copy()
+resubmitted["priority"] = "high"
+record = store.write(resubmitted, "hazards", mode="upsert", source="halo-resubmission.shp")
+print(f"import {record.import_id}: {record.changed} hazard changed")
+from kosovo_cmr.store.history import diff, feature_history  # noqa: E402
+
+print(feature_history(store, first)[["version_id", "valid_from", "changed_columns", "source"]]
+      .tail(2).to_string(index=False))  # fmt: skip
+print(diff(store, from_import=record.import_id - 1, to_import=record.import_id)
+      [["layer", "id", "change", "changed_columns"]].to_string(index=False))  # fmt: skip
+
+# 4. An officer takes a copy home in a GeoPackage; everything comes back identical.
 with tempfile.TemporaryDirectory() as tmp:
     laptop = Path(tmp) / "field-copy.gpkg"
     copy_store(store, laptop)

@@ -13,7 +13,8 @@ from shapely.geometry import Point, box
 
 from kosovo_cmr import store as store_mod
 from kosovo_cmr.errors import CRSError, SchemaError, StoreError
-from kosovo_cmr.store import gpkg, open_store
+from kosovo_cmr.store import open_store
+from kosovo_cmr.store._gpkg_session import GpkgSession
 
 
 def hazards(n=3, prefix="H"):
@@ -127,13 +128,13 @@ def test_failure_in_the_middle_of_a_write_leaves_the_store_intact(tmp_path, monk
     before_bytes = (tmp_path / "s.gpkg").read_bytes()
     before, prov = _snapshot(s)
 
-    real = gpkg._write_layer
+    real = GpkgSession.replace_layer
 
-    def half_then_fail(path, gdf, schema):
-        real(path, gdf.iloc[: len(gdf) // 2], schema)  # half the features land in the copy
+    def half_then_fail(self, layer, frame):
+        real(self, layer, frame.iloc[: len(frame) // 2])  # half the features land
         raise OSError("disk full (injected)")
 
-    monkeypatch.setattr(gpkg, "_write_layer", half_then_fail)
+    monkeypatch.setattr(GpkgSession, "replace_layer", half_then_fail)
     with pytest.raises(StoreError, match="injected"):
         s.write(hazards(10, prefix="N"), "hazards", source="doomed")
 
@@ -141,20 +142,26 @@ def test_failure_in_the_middle_of_a_write_leaves_the_store_intact(tmp_path, monk
     after, prov_after = _snapshot(s)
     pd.testing.assert_frame_equal(after["hazards"], before["hazards"])
     pd.testing.assert_frame_equal(prov_after, prov)
-    assert not list(tmp_path.glob(".kcmr-tmp-*")), "temporary copy left behind"
+    assert len(s.versions("hazards")) == 3
+    assert not (tmp_path / "s.gpkg-journal").exists(), "journal left behind"
 
 
-def test_failure_after_the_layer_but_before_provenance_writes_nothing(tmp_path, monkeypatch):
+def test_failure_after_every_table_is_written_writes_nothing(tmp_path, monkeypatch):
     s = open_store(tmp_path / "s.gpkg")
     s.write(hazards(3), "hazards")
-    monkeypatch.setattr(
-        gpkg,
-        "_append_provenance",
-        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("crash (injected)")),
-    )
-    with pytest.raises(StoreError):
+    before_bytes = (tmp_path / "s.gpkg").read_bytes()
+    real = GpkgSession.replace_layer
+
+    def then_crash(self, layer, frame):
+        real(self, layer, frame)  # the layer, its versions and its import are written
+        raise RuntimeError("crash (injected)")
+
+    monkeypatch.setattr(GpkgSession, "replace_layer", then_crash)
+    with pytest.raises(RuntimeError, match="injected"):
         s.write(hazards(5, prefix="N"), "hazards")
     assert s.read("hazards")["hazard_id"].tolist() == ["H0", "H1", "H2"]
+    assert len(s.provenance()) == 1 and len(s.versions("hazards")) == 3
+    assert (tmp_path / "s.gpkg").read_bytes() == before_bytes
 
 
 KILLED_WRITER = textwrap.dedent("""
@@ -197,27 +204,29 @@ def test_a_killed_writer_leaves_the_store_intact(tmp_path):
         [sys.executable, str(script), str(path)], stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout.readline().strip() == "writing"
-    # wait until the writer is inside the write: its temporary copy exists and grows
-    deadline = time.monotonic() + 60
-    tmp = None
-    while time.monotonic() < deadline:
-        tmps = list(tmp_path.glob(".kcmr-tmp-*"))
-        if tmps and tmps[0].stat().st_size > len(before_bytes) + 100_000:
-            tmp = tmps[0]
+    # wait until the writer is inside its transaction and has changed the file itself:
+    # SQLite's journal exists and the store has grown (pages spilled before the commit)
+    journal = tmp_path / "s.gpkg-journal"
+    deadline = time.monotonic() + 120
+    inside = False
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and path.stat().st_size > len(before_bytes) + 100_000:
+            inside = True
             break
-        time.sleep(0.01)
-    assert tmp is not None, "the writer never started writing"
+        time.sleep(0.005)
+    assert inside, "the writer never got inside its transaction"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    assert journal.exists() and path.read_bytes() != before_bytes  # really half-written
 
+    reopened = open_store(path)  # opening rolls the hot journal back
     assert path.read_bytes() == before_bytes
-    reopened = open_store(path)
+    assert not journal.exists()
     back = reopened.read("evidence")
     assert back["evidence_id"].tolist() == ["E1", "E2"]
     assert reopened.provenance("evidence")["source"].tolist() == ["original"]
-    # the next write cleans up what the killed writer left
+    assert len(reopened.versions("evidence")) == 2
     reopened.write(original.assign(evidence_id=["E3", "E4"]), "evidence", mode="append")
-    assert not list(tmp_path.glob(".kcmr-tmp-*"))
     assert len(reopened.read("evidence")) == 4
 
 

@@ -328,29 +328,34 @@ def test_missing_crs_is_refused(pg_url):
 
 
 def test_a_failure_inside_the_transaction_leaves_the_old_layer(pg_url, monkeypatch):
-    from kosovo_cmr.store import postgis
+    from kosovo_cmr.store import _pg_session
 
     store = open_store(pg_url)
     store.write(evidence_layer(["E-1", "E-2"]), "evidence")
     before = store.read("evidence")
-    real_copy = postgis._copy_rows
+    real_copy = _pg_session._copy
+    calls = []
 
     def copy_then_fail(*args, **kwargs):  # fault injection after the new rows are loaded
         real_copy(*args, **kwargs)
-        raise RuntimeError("injected failure")
+        calls.append(args[2])
+        if len(calls) == 2:  # the versions, then the layer's staging table
+            raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(postgis, "_copy_rows", copy_then_fail)
+    monkeypatch.setattr(_pg_session, "_copy", copy_then_fail)
     with pytest.raises(RuntimeError, match="injected"):
         store.write(evidence_layer([f"N-{i}" for i in range(20)]), "evidence")
+    assert calls == ["kcmr_evidence_versions", "evidence__kcmr_new"]
     assert_geodataframe_equal(store.read("evidence"), before)
     assert len(store.provenance()) == 1
+    assert store.versions("evidence")["evidence_id"].tolist() == ["E-1", "E-2"]
     tables = {
         r[0]
         for r in _query(
             pg_url, "SELECT tablename FROM pg_tables WHERE schemaname = %s", (_schema_of(pg_url),)
         )
     }
-    assert tables == {"evidence", "kcmr_provenance"}
+    assert tables == {"evidence", "kcmr_provenance", "kcmr_evidence_versions", "kcmr_meta"}
 
 
 def test_write_many_is_all_or_nothing(pg_url, sample_layers):

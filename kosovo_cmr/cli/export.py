@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from kosovo_cmr.cli._as_of import as_of_option
 from kosovo_cmr.cli._options import check_output, fail, output_option
 from kosovo_cmr.outputs.export import FORMATS
 from kosovo_cmr.schema import LAYERS
@@ -21,6 +22,7 @@ from kosovo_cmr.schema import LAYERS
     help="Only hazards with this status (e.g. active).",
 )
 @output_option(required=True, help="The file to write.")
+@as_of_option
 @click.pass_obj
 def command(state, fmt, layer, status, output, overwrite):
     """Write one layer of the store for GPS units or other GIS.

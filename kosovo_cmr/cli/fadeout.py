@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from kosovo_cmr.cli._as_of import as_of_option
 from kosovo_cmr.cli._engine import engine_options
 from kosovo_cmr.cli._options import boundaries_option, check_output, format_option, output_option
 
@@ -148,6 +149,7 @@ def fadeout_command(
 )
 @boundaries_option
 @engine_options
+@as_of_option
 @click.pass_obj
 def impact_command(
     state,

@@ -6,11 +6,13 @@ import json
 
 import click
 
+from kosovo_cmr.cli._as_of import as_of_option
 from kosovo_cmr.cli._options import format_option
 
 
 @click.command("info")
 @format_option(["table", "json"], "table")
+@as_of_option
 @click.pass_obj
 def command(state, fmt):
     """List the store's layers with feature count, CRS, geodesic area and provenance."""
@@ -21,13 +23,21 @@ def command(state, fmt):
     if fmt == "json":
         click.echo(
             json.dumps(
-                {"store": store.uri, "layers": table.to_dict(orient="records")},
+                {
+                    "store": store.uri,
+                    "schema_version": store.schema_version,  # issue 15
+                    "as_of": getattr(store, "label", None),
+                    "layers": table.to_dict(orient="records"),
+                },
                 default=str,
                 indent=2,
             )
         )
         return
     click.echo(f"store: {store.uri}")
+    click.echo(f"schema version: {store.schema_version}")  # issue 15
+    if store.at is not None:
+        click.echo(f"as of: the end of {store.label} (UTC)")
     if table.empty:
         click.echo("(no layers)")
         return

@@ -37,6 +37,9 @@ COMMANDS: dict[str, str] = {
     "fadeout": "fadeout:fadeout_command",
     "buffer-impact": "fadeout:impact_command",
     "cha-check": "fadeout:cha_command",
+    # issue 15: the store's history (cli/history.py)
+    "history": "history:history_command",
+    "diff": "history:diff_command",
 }
 
 

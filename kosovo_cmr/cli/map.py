@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from kosovo_cmr.cli._as_of import as_of_option
 from kosovo_cmr.cli._options import check_output, output_option
 
 
@@ -20,6 +21,7 @@ from kosovo_cmr.cli._options import check_output, output_option
     default=None,
     help="Simplification tolerance in metres (default 0.5; 0 keeps every vertex).",
 )
+@as_of_option
 @click.pass_obj
 def command(state, output, overwrite, offline, tolerance_m):
     """Write an interactive map (HTML) of every layer in the store.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from kosovo_cmr.cli._as_of import as_of_option
 from kosovo_cmr.cli._engine import engine_options
 from kosovo_cmr.cli._options import (
     boundaries_option,
@@ -32,6 +33,7 @@ from kosovo_cmr.cli._options import (
 @output_option()
 @boundaries_option
 @engine_options
+@as_of_option
 @click.pass_obj
 def command(state, by, on_date, fmt, output, overwrite, boundaries, engine, scheduler):
     """Count and measure the CHAs and SHAs per region or municipality.

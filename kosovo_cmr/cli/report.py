@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from kosovo_cmr.cli._as_of import as_of_option
 from kosovo_cmr.cli._options import (
     boundaries_option,
     check_output,
@@ -50,6 +51,7 @@ from kosovo_cmr.cli._options import (
     "printed figure against the layers.",
 )
 @boundaries_option
+@as_of_option
 @click.pass_obj
 def command(
     state, year, fmt, output, overwrite, capacity, forecast, dem, cover, published, boundaries

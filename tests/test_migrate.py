@@ -1,0 +1,205 @@
+"""A store written by release 0.1.0 opens, migrates in place and reports identically.
+
+The 0.1.0 layout (schema version 1), built here as that release wrote it:
+
+- a GeoPackage made by GDAL (pyogrio ``write_dataframe``, driver GPKG): one feature
+  table per layer (``hazards``, ``evidence``, ``strikes``, ``releases``,
+  ``boundaries``; ``fid`` and ``geom`` columns, MultiPolygons promoted) and an
+  attribute table ``kcmr_provenance`` with ten columns, one row per write: ``layer``,
+  ``mode``, ``source``, ``written_at`` (ISO time with ``+00:00``), ``source_crs``,
+  ``stored_crs``, ``feature_count``, ``package_version``, ``gdal_version``, ``user``;
+- no ``kcmr_meta``, no versions tables.
+
+On PostGIS the 0.1.0 layout is the same tables in the store's schema (layers with
+``kcmr_fid`` and ``geom``; ``kcmr_provenance`` with an identity ``id`` and the ten
+columns); it is built by writing with this release and removing what version 2 added.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from test_store_postgis import pg_server, pg_url  # noqa: F401  (the PostGIS fixtures)
+
+from kosovo_cmr.cli.main import cli
+from kosovo_cmr.errors import StoreError
+from kosovo_cmr.schema import LAYERS
+from kosovo_cmr.store import open_store
+from kosovo_cmr.store.base import Store, provenance_frame
+from kosovo_cmr.store.migrate import SCHEMA_VERSION
+from kosovo_cmr.workflows.report import report_from_store
+
+OLD_PROVENANCE = (
+    "layer", "mode", "source", "written_at", "source_crs", "stored_crs", "feature_count",
+    "package_version", "gdal_version", "user",
+)  # fmt: skip
+
+
+def build_v1_store(path, layers: dict) -> None:
+    """Write ``layers`` as release 0.1.0 did (see the module notes)."""
+    rows = []
+    for i, (name, gdf) in enumerate(layers.items()):
+        multi = gdf.geom_type.iloc[0].endswith("Polygon") if len(gdf) else False
+        pyogrio.write_dataframe(
+            gdf, path, layer=name, driver="GPKG", promote_to_multi=multi or None
+        )
+        rows.append(
+            [name, "replace", "kcmr demo", f"2025-01-0{i + 1}T10:00:00+00:00", "EPSG:4326",
+             "EPSG:4326", len(gdf), "0.1.0", "3.9.0", "officer@kmac"]
+        )  # fmt: skip
+    pyogrio.write_dataframe(
+        pd.DataFrame(rows, columns=list(OLD_PROVENANCE)), path, layer="kcmr_provenance",
+        driver="GPKG",
+    )  # fmt: skip
+
+
+class FrozenStore(Store):
+    """The layers of a store held in memory, read as they were (the 'before' of a report)."""
+
+    def __init__(self, layers: dict, provenance: pd.DataFrame):
+        self._layers, self._prov, self.uri = layers, provenance, "memory"
+
+    def layers(self):
+        return [n for n in LAYERS if n in self._layers]
+
+    def read(self, layer):
+        return self._layers[layer].copy()
+
+    def read_chunks(self, layer, rows):
+        yield self.read(layer)
+
+    def provenance(self, layer=None):
+        return self._prov
+
+    def versions(self, layer, *, ids=None, at=None):
+        raise NotImplementedError
+
+    schema_version = 1
+
+    def write(self, *args, **kwargs):
+        raise NotImplementedError
+
+    write_many = write
+
+
+@pytest.fixture(scope="module")
+def demo_layers(demo_store):
+    return {name: demo_store.read(name) for name in demo_store.layers()}
+
+
+def _v1_layers_as_read(path) -> dict:
+    """The layers of a 0.1.0 file read with GDAL and conformed, as 0.1.0's read did."""
+    from kosovo_cmr.schema import conform
+
+    return {n: conform(pyogrio.read_dataframe(path, layer=n), n) for n in LAYERS}
+
+
+def test_a_0_1_geopackage_opens_migrates_and_reports_identically(
+    tmp_path, demo_layers, boundaries_path, caplog
+):
+    path = tmp_path / "v1.gpkg"
+    build_v1_store(path, demo_layers)
+    before_layers = _v1_layers_as_read(path)
+    old_prov = pyogrio.read_dataframe(path, layer="kcmr_provenance")
+    before = report_from_store(FrozenStore(before_layers, provenance_frame(old_prov)), year=2024)
+
+    with caplog.at_level(logging.WARNING, logger="kosovo_cmr.store.migrate"):
+        store = open_store(path, create=False)
+    assert "migrated store" in caplog.text and "from schema version 1 to 2" in caplog.text
+    assert store.schema_version == SCHEMA_VERSION == 2
+    for name in LAYERS:  # every feature kept, and each is the first version of its history
+        pd.testing.assert_frame_equal(store.read(name), before_layers[name])
+        versions = store.versions(name)
+        assert sorted(versions[versions.columns[0]]) == sorted(before_layers[name].iloc[:, 0])
+        assert versions["valid_to"].isna().all()
+    prov = store.provenance()
+    assert prov["source"].tolist()[:5] == ["kcmr demo"] * 5  # every old row kept
+    assert prov["import_id"].tolist() == list(range(1, 11))
+    assert prov["valid_from"].iloc[0] == "2025-01-01T10:00:00.000Z"
+    assert (prov["mode"].iloc[5:] == "migrate").all()
+
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["--store", str(path), "report", "--year", "2024", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    after = json.loads(result.output)
+    before = json.loads(json.dumps(before, default=str))
+    assert {k: v for k, v in after.items() if k != "store"} == {
+        k: v for k, v in before.items() if k != "store"
+    }
+    info = runner.invoke(cli, ["--store", str(path), "info", "--format", "json"])
+    assert json.loads(info.output)["schema_version"] == 2
+
+
+def test_migration_is_one_transaction(tmp_path, demo_layers, monkeypatch):
+    from kosovo_cmr.store import _gpkg_session
+
+    path = tmp_path / "v1.gpkg"
+    build_v1_store(path, demo_layers)
+    before = path.read_bytes()
+    real = _gpkg_session.GpkgSession.open_versions
+    calls = []
+
+    def fail_on_third(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError("crash in the middle of the migration (injected)")
+
+    monkeypatch.setattr(_gpkg_session.GpkgSession, "open_versions", fail_on_third)
+    with pytest.raises(StoreError, match="injected"):
+        open_store(path)
+    assert path.read_bytes() == before  # nothing of the migration landed
+    monkeypatch.undo()
+    assert open_store(path).schema_version == 2
+
+
+def test_a_newer_store_is_read_but_not_written(tmp_path, demo_layers):
+    import sqlite3
+
+    path = tmp_path / "s.gpkg"
+    open_store(path).write(demo_layers["strikes"], "strikes")
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE kcmr_meta SET value = '99' WHERE key = 'schema_version'")
+    store = open_store(path)
+    assert len(store.read("strikes")) == len(demo_layers["strikes"])
+    with pytest.raises(StoreError, match="schema version 99, newer than this kcmr"):
+        store.write(demo_layers["strikes"], "strikes")
+
+
+def test_migration_steps_are_numbered_in_order():
+    from kosovo_cmr.store.migrate import MIGRATIONS
+
+    assert [m.version for m in MIGRATIONS] == list(range(2, SCHEMA_VERSION + 1))
+
+
+@pytest.mark.postgis
+def test_a_0_1_postgis_store_migrates(pg_url, demo_layers):  # noqa: F811
+    import psycopg
+    from test_store_postgis import _libpq_dsn, _schema_of
+
+    store = open_store(pg_url)
+    store.write_many(demo_layers, source="kcmr demo")
+    schema = _schema_of(pg_url)
+    with psycopg.connect(_libpq_dsn(pg_url)) as conn:  # back to the 0.1.0 layout
+        for name in [*LAYERS, "meta"]:
+            table = f"kcmr_{name}_versions" if name != "meta" else "kcmr_meta"
+            conn.execute(f'DROP TABLE IF EXISTS "{schema}"."{table}"')
+        for col in ("import_id", "valid_from", "source_sha256", "command", "added",
+                    "changed", "removed"):  # fmt: skip
+            conn.execute(f'ALTER TABLE "{schema}".kcmr_provenance DROP COLUMN {col}')
+    before = {name: store.read(name) for name in LAYERS}
+    reopened = open_store(pg_url)
+    assert reopened.schema_version == 2
+    for name in LAYERS:
+        pd.testing.assert_frame_equal(reopened.read(name), before[name])
+        assert len(reopened.versions(name)) == len(before[name])
+    prov = reopened.provenance()
+    assert prov["import_id"].tolist() == list(range(1, 11))
+    assert (prov["mode"].iloc[5:] == "migrate").all()
