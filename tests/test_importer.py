@@ -396,12 +396,12 @@ def test_on_conflict_replace_and_mode_replace(tmp_path, store_path):
 def test_store_is_untouched_when_the_write_fails(tmp_path, store_path, monkeypatch):
     run(write_gpkg(tmp_path / "v1.gpkg", hazards(2)), store_path=store_path)
     before = store_path.read_bytes()
-    import kosovo_cmr.store.gpkg as gpkg
+    from kosovo_cmr.store._gpkg_session import GpkgSession
 
-    def broken(path, gdf, schema):
+    def broken(self, layer, frame):
         raise OSError("disk full (injected)")
 
-    monkeypatch.setattr(gpkg, "_write_layer", broken)
+    monkeypatch.setattr(GpkgSession, "replace_layer", broken)
     src = write_gpkg(tmp_path / "more.gpkg", hazards(2, prefix="M"))
     with pytest.raises(StoreError, match="disk full"):
         import_layer(src, "hazards", store=store_path, rejects=tmp_path / "r.gpkg")
