@@ -43,7 +43,7 @@ def readings_impact(
     boundaries=None,
     use_accuracy: bool = False,
 ) -> pd.DataFrame:
-    """The saving of each reading of a rule change: one impact table per reading, stacked.
+    """Measure the saving of each reading of a rule change: impact tables, stacked.
 
     Parameters
     ----------

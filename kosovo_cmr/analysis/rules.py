@@ -6,8 +6,8 @@ per item kind and per (ordnance, item) pair. Three are shipped in ``layers/rules
 ``kosovo-pre-2024`` (50 m everywhere) and the two readings of the 2024 national
 standard (:data:`NMAS_2024_READINGS`): ``kosovo-nmas-2024`` (the default: 25 m around
 every BLU-97 and BL755 item, 50 m otherwise) and ``kosovo-nmas-2024-components-only``
-(25 m around BLU-97 and BL755 component parts only). :mod:`kosovo_cmr.analysis.fadeout` delineates the area a
-rule gives and measures what a change of rule does.
+(25 m around BLU-97 and BL755 component parts only). :mod:`kosovo_cmr.analysis.fadeout`
+delineates the area a rule gives and measures what a change of rule does.
 """
 
 from __future__ import annotations

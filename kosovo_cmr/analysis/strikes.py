@@ -364,7 +364,7 @@ def infer_strikes(
 
 
 def _footprint_frame(rows, ovals, evidence, coverage) -> gpd.GeoDataFrame:
-    """The footprints layer: one row per cluster, ovals in the evidence's CRS."""
+    """Build the footprints layer: one row per cluster, ovals in the evidence's CRS."""
     from kosovo_cmr.crs import geodesic_area
 
     cx = np.array([r["fit"].cx for r in rows], dtype=float)
@@ -479,7 +479,7 @@ def compare_strikes(inferred: gpd.GeoDataFrame, recorded: gpd.GeoDataFrame) -> p
 
 
 def _match(row, strike, centre, iou: float) -> dict:
-    """The differences between one inferred footprint and its recorded strike."""
+    """Measure the differences between one inferred footprint and its recorded strike."""
     oval = row.geometry.centroid
     diff = abs(float(row.azimuth_deg) - float(strike.get("bearing_deg") or 0.0)) % 180.0
     length, width = strike.get("length_m"), strike.get("width_m")
