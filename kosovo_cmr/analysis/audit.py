@@ -174,6 +174,9 @@ def _footprint_support(strikes, inferred, rule) -> np.ndarray:
     for layer in (strikes, inferred):
         if layer is None or not len(layer):
             continue
+        if layer is strikes:  # recorded strikes are points: draw their ovals
+            present = layer[~layer.geometry.isna() & ~layer.geometry.is_empty]
+            layer = strike_footprints(present)
         metric = layer.to_crs(settings.metric_crs)
         metric = metric[~metric.geometry.isna() & ~metric.geometry.is_empty]
         munition = metric.get("munition", pd.Series("unknown", index=metric.index))
@@ -189,7 +192,7 @@ def _footprint_support(strikes, inferred, rule) -> np.ndarray:
 
 
 def _support(evidence, strikes, inferred, rule, *, use_accuracy, tolerance_m):
-    """The pieces of support (metric polygons) and which of them are evidence disks."""
+    """Return the pieces of support (metric polygons) and which of them are evidence disks."""
     disks = np.empty(0, dtype=object)
     if len(evidence):
         x, y = metric_points(evidence)
@@ -439,7 +442,7 @@ def _is_synthetic(frame) -> bool:
 
 
 def _unsupported_layer(table, holes, hazards) -> gpd.GeoDataFrame:
-    """The unsupported part of each hazard that has one, in the hazards' CRS."""
+    """Return the unsupported part of each hazard that has one, in the hazards' CRS."""
     keep = [i for i, g in enumerate(holes) if g is not None and not g.is_empty]
     geoms = gpd.GeoSeries([holes[i] for i in keep], crs=settings.metric_crs).to_crs(hazards.crs)
     return gpd.GeoDataFrame(

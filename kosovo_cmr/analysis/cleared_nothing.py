@@ -63,7 +63,7 @@ INPUTS: dict[str, str] = {
 
 
 def inputs_of(audit_rows: pd.DataFrame) -> pd.DataFrame:
-    """The model's inputs from audit rows (:attr:`AuditResult.hazards`), one row each.
+    """Return the model's inputs from audit rows (:attr:`AuditResult.hazards`), one row each.
 
     Missing values (a hazard without evidence has no spent share) count 0, except the
     age, which counts as the largest age among the rows.
@@ -148,7 +148,7 @@ class ClearedNothingModel:
         return out
 
     def to_dict(self) -> dict:
-        """The model as JSON-ready data: inputs, coefficients, intercept, fit and note."""
+        """Return the model as JSON-ready data: inputs, coefficients, intercept, fit and note."""
         return plain(
             {
                 "inputs": [

@@ -37,6 +37,9 @@ COMMANDS: dict[str, str] = {
     "fadeout": "fadeout:fadeout_command",
     "buffer-impact": "fadeout:impact_command",
     "cha-check": "fadeout:cha_command",
+    # issue 17: the evidence behind every CHA
+    "strikes": "strikes",
+    "audit": "audit",
 }
 
 
