@@ -102,7 +102,7 @@ def _footprints_of(layers: dict) -> gpd.GeoDataFrame | None:
 
 
 def _audit_layers(layers: dict) -> dict:
-    """The evidence audit's map layer (issue 17), none if the layers cannot be audited."""
+    """Return the evidence audit's map layer (issue 17); none if the layers cannot be audited."""
     from kosovo_cmr.workflows.audit import audit_map_layers
 
     try:
