@@ -30,7 +30,8 @@ active = hazards[hazards["status"] == "active"]
 audit = evidence_audit(active, evidence, strikes=strikes, releases=releases, as_of="2024-12-31")
 s = audit.summary
 print(
-    f"{s['unsupported_m2']:,.0f} of {s['area_m2']:,.0f} m2 ({s['unsupported_pct']:.1f} %) unsupported"
+    f"{s['unsupported_m2']:,.0f} of {s['area_m2']:,.0f} m2 unsupported "
+    f"({s['unsupported_pct']:.1f} %)"
 )
 worst = audit.hazards.sort_values("unsupported_m2", ascending=False).head(3)
 print(worst[["hazard_id", "kind", "area_m2", "unsupported_m2", "flags"]].round(0).to_string())
