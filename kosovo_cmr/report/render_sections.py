@@ -484,7 +484,12 @@ def _evidence_audit(audit: dict) -> list[dict]:
     if not model:
         hazards["note"] += " " + audit.get("model_note", "")
         return [hazards]
-    coefs = {
+    return [hazards, _audit_model(model), _audit_validation(audit["validation"])]
+
+
+def _audit_model(model: dict) -> dict:
+    """Lay out the cleared-nothing model's inputs and weights (issue 17)."""
+    return {
         "title": "Cleared-nothing model: inputs and weights",
         "headers": ["Input", "Meaning", "Mean", "Scale", "Coefficient"],
         "numeric": [False, False, True, True, True],
@@ -505,7 +510,10 @@ def _evidence_audit(audit: dict) -> list[dict]:
             + (model["note"] or "")
         ).strip(),
     }
-    v = audit["validation"]
+
+
+def _audit_validation(v: dict) -> dict:
+    """Lay out the validation of the cleared-nothing model, year by year (issue 17)."""
     val_rows = [
         [
             str(r["year"]),
@@ -532,7 +540,7 @@ def _evidence_audit(audit: dict) -> list[dict]:
             "",
         ]
     )
-    validation = {
+    return {
         "title": "Cleared-nothing model: validation, leaving each year out",
         "headers": [
             "Year left out",
@@ -554,4 +562,3 @@ def _evidence_audit(audit: dict) -> list[dict]:
             "regression (see the module notes)."
         ),
     }
-    return [hazards, coefs, validation]
