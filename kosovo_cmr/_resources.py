@@ -58,4 +58,4 @@ def register_source_layers() -> None:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    setattr(sys.modules["kosovo_cmr"], "layers", module)  # as the import system does
+    sys.modules["kosovo_cmr"].layers = module  # as the import system does

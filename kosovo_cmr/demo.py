@@ -39,6 +39,7 @@ DEMO_STEPS: list[str] = [
     "kosovo_cmr.demo:load_layers",
     "kosovo_cmr.demo:_step_fadeout",
     "kosovo_cmr.demo:_step_forecast",
+    "kosovo_cmr.demo:_step_audit",  # issue 17
     "kosovo_cmr.demo:_step_report",
     "kosovo_cmr.demo:_step_maps",
 ]
@@ -247,6 +248,7 @@ def _step_report(ctx: DemoContext) -> None:
         year=2024,
         forecast=ctx.results.get("forecast", True),
         published=PUBLISHED,
+        audit=ctx.results.get("evidence_audit", False),  # issue 17
     )
     for fmt in ("html", "json"):
         path = Path(ctx.output(f"report-2024.{fmt}"))
@@ -290,3 +292,47 @@ def _step_maps(ctx: DemoContext) -> None:
         active = hazards[hazards["status"] == "active"]
         atlas = field_maps_from_store(layers, ctx.output("fieldmaps.pdf"), overwrite=True)
         ctx.add_output(f"field-map atlas ({len(active)} sheets)", atlas)
+
+
+# --- issue 17: the evidence behind every CHA ----------------------------------------------
+
+
+def _step_audit(ctx: DemoContext) -> None:
+    """Evidence audit, inferred strike footprints and the cleared-nothing model (SYNTHETIC)."""
+    from kosovo_cmr._json import dumps
+    from kosovo_cmr.workflows.audit import audit_from_store, audit_section, strikes_from_store
+
+    section = audit_section(ctx.store, year=2024)
+    ctx.results["evidence_audit"] = section
+    path = ctx.output("evidence-audit-2024.json")
+    path.write_text(dumps(section) + "\n", encoding="utf-8")
+    ctx.add_output("evidence audit and cleared-nothing chances, SYNTHETIC (JSON)", path)
+    audit = audit_from_store(ctx.store, as_of="2024-12-31")
+    layer = ctx.output("evidence-audit-unsupported.geojson")
+    if layer.exists():
+        layer.unlink()
+    audit.unsupported.to_file(layer, driver="GeoJSON")
+    ctx.add_output("land no evidence supports, per active hazard (GeoJSON)", layer)
+    inferred, comparison = strikes_from_store(ctx.store)
+    path = ctx.output("strikes-inferred.geojson")
+    if path.exists():
+        path.unlink()
+    inferred.footprints.to_file(path, driver="GeoJSON")
+    ctx.add_output("strike footprints inferred from the evidence (GeoJSON)", path)
+    s = section["summary"]
+    ctx.summary.append(
+        f"evidence audit: {s['unsupported_m2']:,.0f} of {s['area_m2']:,.0f} m2 of active "
+        f"hazards ({s['unsupported_pct']:.1f} %) supported by no evidence; "
+        f"{len(inferred.footprints)} strike footprints inferred"
+        + (
+            f", {int(comparison['strike_id'].notna().sum())} matching a recorded strike"
+            if comparison is not None
+            else ""
+        )
+    )
+    pooled = section.get("validation", {}).get("pooled")
+    if pooled:
+        ctx.summary.append(
+            f"cleared-nothing model, years left out: Brier {pooled['brier']:.3f} "
+            f"(no inputs {pooled['brier_base']:.3f}) over {pooled['records']} clearances"
+        )

@@ -6,12 +6,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kosovo_cmr.analysis.rules import FadeoutRule, load_rule, shipped_rules
+from kosovo_cmr.analysis.rules import (
+    DEFAULT_RULE,
+    NMAS_2024_READINGS,
+    FadeoutRule,
+    load_rule,
+    shipped_rules,
+)
 from kosovo_cmr.errors import InputError
 
 
 def test_shipped_rules():
-    assert shipped_rules() == ["kosovo-nmas-2024", "kosovo-pre-2024"]
+    assert shipped_rules() == [
+        "kosovo-nmas-2024",
+        "kosovo-nmas-2024-components-only",
+        "kosovo-pre-2024",
+    ]
     nmas = load_rule("kosovo-nmas-2024")
     pre = load_rule("kosovo-pre-2024")
     frame = pd.DataFrame(
@@ -84,3 +94,18 @@ def test_bad_rule_arguments():
         load_rule(distance_m="far")
     with pytest.raises(InputError, match="accuracy_m"):
         load_rule(distance_m=5).distances_m(pd.DataFrame({"a": [1]}), use_accuracy=True)
+
+
+def test_the_two_readings_of_nmas_2024():
+    """Broad (default): every BLU-97/BL755 item at 25 m; narrow: component parts only."""
+    broad, narrow = (load_rule(name) for name in NMAS_2024_READINGS.values())
+    assert broad.name == DEFAULT_RULE == "kosovo-nmas-2024"
+    assert narrow.name == "kosovo-nmas-2024-components-only"
+    items = ["component", "submunition", "crater", "container", "fragments", "other"]
+    for ordnance in ("BLU-97", "BL755"):
+        frame = pd.DataFrame({"ordnance": [ordnance] * len(items), "item": items})
+        assert broad.distances_m(frame).tolist() == [25.0] * 6
+        assert narrow.distances_m(frame).tolist() == [25.0, 50.0, 50.0, 50.0, 50.0, 50.0]
+    others = pd.DataFrame({"ordnance": ["other", "unknown"], "item": ["component"] * 2})
+    assert broad.distances_m(others).tolist() == narrow.distances_m(others).tolist() == [50, 50]
+    assert "broad reading (default)" in broad.title and "component parts only" in narrow.title

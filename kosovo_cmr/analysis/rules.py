@@ -2,10 +2,12 @@
 
 Clearance continues a *fade-out distance* beyond the last evidence. Rules are data
 (:func:`load_rule`): TOML files naming a default distance and distances per ordnance,
-per item kind and per (ordnance, item) pair. Two are shipped in ``layers/rules/``:
-``kosovo-pre-2024`` (50 m everywhere) and ``kosovo-nmas-2024`` (25 m for BLU-97 and
-BL755 evidence, 50 m otherwise). :mod:`kosovo_cmr.analysis.fadeout` delineates the area a
-rule gives and measures what a change of rule does.
+per item kind and per (ordnance, item) pair. Three are shipped in ``layers/rules/``:
+``kosovo-pre-2024`` (50 m everywhere) and the two readings of the 2024 national
+standard (:data:`NMAS_2024_READINGS`): ``kosovo-nmas-2024`` (the default: 25 m around
+every BLU-97 and BL755 item, 50 m otherwise) and ``kosovo-nmas-2024-components-only``
+(25 m around BLU-97 and BL755 component parts only). :mod:`kosovo_cmr.analysis.fadeout`
+delineates the area a rule gives and measures what a change of rule does.
 """
 
 from __future__ import annotations
@@ -23,10 +25,21 @@ from kosovo_cmr._resources import layer_file, layers_dir
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.schema import ORDNANCE, SCHEMAS
 
-__all__ = ["DEFAULT_RULE", "FadeoutRule", "shipped_rules", "load_rule"]
+__all__ = ["DEFAULT_RULE", "NMAS_2024_READINGS", "FadeoutRule", "shipped_rules", "load_rule"]
 
 #: The rule used when none is named.
 DEFAULT_RULE = "kosovo-nmas-2024"
+
+#: The two readings of the 2024 national standard's change, which the Mine Action Review
+#: states as "reducing the required fade-out distance around component parts of BLU-97
+#: and BL755 submunitions from 50m to 25m": reading -> shipped rule. The first is the
+#: default (:data:`DEFAULT_RULE`): every BLU-97/BL755 item at 25 m. The second reads
+#: "component parts" literally: whole submunitions, craters, containers and fragments
+#: keep 50 m.
+NMAS_2024_READINGS: dict[str, str] = {
+    "all BLU-97/BL755 items at 25 m (default)": "kosovo-nmas-2024",
+    "BLU-97/BL755 component parts only at 25 m": "kosovo-nmas-2024-components-only",
+}
 
 _ITEMS = SCHEMAS["evidence"].column("item").allowed
 
@@ -163,7 +176,7 @@ def shipped_rules() -> list[str]:
     Examples
     --------
     >>> shipped_rules()
-    ['kosovo-nmas-2024', 'kosovo-pre-2024']
+    ['kosovo-nmas-2024', 'kosovo-nmas-2024-components-only', 'kosovo-pre-2024']
     """
     return sorted(p.stem for p in (layers_dir() / "rules").glob("*.toml"))
 

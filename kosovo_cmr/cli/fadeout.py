@@ -150,6 +150,13 @@ def fadeout_command(
 @boundaries_option
 @engine_options
 @as_of_option
+# issue 17: the sensitivity of the saving to the reading of the NMAS 2024 rule
+@click.option(
+    "--readings",
+    is_flag=True,
+    help="Instead of --to: the saving under each reading of the NMAS 2024 rule (all "
+    "BLU-97/BL755 items at 25 m, the default; component parts only at 25 m).",
+)
 @click.pass_obj
 def impact_command(
     state,
@@ -166,6 +173,7 @@ def impact_command(
     boundaries,
     engine,
     scheduler,
+    readings=False,
 ):
     """Area to clear under two fade-out rules and what the change saves.
 
@@ -178,6 +186,20 @@ def impact_command(
 
     check_output(output, overwrite)
     check_output(rings_path, overwrite)
+    if readings:  # issue 17
+        return _readings(
+            state,
+            from_rule,
+            from_distance_m,
+            to_rule,
+            to_distance_m,
+            by,
+            fmt,
+            output,
+            rings_path,
+            boundaries,
+            use_accuracy,
+        )
     old = _rule(from_rule, from_distance_m, "kosovo-pre-2024")
     new = _rule(to_rule, to_distance_m, "kosovo-nmas-2024")
     result = impact_from_store(
@@ -215,6 +237,48 @@ def impact_command(
     if rings_path is not None:
         _write_layer(result.rings, rings_path)
         click.echo(f"wrote {rings_path} ({len(result.rings)} rings)", err=True)
+
+
+def _readings(
+    state,
+    from_rule,
+    from_distance_m,
+    to_rule,
+    to_distance_m,
+    by,
+    fmt,
+    output,
+    rings_path,
+    boundaries,
+    use_accuracy,
+):
+    """``buffer-impact --readings``: the saving under each reading (issue 17)."""
+    from kosovo_cmr._json import dumps, plain
+    from kosovo_cmr._text import render_table
+    from kosovo_cmr.errors import InputError
+    from kosovo_cmr.workflows.audit import readings_from_store
+
+    if to_rule is not None or to_distance_m is not None or rings_path is not None:
+        raise InputError("--readings compares the shipped readings: give no --to or --rings")
+    old = _rule(from_rule, from_distance_m, "kosovo-pre-2024")
+    table = readings_from_store(
+        state.store(create=False), old, by=by, boundaries=boundaries, use_accuracy=use_accuracy
+    )
+    if fmt == "json":
+        text = dumps({"from": old.name, "by": by, "rows": plain(table.to_dict(orient="records"))})
+    elif fmt == "csv":
+        text = table.to_csv(index=False)
+    else:
+        shown = table.copy()
+        for col in ("area_from_m2", "area_to_m2", "saved_m2"):
+            shown[col] = shown[col].map(lambda a: f"{a:,.0f}")
+        shown["saved_pct"] = shown["saved_pct"].map(lambda p: f"{p:.1f}")
+        text = f"from {old.describe()}\n" + render_table(shown.drop(columns="default"))
+    if output is None:
+        click.echo(text.rstrip("\n"))
+    else:
+        output.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
 
 
 @click.command("cha-check")

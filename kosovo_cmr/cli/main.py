@@ -40,6 +40,9 @@ COMMANDS: dict[str, str] = {
     # issue 15: the store's history (cli/history.py)
     "history": "history:history_command",
     "diff": "history:diff_command",
+    # issue 17: the evidence behind every CHA
+    "strikes": "strikes",
+    "audit": "audit",
 }
 
 

@@ -52,9 +52,26 @@ from kosovo_cmr.cli._options import (
 )
 @boundaries_option
 @as_of_option
+@click.option(  # issue 17
+    "--audit/--no-audit",
+    default=False,
+    help="Add the evidence audit: supported and unsupported area per active hazard, the "
+    "chance that clearing it finds nothing (explained), the model and its validation.",
+)
 @click.pass_obj
 def command(
-    state, year, fmt, output, overwrite, capacity, forecast, dem, cover, published, boundaries
+    state,
+    year,
+    fmt,
+    output,
+    overwrite,
+    capacity,
+    forecast,
+    dem,
+    cover,
+    published,
+    boundaries,
+    audit=False,
 ):
     """Tables 1 and 4-9, indicators and the reconciliation ledger of a year.
 
@@ -81,6 +98,7 @@ def command(
         dem=dem,
         cover=cover,
         published=published,
+        audit=audit,
     )
     text = write_report(report, output, fmt=fmt)
     if text is not None:

@@ -248,6 +248,23 @@ def _evidence_specs(evidence, cluster_threshold: int) -> list:
     return [(spec, True, "point")]
 
 
+def _unsupported_specs(unsupported, tolerance_m: float) -> list:
+    """Draw the land of the active hazards that no evidence supports (issue 17), if given."""
+    if not _present(unsupported):
+        return []
+    spec = _map_specs.layer_spec(
+        unsupported,
+        label="Evidence audit: land no evidence supports",
+        colour="#ffd700",
+        tooltip=[c for c in ("hazard_id", "kind", "unsupported_m2") if c in unsupported.columns],
+        tolerance_m=tolerance_m,
+        fill_opacity=0.25,
+        weight=1.0,
+        dash="6 4",
+    )
+    return [(spec, False, "area")]
+
+
 def _specs(layers, *, tolerance_m, cluster_threshold, rings, footprints) -> list:
     """Return (spec, show, legend swatch kind) per map layer, bottom to top."""
     out = (
@@ -257,6 +274,7 @@ def _specs(layers, *, tolerance_m, cluster_threshold, rings, footprints) -> list
         + _ring_specs(rings, tolerance_m)
         + _footprint_specs(footprints, tolerance_m)
         + _evidence_specs(layers.get("evidence"), cluster_threshold)
+        + _unsupported_specs(layers.get("unsupported_land"), tolerance_m)  # issue 17
     )
     return [entry for entry in out if entry[0] is not None]
 

@@ -170,3 +170,29 @@ def _totals(tables: dict) -> dict:
         key: {c: tables[key][c].sum() if len(tables[key]) else 0 for c in columns}
         for key, columns in TOTALS.items()
     }
+
+
+# --- issue 17: the evidence audit section ----------------------------------------------
+
+
+def add_evidence_audit(report: dict, section: dict | None) -> dict:
+    """Add the evidence audit section to a report, under the key ``evidence_audit``.
+
+    Parameters
+    ----------
+    report : dict
+        From :func:`land_release_report`.
+    section : dict or None
+        From :func:`kosovo_cmr.workflows.audit.audit_section`: per active hazard the
+        supported and unsupported area, the chance that clearing it finds nothing with its
+        one-sentence explanation, the model and its validation by leaving years out.
+        ``None`` leaves the report as it is.
+
+    Returns
+    -------
+    dict
+        The same report.
+    """
+    if section is not None:
+        report["evidence_audit"] = plain(section)
+    return report

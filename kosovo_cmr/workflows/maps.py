@@ -101,6 +101,17 @@ def _footprints_of(layers: dict) -> gpd.GeoDataFrame | None:
     return strike_footprints(strikes) if strikes is not None and len(strikes) else None
 
 
+def _audit_layers(layers: dict) -> dict:
+    """Return the evidence audit's map layer (issue 17); none if the layers cannot be audited."""
+    from kosovo_cmr.workflows.audit import audit_map_layers
+
+    try:
+        return audit_map_layers(layers)
+    except (KcmrError, ValueError, KeyError) as exc:
+        log.info("evidence audit layer left out: %s", exc)
+        return {}
+
+
 def map_layers(store_or_layers) -> dict[str, gpd.GeoDataFrame]:
     """Return the layers the interactive map shows: the store's and those derived from them.
 
@@ -120,6 +131,7 @@ def map_layers(store_or_layers) -> dict[str, gpd.GeoDataFrame]:
     layers = _read(store_or_layers, what="map_layers")
     derived = {"fadeout_rings": _rings_of(layers), "strike_footprints": _footprints_of(layers)}
     layers.update({key: gdf for key, gdf in derived.items() if gdf is not None})
+    layers.update(_audit_layers(layers))  # issue 17: the land no evidence supports
     return layers
 
 
@@ -147,6 +159,7 @@ def map_from_store(
     folium.Map
     """
     layers = _read(store_or_layers, what="map_from_store")
+    layers.update(_audit_layers(layers))  # issue 17: the land no evidence supports
     return interactive_map(
         layers,
         fadeout_rings=_rings_of(layers) if fadeout_rings is None else fadeout_rings,

@@ -31,6 +31,7 @@ def report_from_store(
     dem: str | os.PathLike | None = None,
     cover: str | os.PathLike | None = None,
     published: dict | str | os.PathLike | None = None,
+    audit: bool | dict = False,  # issue 17
 ) -> dict:
     """Compute the land release report of a year from a store.
 
@@ -56,6 +57,10 @@ def report_from_store(
         ``unknown_terrain_method`` applies.
     published : dict, path or name, optional
         See :func:`kosovo_cmr.report.land_release_report`.
+    audit : bool or dict, optional
+        Include the evidence audit (``evidence_audit``): ``True`` computes it for the end
+        of ``year`` (:func:`kosovo_cmr.workflows.audit.audit_section`); a dict is used
+        as it is.
 
     Returns
     -------
@@ -91,6 +96,11 @@ def report_from_store(
         published=published,
     )
     report["store"] = store.uri
+    if audit:  # issue 17: the evidence audit section
+        from kosovo_cmr.report.land_release import add_evidence_audit
+        from kosovo_cmr.workflows.audit import audit_section
+
+        add_evidence_audit(report, audit_section(store, year=year) if audit is True else audit)
     return report
 
 
