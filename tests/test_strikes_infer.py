@@ -21,62 +21,21 @@ from kosovo_cmr.analysis.strikes import (
     strike_footprints,
 )
 from kosovo_cmr.errors import CRSError, InputError
+from kosovo_cmr.synthetic.footprints import footprint_evidence, known_footprints
 
 X0, Y0 = 7_480_000.0, 4_700_000.0
 
 
-def oval_items(rng, cx, cy, length, width, azimuth, *, per_ha: float):
-    """Items spread evenly over an oval at ``per_ha`` items per hectare (at least one)."""
-    area = np.pi * length * width / 4
-    n = max(1, int(round(per_ha * area / 10_000)))
-    t = rng.uniform(0, 2 * np.pi, n)
-    r = np.sqrt(rng.uniform(0, 1, n))
-    u, v = length / 2 * r * np.cos(t), width / 2 * r * np.sin(t)  # u along the long axis
-    a = np.radians(azimuth)  # clockwise from grid north
-    return cx + u * np.sin(a) + v * np.cos(a), cy + u * np.cos(a) - v * np.sin(a)
-
-
 def scene(seed, truths, *, per_ha=60.0, noise=15, ordnance="BLU-97", extent=3000.0):
     """Evidence of several known footprints plus ``noise`` scattered items (metric CRS)."""
-    rng = np.random.default_rng(seed)
-    xs, ys, tags = [], [], []
-    for k, (cx, cy, length, width, az) in enumerate(truths):
-        x, y = oval_items(rng, cx, cy, length, width, az, per_ha=per_ha)
-        xs.append(x)
-        ys.append(y)
-        tags += [k] * len(x)
-    nx = rng.uniform(X0 - extent / 2, X0 + extent / 2, noise)
-    ny = rng.uniform(Y0 - extent / 2, Y0 + extent / 2, noise)
-    xs.append(nx)
-    ys.append(ny)
-    tags += [-1] * noise
-    x, y = np.concatenate(xs), np.concatenate(ys)
-    return gpd.GeoDataFrame(
-        {
-            "evidence_id": [f"E{i}" for i in range(len(x))],
-            "ordnance": ordnance,
-            "item": "component",
-            "truth": tags,
-        },
-        geometry=[Point(a, b) for a, b in zip(x, y, strict=True)],
-        crs=9141,
+    return footprint_evidence(
+        seed, truths, per_ha=per_ha, noise=noise, ordnance=ordnance, extent_m=extent
     )
 
 
 def random_truths(rng, n):
-    """n ovals of random size and azimuth, far apart on a grid.
-
-    Sizes span DOMAIN.md's range, 37 x 61 m to 123 x 244 m: the length from 61 to 244 m,
-    the width 1/2 to 1/1.65 of it, the proportions of the two ends of that range.
-    """
-    truths = []
-    for k in range(n):
-        length = rng.uniform(61, 244)
-        width = length / rng.uniform(1.65, 2.0)
-        cx = X0 - 1200 + 600 * (k % 5)
-        cy = Y0 - 1200 + 600 * (k // 5)
-        truths.append((cx, cy, length, width, rng.uniform(0, 180)))
-    return truths
+    """n ovals of random size (DOMAIN.md's range) and azimuth, far apart on a grid."""
+    return known_footprints(rng, n, x0=X0, y0=Y0)
 
 
 def axial_diff(a, b):
@@ -136,7 +95,6 @@ def test_recovers_azimuth_and_area_of_known_footprints():
 @pytest.mark.parametrize("seed", range(4))
 def test_never_merges_footprints_farther_apart_than_their_fadeout(seed, ordnance, reach):
     """Two ovals whose nearest edges are 1.2 fade-out distances apart stay two clusters."""
-    rng = np.random.default_rng(seed)
     length, width = 150.0, 70.0
     gap = 1.2 * reach
     truths = [
@@ -148,7 +106,6 @@ def test_never_merges_footprints_farther_apart_than_their_fadeout(seed, ordnance
     a = set(result.labels[ev["truth"] == 0]) - {0}
     b = set(result.labels[ev["truth"] == 1]) - {0}
     assert a and b and not (a & b)
-    assert rng is not None
 
 
 def test_merges_footprints_closer_than_their_fadeout():
