@@ -8,7 +8,10 @@ After writing, the layer is read back and checked (:func:`verify_stored`): it mu
 exactly the features it should (the previous features plus the imported ones minus the
 replaced ones for an append, the imported ones for a replace), by count and by id. A
 store that lost or added a feature on the way raises :class:`~kosovo_cmr.errors.StoreError`
-naming the difference.
+naming the difference. Another writer may land between this import's read and its
+check (a team store): a difference that the store's history attributes to another
+import (a feature that import added, or one it closed) is reported as a notice, not an
+error; one the history does not explain is an error.
 """
 
 from __future__ import annotations
@@ -100,8 +103,8 @@ def write_layer(
     *,
     mode: str,
     source: str,
-) -> None:
-    """One atomic write of the layer.
+):
+    """One atomic write of the layer; returns the store's record of it (its provenance).
 
     Raises
     ------
@@ -111,15 +114,13 @@ def write_layer(
     if store_obj is None:
         raise StoreError("no store to write to")
     if mode == "replace":
-        store_obj.write(accepted, schema.name, mode="replace", source=str(source))
-        return
+        return store_obj.write(accepted, schema.name, mode="replace", source=str(source))
     if replaced_ids and existing is not None:
         keep = existing[~existing[schema.id_column].astype(str).isin(replaced_ids)]
         merged = pd.concat([keep, conform(accepted, schema)], ignore_index=True)
         merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=settings.storage_crs)
-        store_obj.write(merged, schema.name, mode="replace", source=str(source))
-        return
-    store_obj.write(accepted, schema.name, mode="append", source=str(source))
+        return store_obj.write(merged, schema.name, mode="replace", source=str(source))
+    return store_obj.write(accepted, schema.name, mode="append", source=str(source))
 
 
 @dataclass(frozen=True)
@@ -194,34 +195,97 @@ def expected_layer(
     )
 
 
-def verify_stored(store_obj: Store, schema: LayerSchema, expected: ExpectedLayer) -> None:
+def verify_stored(
+    store_obj: Store,
+    schema: LayerSchema,
+    expected: ExpectedLayer,
+    *,
+    import_id: int | None = None,
+) -> list[str]:
     """Read the layer back and check it holds exactly the expected features.
+
+    Parameters
+    ----------
+    store_obj : Store
+    schema : kosovo_cmr.schema.LayerSchema
+    expected : ExpectedLayer
+        From :func:`expected_layer`.
+    import_id : int, optional
+        This import's id in the store's history (:attr:`Provenance.import_id`): a
+        difference the history attributes to ANOTHER import (a concurrent writer) is then
+        a notice, not an error.
+
+    Returns
+    -------
+    list of str
+        Notices on what other writers changed meanwhile.
 
     Raises
     ------
     kosovo_cmr.errors.StoreError
-        If the count or the ids differ; the message names the missing and the
-        unexpected ids.
+        If the count or the ids differ in a way no other import explains; the message
+        names the missing and the unexpected ids.
     """
     stored = store_obj.read(schema.name)
-    problems = []
-    if len(stored) != expected.count:
-        problems.append(
-            f"{len(stored)} feature(s) where {expected.count} were expected ({expected.explain()})"
-        )
+    missing: list[str] = []
+    unexpected: list[str] = []
     if expected.ids is not None:
         found = _ids(stored, schema.id_column)
         missing = sorted(expected.ids - set(found))
         unexpected = sorted(set(found) - expected.ids)
-        if missing:
-            problems.append(f"missing id(s): {_sample(missing)}")
-        if unexpected:
-            problems.append(f"unexpected id(s): {_sample(unexpected)}")
+    added, closed = _others(store_obj, schema, import_id, missing + unexpected)
+    missing = [i for i in missing if i not in closed]
+    unexpected = [i for i in unexpected if i not in added]
+    problems = []
+    count = expected.count + len(added) - len(closed)
+    if len(stored) != count:
+        problems.append(
+            f"{len(stored)} feature(s) where {count} were expected ({expected.explain()}"
+            + (
+                f", {len(added)} added and {len(closed)} closed by other imports)"
+                if added or closed
+                else ")"
+            )
+        )
+    if missing:
+        problems.append(f"missing id(s): {_sample(missing)}")
+    if unexpected:
+        problems.append(f"unexpected id(s): {_sample(unexpected)}")
     if problems:
         raise StoreError(
             f"after writing, layer {schema.name!r} of {store_obj.uri} does not hold what was "
             f"imported: {'; '.join(problems)}. Check the store (kcmr info) before using it"
         )
+    notes = []
+    if added or closed:
+        notes.append(
+            f"another writer changed layer {schema.name!r} while this import ran: "
+            f"{len(added)} feature(s) added, {len(closed)} closed by other imports (kept)"
+        )
+    return notes
+
+
+def _others(store_obj, schema, import_id, ids) -> tuple[set[str], set[str]]:
+    """Ids among ``ids`` that another import added (current) or closed, by the history."""
+    if import_id is None or not ids or schema.id_column is None:
+        return set(), set()
+    versions = store_obj.versions(schema.name, ids=list(ids))
+    if not len(versions):
+        return set(), set()
+    idcol = schema.id_column
+    current = versions[versions["valid_to"].isna()]
+    added = {
+        str(i)
+        for i, imp in zip(current[idcol], current["import_id"], strict=True)
+        if imp != import_id
+    }
+    gone = versions[versions["valid_to"].notna()]
+    closed = {
+        str(i)
+        for i, by in zip(gone[idcol], gone["closed_by"], strict=True)
+        if by == by and by is not None and by != import_id
+    }
+    return added, closed - added
 
 
 def _sample(ids: list[str], limit: int = 5) -> str:

@@ -250,10 +250,11 @@ def _store(store_obj, report, accepted, schema, existing, replaced_ids, *, mode)
         )
     if report.imported:
         expected = expected_layer(accepted, schema, existing, replaced_ids, mode=mode)
-        write_layer(
+        written = write_layer(
             store_obj, accepted, schema, existing, replaced_ids, mode=mode, source=report.source
         )
-        verify_stored(store_obj, schema, expected)
+        import_id = getattr(written, "import_id", None)
+        report.notices.extend(verify_stored(store_obj, schema, expected, import_id=import_id))
     elif mode == "replace":
         report.notices.append(
             f"nothing to import: layer {schema.name!r} was left as it was, not emptied"
