@@ -20,7 +20,14 @@ from pathlib import Path
 
 from kosovo_cmr.errors import InputError, KcmrError
 
-__all__ = ["real_path", "same_file", "check_outputs", "atomic_output", "disk_full"]
+__all__ = [
+    "real_path",
+    "same_file",
+    "check_outputs",
+    "atomic_output",
+    "disk_full",
+    "nearly_full",
+]
 
 
 def real_path(path: str | os.PathLike) -> Path:
@@ -143,6 +150,11 @@ def disk_full(exc: BaseException, folder: str | os.PathLike) -> bool:
     """
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return True
+    return nearly_full(folder)
+
+
+def nearly_full(folder: str | os.PathLike) -> bool:
+    """Whether the file system of ``folder`` has less than :data:`NEARLY_FULL_BYTES` free."""
     try:
         stat = os.statvfs(folder)
     except OSError:
@@ -158,6 +170,8 @@ def _replace_all(tmp: Path, target: Path, extra: list[tuple[Path, Path]]) -> Non
         _fsync(done)
         if mode is not None:
             os.chmod(done, mode)
+    if nearly_full(target.parent):  # a writer that swallows its errors left a short file
+        raise OSError(errno.ENOSPC, "No space left on device", os.fspath(target))
     for done, final in made:
         os.replace(done, final)
     os.replace(tmp, target)
@@ -189,7 +203,10 @@ def atomic_output(
     write did not make is removed (it belonged to an older write). On an exception the
     temporary files are removed and the target is left as it was; a failure on a file
     system with less than 1 MiB left is raised as :class:`OSError` ``ENOSPC`` ("No
-    space left on device"), whatever words the writer used for it.
+    space left on device"), whatever words the writer used for it. A write that leaves
+    less than 1 MiB free is not trusted either (some writers, GDAL's GeoTIFF driver
+    among them, only print the errors of a disk that fills): it is refused with
+    ``ENOSPC`` and the target is left as it was.
 
     Parameters
     ----------

@@ -254,7 +254,7 @@ def describe(exc: BaseException, *, store=None) -> Failure:
     >>> import errno
     >>> describe(OSError(errno.EROFS, "Read-only file system", "/data/kmac.gpkg.lock"),
     ...          store="/data/kmac.gpkg")
-    Failure(code=4, kind='StoreError', message='store /data/kmac.gpkg: cannot write /data/kmac.gpkg.lock: read-only file system', detail=None)
+    Failure(code=4, kind='StoreError', message='store /data/kmac.gpkg: read-only file system (cannot write kmac.gpkg.lock)', detail=None)
     >>> describe(OSError(errno.ENOSPC, "No space left on device")).message
     'disk full: no space left on device'
     """  # noqa: E501
@@ -270,9 +270,10 @@ def describe(exc: BaseException, *, store=None) -> Failure:
         reason = (exc.strerror or str(exc)).lower()
         verb = "cannot write" if exc.errno == errno.EROFS else "cannot open"
         if exc.errno in _NO_ACCESS_ERRNOS and _is_store_file(exc.filename, store):
-            return _failure(4, "StoreError", f"store {store}: {verb} {exc.filename}: {reason}")
+            name = os.path.basename(os.fspath(exc.filename))
+            return _failure(4, "StoreError", f"store {store}: {reason} ({verb} {name})")
         target = f" {exc.filename}" if exc.filename is not None else ""
-        return _failure(1, "InputError", f"{verb}{target}: {reason}")
+        return _failure(1, "InputError", f"{reason}: {verb}{target}")
     return _failure(
         70,
         type(exc).__name__,

@@ -40,6 +40,22 @@ def refuse_real_store(uri: str) -> None:
             )
 
 
+def _writable_folder(out: Path, *, holds_store: bool) -> None:
+    """Create the demo folder, or say why it cannot be written (4 when it holds the store)."""
+    import os
+
+    from kosovo_cmr.errors import InputError, StoreError
+
+    error = StoreError if holds_store else InputError
+    what = "the demo folder (it holds the demo store)" if holds_store else "the demo folder"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise error(f"cannot create {what} {out}: {(exc.strerror or str(exc)).lower()}") from exc
+    if not os.access(out, os.W_OK):
+        raise error(f"{what} {out} cannot be written (read-only file system or no permission)")
+
+
 @click.command("demo")
 @click.option(
     "--out",
@@ -62,6 +78,7 @@ def command(state, out_dir, boundaries):
 
     out = Path(out_dir if out_dir is not None else settings.demo_dir)
     refuse_real_store(state.store_uri or str(out / "kcmr.gpkg"))
+    _writable_folder(out, holds_store=state.store_uri is None)
 
     def progress(message):
         if state.verbosity >= 0:

@@ -163,7 +163,10 @@ def to_xlsx(report: dict, path: str | os.PathLike) -> Path:
             ],
             ignore_index=True,
         )
-    with atomic_output(path, overwrite=True) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+    buffer = io.BytesIO()  # built in memory: a full disk then fails one plain write
+    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
         for name, frame in sheets.items():
             spreadsheet_frame(frame).to_excel(xl, sheet_name=name, index=False)
+    with atomic_output(path, overwrite=True) as tmp:
+        tmp.write_bytes(buffer.getvalue())
     return path
