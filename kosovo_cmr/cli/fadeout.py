@@ -5,7 +5,11 @@ Thin faces on the workflows :func:`kosovo_cmr.workflows.fadeout.clusters_from_st
 :func:`~kosovo_cmr.workflows.fadeout.cha_findings_from_store`, which read the store and run
 :func:`kosovo_cmr.analysis.fadeout.delineate`,
 :func:`~kosovo_cmr.analysis.fadeout.buffer_impact` and
-:func:`kosovo_cmr.analysis.cha_check.cha_consistency`.
+:func:`kosovo_cmr.analysis.cha_check.cha_consistency`. Layer outputs (``-o``,
+``--rings``) are written by :func:`kosovo_cmr.outputs.export.export_layer`: GeoJSON per
+RFC 7946, a GeoPackage table named ``clusters``, ``rings`` or ``findings``, a Shapefile
+with its field map; tables by :func:`kosovo_cmr.cli._output.emit`. Every file goes via a
+temporary file beside it.
 """
 
 from __future__ import annotations
