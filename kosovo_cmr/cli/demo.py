@@ -26,7 +26,7 @@ def refuse_real_store(uri: str) -> None:
 
     if "://" not in uri and not Path(uri).exists():
         return
-    store = open_store(uri, create=False)
+    store = open_store(uri, create=True)  # a server store with no layer yet holds nothing
     for layer in store.layers():
         gdf = store.read(layer)
         if "synthetic" not in gdf.columns:

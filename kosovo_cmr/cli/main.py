@@ -95,7 +95,8 @@ class LazyGroup(click.Group):
             raise
         except click.ClickException as exc:  # usage errors: click prints them, exit 2
             if _wants_json(ctx):
-                failure = Failure(exc.exit_code, "UsageError", exc.format_message())
+                kind = "UsageError" if isinstance(exc, click.UsageError) else "InputError"
+                failure = Failure(exc.exit_code, kind, exc.format_message())
                 click.echo(dumps(failure.as_dict(), indent=None))
             raise
         except click.Abort:
