@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 
-__all__ = ["FORMULA_PREFIXES", "spreadsheet_text", "html_text"]
+__all__ = ["FORMULA_PREFIXES", "spreadsheet_text", "spreadsheet_frame", "html_text"]
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP).
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -39,6 +39,43 @@ def spreadsheet_text(value):
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def spreadsheet_frame(frame):
+    """Return a copy of a table whose text cells and column names are spreadsheet-safe.
+
+    Every column that is not numeric, boolean or a date goes through
+    :func:`spreadsheet_text`, and so do the column names (a source's own columns are
+    kept by the importer, so a name may be hostile too). Numbers stay numbers.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"operator": ["=1+2", "NPA"], "area_m2": [-1, 2]})
+    >>> spreadsheet_frame(table).to_dict(orient="list")
+    {'operator': ["'=1+2", 'NPA'], 'area_m2': [-1, 2]}
+    """
+    from pandas.api import types
+
+    out = frame.copy()
+    out.columns = [spreadsheet_text(c) for c in out.columns]
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if not (
+            types.is_numeric_dtype(column.dtype)
+            or types.is_bool_dtype(column.dtype)
+            or types.is_datetime64_any_dtype(column.dtype)
+        ):
+            out.isetitem(i, column.astype(object).map(spreadsheet_text))
+    return out
 
 
 def html_text(value) -> str:

@@ -12,14 +12,22 @@ is replaced keeps its permission bits.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-from kosovo_cmr.errors import InputError
+from kosovo_cmr.errors import InputError, KcmrError
 
-__all__ = ["real_path", "same_file", "check_outputs", "atomic_output"]
+__all__ = [
+    "real_path",
+    "same_file",
+    "check_outputs",
+    "atomic_output",
+    "disk_full",
+    "nearly_full",
+]
 
 
 def real_path(path: str | os.PathLike) -> Path:
@@ -61,7 +69,8 @@ def check_outputs(
     any work: an output that resolves (through symbolic or hard links) to the store (or
     one of its SQLite sidecars), to a source file, or to another output of the same
     command is refused, whatever ``overwrite`` says; an existing output needs
-    ``overwrite``; its folder must exist.
+    ``overwrite``; its folder must exist and be writable (a read-only file system is
+    refused here, before any work, rather than at the end of it).
 
     Parameters
     ----------
@@ -109,11 +118,73 @@ def check_outputs(
             raise InputError(f"{path} exists; pass --overwrite to replace it")
         if not target.parent.is_dir():
             raise InputError(f"folder {Path(path).parent} does not exist")
+        if not os.access(target.parent, os.W_OK):
+            raise InputError(
+                f"{label} {path}: folder {target.parent} cannot be written "
+                "(read-only file system or no permission)"
+            )
 
 
 def _fsync(path: Path) -> None:
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
+
+
+#: Free space under which a failed write is reported as a full disk (bytes).
+NEARLY_FULL_BYTES = 1 << 20
+
+
+def disk_full(exc: BaseException, folder: str | os.PathLike) -> bool:
+    """Whether a write into ``folder`` that raised ``exc`` failed for lack of space.
+
+    Writers such as GDAL's report a full disk in their own words ("Cannot write
+    feature", "no such table", "Failed to commit transaction"); the free space left on
+    the folder's file system says what happened. Call it before removing the failed
+    write's temporary files (they hold the space).
+
+    Examples
+    --------
+    >>> import errno, tempfile
+    >>> disk_full(OSError(errno.ENOSPC, "No space left on device"), tempfile.gettempdir())
+    True
+    """
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return nearly_full(folder)
+
+
+def nearly_full(folder: str | os.PathLike) -> bool:
+    """Whether the file system of ``folder`` has less than :data:`NEARLY_FULL_BYTES` free."""
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < NEARLY_FULL_BYTES
+
+
+def _replace_all(tmp: Path, target: Path, extra: list[tuple[Path, Path]]) -> None:
+    """Flush the written files and rename them into place: sidecars first, then the main."""
+    mode = target.stat().st_mode & 0o7777 if target.exists() else None
+    made = [(done, final) for done, final in extra if done.exists()]
+    for done in [tmp, *(d for d, _ in made)]:
+        _fsync(done)
+        if mode is not None:
+            os.chmod(done, mode)
+    if nearly_full(target.parent):  # a writer that swallows its errors left a short file
+        raise OSError(errno.ENOSPC, "No space left on device", os.fspath(target))
+    for done, final in made:
+        os.replace(done, final)
+    os.replace(tmp, target)
+    for done, final in extra:  # a sidecar of an older write would not match the new file
+        if (done, final) not in made:
+            with contextlib.suppress(FileNotFoundError):
+                final.unlink()
+    with contextlib.suppress(OSError):  # make the renames themselves durable
+        fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -128,7 +199,14 @@ def atomic_output(
     The temporary file lies beside the real target and keeps its suffix (writers such as
     GDAL choose their format by it): ``.<name>.part-<random><suffix>``. On a clean exit
     it (and each sidecar, e.g. a Shapefile's ``.dbf``) is flushed and renamed over the
-    target; on an exception it is removed and the target is left as it was.
+    target, sidecars first and the main file last; a sidecar of the target that this
+    write did not make is removed (it belonged to an older write). On an exception the
+    temporary files are removed and the target is left as it was; a failure on a file
+    system with less than 1 MiB left is raised as :class:`OSError` ``ENOSPC`` ("No
+    space left on device"), whatever words the writer used for it. A write that leaves
+    less than 1 MiB free is not trusted either (some writers, GDAL's GeoTIFF driver
+    among them, only print the errors of a disk that fills): it is refused with
+    ``ENOSPC`` and the target is left as it was.
 
     Parameters
     ----------
@@ -169,14 +247,12 @@ def atomic_output(
     extra = [(target.with_name(stem + s), target.with_suffix(s)) for s in sidecars]
     try:
         yield tmp
-        mode = target.stat().st_mode & 0o7777 if target.exists() else None
-        for done, final in [(tmp, target), *extra]:
-            if not done.exists():
-                continue
-            _fsync(done)
-            if mode is not None:
-                os.chmod(done, mode)
-            os.replace(done, final)
+        if tmp.exists():
+            _replace_all(tmp, target, extra)
+    except Exception as exc:
+        if not isinstance(exc, OSError | KcmrError) and disk_full(exc, target.parent):
+            raise OSError(errno.ENOSPC, "No space left on device", os.fspath(path)) from exc
+        raise
     finally:
         for leftover in [tmp, *(t for t, _ in extra)]:
             with contextlib.suppress(FileNotFoundError):

@@ -57,6 +57,7 @@ RENDERERS_MAY_USE: frozenset[str] = frozenset(
     }
 )
 
+
 def _assert_none(found: list[tuple[str, str]], what: str) -> None:
     assert not found, f"{what}:\n" + "\n".join(text for _, text in found)
 

@@ -55,7 +55,7 @@ def test_second_import_fails_cleanly_and_stores_nothing_twice(runner, tmp_path):
     before = (tmp_path / "s.gpkg").read_bytes()
     second = kcmr(runner, tmp_path, "import", str(src), "--layer", "hazards", "--format", "json")
     assert second.exit_code == 1
-    assert json.loads(second.stdout)["error"].startswith("2 id(s) already in the store")
+    assert json.loads(second.stdout)["error"]["message"].startswith("2 id(s) already in the store")
     assert second.stderr.count("\n") == 1 and "Traceback" not in second.stderr
     assert (tmp_path / "s.gpkg").read_bytes() == before
 

@@ -276,10 +276,25 @@ def test_errors_are_one_line(demo_store, tmp_path):
     assert result.exit_code == 2  # --year is required
 
 
-def test_empty_year_on_the_demo(demo_store):
+def test_a_year_outside_the_releases_is_an_error_listing_the_years(demo_store):
+    """Issue 14 item 9: a report of a year with no data printed zeros with exit 0."""
     result = run("report", "--year", "2019", "--format", "json", store=demo_store.uri)
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["class"] == "InputError" and error["code"] == 1
+    assert "2020-2024" in error["message"] and "2019" in error["message"]
+    assert result.stderr.startswith("kcmr: error: year 2019: no release is dated 2019")
+
+
+def test_an_empty_year_inside_the_span_says_so(demo_store_copy):
+    releases = demo_store_copy.read("releases")
+    keep = releases[releases["date"].dt.year != 2022]
+    demo_store_copy.write(keep, "releases")
+    result = run("report", "--year", "2022", "--format", "json", store=demo_store_copy.uri)
+    assert result.exit_code == 0, result.output
     rep = json.loads(result.stdout)
     assert rep["clearance_by_district"] == [] and rep["release_by_method"]["total_m2"] == 0
+    assert "no release is dated 2022" in result.stderr
 
 
 def test_overlay_by_region_is_table1(demo_store):

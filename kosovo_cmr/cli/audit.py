@@ -78,13 +78,13 @@ def command(
     hazard?), old evidence, poor or unknown accuracy, hazards with no evidence. Areas are
     geodesic m2; supported_m2 + unsupported_m2 = area_m2 (closure_m2 is the gap).
     """
-    from kosovo_cmr._files import check_outputs
     from kosovo_cmr._text import render_table
+    from kosovo_cmr.cli._options import check_output
     from kosovo_cmr.cli.strikes import write_layer
     from kosovo_cmr.workflows.audit import audit_from_store
 
+    check_output(output, overwrite)  # the one guard: never the store, a source, or twice
     store = state.store(create=False)
-    check_outputs({"--output": output}, overwrite=overwrite, store=store.uri)
     result = audit_from_store(
         store,
         all_hazards=all_hazards,

@@ -5,7 +5,11 @@ Thin faces on the workflows :func:`kosovo_cmr.workflows.fadeout.clusters_from_st
 :func:`~kosovo_cmr.workflows.fadeout.cha_findings_from_store`, which read the store and run
 :func:`kosovo_cmr.analysis.fadeout.delineate`,
 :func:`~kosovo_cmr.analysis.fadeout.buffer_impact` and
-:func:`kosovo_cmr.analysis.cha_check.cha_consistency`.
+:func:`kosovo_cmr.analysis.cha_check.cha_consistency`. Layer outputs (``-o``,
+``--rings``) are written by :func:`kosovo_cmr.outputs.export.export_layer`: GeoJSON per
+RFC 7946, a GeoPackage table named ``clusters``, ``rings`` or ``findings``, a Shapefile
+with its field map; tables by :func:`kosovo_cmr.cli._output.emit`. Every file goes via a
+temporary file beside it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import click
 
 from kosovo_cmr.cli._as_of import as_of_option
 from kosovo_cmr.cli._engine import engine_options
-from kosovo_cmr.cli._options import boundaries_option, check_output, format_option, output_option
+from kosovo_cmr.cli._options import boundaries_option, format_option, guard_outputs, output_option
+from kosovo_cmr.cli._output import csv_text, emit
 
 
 def _rule_options(prefix: str = "", label: str = "", default: str | None = None):
@@ -53,16 +58,27 @@ def _rule(name, distance_m, default):
     return load_rule(name, distance_m=distance_m)
 
 
-def _write_layer(gdf, output: Path):
+#: Layer file suffixes -> export format (:func:`kosovo_cmr.outputs.export.export_layer`).
+LAYER_FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".shp": "shp"}
+
+
+def _layer_format(output: Path | None, label: str = "-o") -> str | None:
+    """Return the export format of a layer output, refused before any work if unknown."""
     from kosovo_cmr.errors import InputError
 
-    drivers = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile"}
-    driver = drivers.get(output.suffix.lower())
-    if driver is None:
-        raise InputError(f"cannot write {output}: use a .gpkg, .geojson or .shp file name")
-    if output.exists():
-        output.unlink()
-    gdf.to_file(output, driver=driver)
+    if output is None:
+        return None
+    fmt = LAYER_FORMATS.get(output.suffix.lower())
+    if fmt is None:
+        raise InputError(f"cannot write {label} {output}: use a .gpkg, .geojson or .shp file name")
+    return fmt
+
+
+def _write_layer(gdf, output: Path, *, fmt: str, name: str) -> None:
+    """Write a result layer atomically (checked before the work by :func:`guard_outputs`)."""
+    from kosovo_cmr.outputs.export import export_layer
+
+    export_layer(gdf, output, fmt=fmt, name=name, overwrite=True)
 
 
 use_accuracy_option = click.option(
@@ -87,10 +103,12 @@ def fadeout_command(
     Areas are the exact geodesic area of the union of the true circles (m2), not of the
     drawn polygons. The cluster table goes to stdout; -o writes the polygons.
     """
+    from kosovo_cmr._json import dumps
     from kosovo_cmr._text import render_table
     from kosovo_cmr.workflows.fadeout import clusters_from_store
 
-    check_output(output, overwrite)
+    guard_outputs({"--output": output}, overwrite=overwrite)
+    layer_fmt = _layer_format(output)
     chosen = _rule(rule, distance_m, "kosovo-nmas-2024")
     clusters = clusters_from_store(
         state.store(create=False),
@@ -100,26 +118,21 @@ def fadeout_command(
         scheduler=scheduler,
     )
     if output is not None:
-        _write_layer(clusters, output)
+        _write_layer(clusters, output, fmt=layer_fmt, name="clusters")
         click.echo(f"wrote {output} ({len(clusters)} clusters)", err=True)
     table = clusters.drop(columns="geometry")
     if fmt == "json":
-        import json
-
         click.echo(
-            json.dumps(
+            dumps(
                 {
                     "rule": chosen.name,
                     "clusters": table.to_dict(orient="records"),
                     "area_m2": float(table["area_m2"].sum()),
-                },
-                indent=2,
-                ensure_ascii=False,
-                default=str,
+                }
             )
         )
     elif fmt == "csv":
-        click.echo(table.to_csv(index=False).rstrip("\n"))
+        click.echo(csv_text(table).rstrip("\n"))
     else:
         shown = table.assign(area_m2=table["area_m2"].map(lambda a: f"{a:,.0f}"))
         click.echo(render_table(shown))
@@ -184,8 +197,7 @@ def impact_command(
     from kosovo_cmr._text import render_table
     from kosovo_cmr.workflows.fadeout import impact_from_store
 
-    check_output(output, overwrite)
-    check_output(rings_path, overwrite)
+    guard_outputs({"--output": output, "--rings": rings_path}, overwrite=overwrite)
     if readings:  # issue 17
         return _readings(
             state,
@@ -200,6 +212,7 @@ def impact_command(
             boundaries,
             use_accuracy,
         )
+    rings_fmt = _layer_format(rings_path, "--rings")
     old = _rule(from_rule, from_distance_m, "kosovo-pre-2024")
     new = _rule(to_rule, to_distance_m, "kosovo-nmas-2024")
     result = impact_from_store(
@@ -218,9 +231,7 @@ def impact_command(
     elif fmt == "csv":
         import pandas as pd
 
-        text = pd.concat([result.table, pd.DataFrame([result.total])], ignore_index=True).to_csv(
-            index=False
-        )
+        text = csv_text(pd.concat([result.table, pd.DataFrame([result.total])], ignore_index=True))
     else:
         import pandas as pd
 
@@ -229,14 +240,10 @@ def impact_command(
             shown[col] = shown[col].map(lambda a: f"{a:,.0f}")
         shown["saved_pct"] = shown["saved_pct"].map(lambda p: f"{p:.1f}")
         text = f"from {old.describe()}\nto   {new.describe()}\n" + render_table(shown)
-    if output is None:
-        click.echo(text.rstrip("\n"))
-    else:
-        output.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
     if rings_path is not None:
-        _write_layer(result.rings, rings_path)
+        _write_layer(result.rings, rings_path, fmt=rings_fmt, name="rings")
         click.echo(f"wrote {rings_path} ({len(result.rings)} rings)", err=True)
+    emit(text, output, overwrite=True)
 
 
 def _readings(
@@ -267,18 +274,14 @@ def _readings(
     if fmt == "json":
         text = dumps({"from": old.name, "by": by, "rows": plain(table.to_dict(orient="records"))})
     elif fmt == "csv":
-        text = table.to_csv(index=False)
+        text = csv_text(table)
     else:
         shown = table.copy()
         for col in ("area_from_m2", "area_to_m2", "saved_m2"):
             shown[col] = shown[col].map(lambda a: f"{a:,.0f}")
         shown["saved_pct"] = shown["saved_pct"].map(lambda p: f"{p:.1f}")
         text = f"from {old.describe()}\n" + render_table(shown.drop(columns="default"))
-    if output is None:
-        click.echo(text.rstrip("\n"))
-    else:
-        output.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+    emit(text, output, overwrite=True)  # guarded (and --overwrite checked) before any work
 
 
 @click.command("cha-check")
@@ -299,30 +302,24 @@ def cha_command(state, rule, distance_m, use_accuracy, all_hazards, fmt, output,
     outside its polygon (uncovered_m2 says how much); an evidence point is listed when it
     lies in no checked hazard. Exit code 0 even when there are findings.
     """
+    from kosovo_cmr._json import dumps
     from kosovo_cmr._text import render_table
     from kosovo_cmr.workflows.fadeout import cha_findings_from_store
 
-    check_output(output, overwrite)
+    guard_outputs({"--output": output}, overwrite=overwrite)
+    layer_fmt = _layer_format(output)
     chosen = _rule(rule, distance_m, "kosovo-nmas-2024")
     found = cha_findings_from_store(
         state.store(create=False), chosen, all_hazards=all_hazards, use_accuracy=use_accuracy
     )
     if output is not None:
-        _write_layer(found, output)
+        _write_layer(found, output, fmt=layer_fmt, name="findings")
         click.echo(f"wrote {output} ({len(found)} findings)", err=True)
     table = found.drop(columns="geometry")
     if fmt == "json":
-        import json
-
-        click.echo(
-            json.dumps(
-                {"rule": chosen.name, "findings": table.to_dict(orient="records")},
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        click.echo(dumps({"rule": chosen.name, "findings": table.to_dict(orient="records")}))
     elif fmt == "csv":
-        click.echo(table.to_csv(index=False).rstrip("\n"))
+        click.echo(csv_text(table).rstrip("\n"))
     else:
         counts = table["check"].value_counts()
         shown = table.assign(

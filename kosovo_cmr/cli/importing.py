@@ -16,7 +16,6 @@ import click
 
 from kosovo_cmr._json import dumps
 from kosovo_cmr.cli._options import format_option
-from kosovo_cmr.errors import KcmrError
 from kosovo_cmr.schema import LAYERS
 
 #: Exit code when some features were rejected.
@@ -94,13 +93,11 @@ def _source_options(func):
 
 
 def _report(fmt: str, make_report) -> None:
-    """Print the report of ``make_report()`` (or its error as JSON); exit 3 on rejects."""
-    try:
-        report = make_report()
-    except KcmrError as exc:
-        if fmt == "json":
-            click.echo(dumps({"error": str(exc), "exit_code": exc.exit_code}, indent=None))
-        raise
+    """Print the report of ``make_report()``; exit 3 on rejects.
+
+    A failure propagates: the ``kcmr`` group prints it (as JSON with ``--format json``).
+    """
+    report = make_report()
     click.echo(dumps(report.as_dict(), indent=None) if fmt == "json" else report.summary())
     if report.rejected:
         sys.exit(EXIT_REJECTED)

@@ -12,6 +12,7 @@ from kosovo_cmr.cli._options import (
     format_option,
     output_option,
 )
+from kosovo_cmr.cli._output import csv_text, emit
 
 
 @click.command("overlay")
@@ -42,10 +43,9 @@ def command(state, by, on_date, fmt, output, overwrite, boundaries, engine, sche
     between the units; its count goes to the unit holding its largest share. Boundaries
     come from the store's boundaries layer, else from --boundaries.
     """
-    import json
-
     import pandas as pd
 
+    from kosovo_cmr._json import dumps
     from kosovo_cmr._text import render_table
     from kosovo_cmr.errors import InputError
     from kosovo_cmr.workflows.fadeout import contamination_from_store
@@ -68,11 +68,9 @@ def command(state, by, on_date, fmt, output, overwrite, boundaries, engine, sche
     )
     name = table.columns[0]
     if fmt == "json":
-        text = json.dumps(
-            {"by": by, "date": on_date, "rows": table.to_dict(orient="records")}, indent=2
-        )
+        text = dumps({"by": by, "date": on_date, "rows": table.to_dict(orient="records")})
     elif fmt == "csv":
-        text = table.to_csv(index=False)
+        text = csv_text(table)
     else:
         shown = table.copy()
         total = {c: shown[c].sum() for c in shown.columns if c != name}
@@ -81,8 +79,4 @@ def command(state, by, on_date, fmt, output, overwrite, boundaries, engine, sche
             if col.endswith("_m2"):
                 shown[col] = shown[col].map(lambda a: f"{a:,.0f}")
         text = render_table(shown)
-    if output is None:
-        click.echo(text.rstrip("\n"))
-    else:
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+    emit(text, output, overwrite=True)

@@ -80,7 +80,9 @@ def command(
     charts. A report on synthetic data says so in a banner. With --forecast the report
     also holds the completion forecast (as `kcmr forecast` computes it) and the HTML page
     its burn-down chart. With --published the report checks the figures a publication
-    printed: against each other, and against the layers.
+    printed: against each other, and against the layers. A year outside the span of the
+    store's releases is an error listing the years present. Text from the layers is
+    spreadsheet-safe in CSV and XLSX (a leading ' before =, +, - or @).
     """
     from kosovo_cmr.errors import InputError
     from kosovo_cmr.report.render import write_report
@@ -88,7 +90,7 @@ def command(
 
     if fmt == "xlsx" and output is None:
         raise InputError("the xlsx format needs an output file: pass -o PATH")
-    check_output(output, overwrite)
+    check_output(output, overwrite, sources=[published] if published else ())
     report = report_from_store(
         state.store(create=False),
         year=year,

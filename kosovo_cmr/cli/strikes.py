@@ -79,13 +79,13 @@ def infer_command(state, rule, min_items, coverage, bootstrap, seed, fmt, output
     EPSG:9141 (azimuth_true_deg: from true north). Recorded strikes are compared where
     they exist. JSON: {"rows": [...], "comparison": [...]}.
     """
-    from kosovo_cmr._files import check_outputs
     from kosovo_cmr._json import dumps, plain
     from kosovo_cmr._text import render_table
+    from kosovo_cmr.cli._options import check_output
     from kosovo_cmr.workflows.audit import strikes_from_store
 
+    check_output(output, overwrite)  # the one guard: never the store, a source, or twice
     store = state.store(create=False)
-    check_outputs({"--output": output}, overwrite=overwrite, store=store.uri)
     result, comparison = strikes_from_store(
         store, rule, min_items=min_items, coverage=coverage, bootstrap=bootstrap, seed=seed
     )

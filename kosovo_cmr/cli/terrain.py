@@ -8,24 +8,24 @@ from __future__ import annotations
 import click
 
 from kosovo_cmr.cli._options import check_output, format_option, output_option
+from kosovo_cmr.cli._output import csv_text, emit
 
 
 def write_frame(table, *, fmt: str, output, display=None) -> None:
-    """Write a DataFrame as a text table, CSV or JSON to ``output`` or stdout."""
-    import json
+    """Write a DataFrame as a text table, CSV or strict JSON to ``output`` or stdout.
 
+    CSV values are spreadsheet-safe; a file is written via a temporary file beside it.
+    """
+    from kosovo_cmr._json import dumps
     from kosovo_cmr._text import render_table
 
     if fmt == "csv":
-        text = table.to_csv(index=False)
+        text = csv_text(table)
     elif fmt == "json":
-        text = json.dumps(json.loads(table.to_json(orient="records")), indent=2) + "\n"
+        text = dumps(table.to_dict(orient="records"))
     else:
-        text = render_table(display if display is not None else table) + "\n"
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+        text = render_table(display if display is not None else table)
+    emit(text, output, overwrite=True)
 
 
 @click.command("terrain")

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kosovo_cmr._files import atomic_output
 from kosovo_cmr.schema import SCHEMAS
 
 __all__ = ["plot_burndown_curves"]
@@ -39,7 +40,8 @@ def plot_burndown_curves(
         Scenario label -> a table or a dict of lists with ``year``, one column per
         priority class and ``all`` (m2 remaining). The first is drawn stacked by class.
     path : path, optional
-        The PNG to write; None returns the PNG bytes instead.
+        The PNG to write (via a temporary file beside it, renamed over it); None returns
+        the PNG bytes instead.
     start_year : int
         First season drawn.
     deadline : int, optional
@@ -98,5 +100,6 @@ def plot_burndown_curves(
         fig.savefig(buf, format="png")
         return buf.getvalue()
     path = Path(path)
-    fig.savefig(path)
+    with atomic_output(path, overwrite=True) as tmp:  # a kill never leaves half a PNG
+        fig.savefig(tmp, format=path.suffix.lstrip(".").lower() or "png")
     return path

@@ -12,6 +12,13 @@ writer takes a layer (a GeoDataFrame with a CRS), writes WGS 84 where the format
   beside the file as ``<name>.fields.json``; a map that makes two names collide is refused.
 * **CSV**: the attributes plus a ``wkt`` column (EPSG:4326).
 * **GeoPackage**: the layer as is, in its CRS.
+
+Every file is written to a temporary file beside the target and renamed over it
+(:func:`kosovo_cmr._files.atomic_output`; a Shapefile's sidecars with it), so a kill or
+a full disk leaves the previous file as it was. CSV values that start like a formula
+(``=``, ``+``, ``-``, ``@``) get a leading single quote
+(:func:`kosovo_cmr._escape.spreadsheet_frame`), so that a spreadsheet shows them as
+text.
 """
 
 from __future__ import annotations
@@ -26,9 +33,11 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from kosovo_cmr._escape import spreadsheet_frame
+from kosovo_cmr._files import atomic_output
 from kosovo_cmr.crs import require_crs
 from kosovo_cmr.errors import InputError
-from kosovo_cmr.outputs._files import check_target, wgs84
+from kosovo_cmr.outputs._files import wgs84
 from kosovo_cmr.outputs.gps import to_gpx, to_kml, to_kmz
 
 __all__ = [
@@ -52,6 +61,9 @@ FORMATS: dict[str, str] = {
     "csv": ".csv",
 }
 
+#: Files a Shapefile is made of besides the ``.shp``, written and replaced with it.
+SHAPEFILE_SIDECARS: tuple[str, ...] = (".shx", ".dbf", ".prj", ".cpg", ".fields.json")
+
 # --- GDAL formats -------------------------------------------------------------------------------
 
 
@@ -60,11 +72,11 @@ def to_geojson(
 ) -> Path:
     """Write a layer as GeoJSON per RFC 7946 (EPSG:4326, 7 decimals, right-hand rule)."""
     path = Path(path)
-    check_target(path, overwrite)
     data = wgs84(gdf, name)
-    pyogrio.write_dataframe(
-        data, path, driver="GeoJSON", layer_options={"RFC7946": "YES", "WRITE_NAME": "NO"}
-    )
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        pyogrio.write_dataframe(
+            data, tmp, driver="GeoJSON", layer_options={"RFC7946": "YES", "WRITE_NAME": "NO"}
+        )
     return path
 
 
@@ -73,9 +85,9 @@ def to_gpkg(
 ) -> Path:
     """Write a layer to a new GeoPackage (its CRS kept), as the table ``name``."""
     path = Path(path)
-    check_target(path, overwrite)
     require_crs(gdf, name=name)
-    pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG")
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG")
     return path
 
 
@@ -156,13 +168,9 @@ def to_shapefile(
     path = Path(path)
     if path.suffix.lower() != ".shp":
         raise InputError(f"a Shapefile path must end in .shp, got {path.name}")
-    sidecars = (".shx", ".dbf", ".prj", ".cpg")
-    fields_json = path.with_suffix(".fields.json")
-    check_target(path, overwrite, suffixes=sidecars)
-    if fields_json.exists():
-        if not overwrite:
-            raise InputError(f"{fields_json} exists; pass --overwrite to replace it")
-        fields_json.unlink()
+    stray = [p for p in (path.with_suffix(s) for s in SHAPEFILE_SIDECARS) if p.exists()]
+    if stray and not overwrite:
+        raise InputError(f"{stray[0]} exists; pass --overwrite to replace it")
     require_crs(gdf, name=name)
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
     mapping = shapefile_field_map(columns, field_map)
@@ -175,26 +183,31 @@ def to_shapefile(
         elif pd.api.types.is_datetime64_any_dtype(out[column].dtype):
             text = out[column].dt.strftime("%Y-%m-%d")
             out[column] = text.where(out[column].notna(), None)
-    pyogrio.write_dataframe(out, path, driver="ESRI Shapefile", encoding="UTF-8")
-    fields_json.write_text(json.dumps({v: k for k, v in mapping.items()}, indent=1))
+    fields = json.dumps({v: k for k, v in mapping.items()}, indent=1)
+    with atomic_output(path, overwrite=overwrite, sidecars=SHAPEFILE_SIDECARS) as tmp:
+        pyogrio.write_dataframe(out, tmp, driver="ESRI Shapefile", encoding="UTF-8")
+        tmp.with_suffix(".fields.json").write_text(fields, encoding="utf-8")
     return path
 
 
 def to_csv(
     gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, name: str = "layer", overwrite=False
 ) -> Path:
-    """Write a layer as CSV: the attributes plus a ``wkt`` column in EPSG:4326."""
+    """Write a layer as CSV: the attributes plus a ``wkt`` column in EPSG:4326.
+
+    Text values and column names that start like a formula get a leading single quote
+    (:func:`kosovo_cmr._escape.spreadsheet_frame`); numbers are written as numbers.
+    """
     path = Path(path)
-    check_target(path, overwrite)
     data = wgs84(gdf, name)
     frame = pd.DataFrame(data.drop(columns=data.geometry.name))
-    frame["wkt"] = shapely.to_wkt(data.geometry.values, rounding_precision=9, trim=True)
     for column in frame.columns:
         if pd.api.types.is_datetime64_any_dtype(frame[column].dtype):
             frame[column] = frame[column].dt.strftime("%Y-%m-%d")
-    tmp = path.with_name(path.name + ".part")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    frame = spreadsheet_frame(frame)
+    frame["wkt"] = shapely.to_wkt(data.geometry.values, rounding_precision=9, trim=True)
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        frame.to_csv(tmp, index=False)
     return path
 
 

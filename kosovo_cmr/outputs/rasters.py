@@ -2,6 +2,12 @@
 
 Every GeoTIFF written here is tiled, DEFLATE-compressed (:data:`GTIFF_PROFILE`), carries
 its CRS, transform and nodata value, and opens in GDAL, QGIS and tablet GIS apps as it is.
+Each is built in memory (GDAL's GeoTIFF driver only prints, and does not raise, the
+errors of a disk that fills: it left an empty file with exit code 0), then written to a
+temporary file beside the target and renamed over it
+(:func:`kosovo_cmr._files.atomic_output`): a kill or a full disk leaves the previous file
+and is an error. The hazards grid is sparse (only the blocks hazards touch are stored),
+so memory holds the hazards' cells, not the country's.
 
 * :func:`rasterize_hazards` burns each hazard's number (1, 2, ... in row order) into a
   grid in the metric CRS; the numbers map to ``hazard_id`` in the ``HAZARD_<n>`` tags.
@@ -22,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 
 from kosovo_cmr import settings
+from kosovo_cmr._files import atomic_output
 from kosovo_cmr.crs import require_crs
 from kosovo_cmr.errors import InputError
 
@@ -91,7 +98,7 @@ def rasterize_hazards(
     """
     import rasterio
     from rasterio.features import rasterize
-    from rasterio.windows import Window
+    from rasterio.io import MemoryFile
 
     require_crs(hazards, name="hazards")
     if len(hazards) >= 65535:
@@ -106,30 +113,48 @@ def rasterize_hazards(
     tags = {f"HAZARD_{n}": str(hid) for n, hid in enumerate(ids, start=1)}
     profile = dict(GTIFF_PROFILE, count=1, dtype="uint16", nodata=0, width=width, height=height)
     path = Path(path)
-    full = Window(0, 0, width, height)
-    with rasterio.open(path, "w+", crs=crs, transform=transform, sparse_ok=True, **profile) as dst:
+    with (
+        MemoryFile() as mem,
+        mem.open(crs=crs, transform=transform, sparse_ok=True, **profile) as dst,
+    ):
         dst.update_tags(**tags, SOURCE="kosovo_cmr.outputs.rasters.rasterize_hazards")
         for n, geom in enumerate(geoms, start=1):
             if geom is None or geom.is_empty:
                 continue
-            minx, miny, maxx, maxy = geom.bounds
-            col0 = math.floor((minx - transform.c) / transform.a)
-            row0 = math.floor((maxy - transform.f) / transform.e)
-            col1 = math.ceil((maxx - transform.c) / transform.a)
-            row1 = math.ceil((miny - transform.f) / transform.e)
-            window = Window(col0, row0, max(col1 - col0, 1), max(row1 - row0, 1))
-            window = window.intersection(full)
+            window = _window(geom.bounds, transform, width, height)
             block = dst.read(1, window=window)
-            wt = rasterio.windows.transform(window, transform)
             rasterize(
                 [(geom, n)],
                 out=block,
-                transform=wt,
+                transform=rasterio.windows.transform(window, transform),
                 all_touched=all_touched,
                 merge_alg=rasterio.enums.MergeAlg.replace,
             )
             dst.write(block, 1, window=window)
+        dst.close()
+        _write_bytes(mem, path)
     return path
+
+
+def _write_bytes(mem, path: Path) -> None:
+    """Write a finished in-memory GeoTIFF to ``path`` via a temporary file beside it."""
+    with atomic_output(path, overwrite=True) as tmp, open(tmp, "wb") as fh:
+        mem.seek(0)
+        while chunk := mem.read(1 << 24):
+            fh.write(chunk)
+
+
+def _window(bounds, transform, width: int, height: int):
+    """Return the grid window covering ``bounds`` (at least one cell), within the grid."""
+    from rasterio.windows import Window
+
+    minx, miny, maxx, maxy = bounds
+    col0 = math.floor((minx - transform.c) / transform.a)
+    row0 = math.floor((maxy - transform.f) / transform.e)
+    col1 = math.ceil((maxx - transform.c) / transform.a)
+    row1 = math.ceil((miny - transform.f) / transform.e)
+    window = Window(col0, row0, max(col1 - col0, 1), max(row1 - row0, 1))
+    return window.intersection(Window(0, 0, width, height))
 
 
 def density_grid(
@@ -162,7 +187,7 @@ def density_grid(
         Band 1 ``float32``: points per hectare (0 where none were found); nodata
         -9999 (declared for GIS; every cell of the grid holds a count).
     """
-    import rasterio
+    from rasterio.io import MemoryFile
 
     require_crs(evidence, name="evidence")
     crs = crs or settings.metric_crs
@@ -184,8 +209,10 @@ def density_grid(
         GTIFF_PROFILE, count=1, dtype="float32", nodata=-9999.0, width=width, height=height
     )
     path = Path(path)
-    with rasterio.open(path, "w", crs=crs, transform=transform, **profile) as dst:
+    with MemoryFile() as mem, mem.open(crs=crs, transform=transform, **profile) as dst:
         dst.write(per_ha, 1)
         dst.update_tags(UNITS="evidence points per hectare", CELL_SIZE_M=str(cell_size_m))
         dst.set_band_description(1, "evidence points per hectare")
+        dst.close()
+        _write_bytes(mem, path)
     return path

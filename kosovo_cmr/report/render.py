@@ -26,8 +26,8 @@ from __future__ import annotations
 import base64
 import html
 import os
-from pathlib import Path
 
+from kosovo_cmr._files import atomic_output
 from kosovo_cmr._json import dumps
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.report.render_charts import charts
@@ -183,7 +183,9 @@ def write_report(report: dict, path: str | os.PathLike | None, *, fmt: str) -> s
     report : dict
         From :func:`kosovo_cmr.report.land_release_report`.
     path : path-like or None
-        The file to write; ``None`` returns the text instead (not for ``xlsx``).
+        The file to write; ``None`` returns the text instead (not for ``xlsx``). It is
+        written to a temporary file beside it and renamed over it, so an existing file
+        is replaced only by a complete one (a kill or a full disk leaves it as it was).
     fmt : {"md", "html", "json", "csv", "xlsx"}
 
     Returns
@@ -206,5 +208,6 @@ def write_report(report: dict, path: str | os.PathLike | None, *, fmt: str) -> s
     text = {"md": to_markdown, "html": to_html, "json": to_json, "csv": to_csv}[fmt](report)
     if path is None:
         return text
-    Path(path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    with atomic_output(path, overwrite=True) as tmp:
+        tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     return None

@@ -6,7 +6,11 @@
   ``about`` sheet that carries the SYNTHETIC note when the report is on synthetic data.
 
 Both take the dict of :func:`kosovo_cmr.report.land_release_report` and write its values
-as they are (no rounding); :mod:`kosovo_cmr.report.render` exports them.
+as they are (no rounding); :mod:`kosovo_cmr.report.render` exports them. Text that came
+from the layers (operator, district and municipality names, ids) may start with ``=``,
+``+``, ``-`` or ``@``: every text cell and CSV value goes through
+:func:`kosovo_cmr._escape.spreadsheet_text` (the OWASP rule: a leading single quote), so
+that a spreadsheet shows it as text and never runs it as a formula.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import io
 import os
 from pathlib import Path
 
+from kosovo_cmr._escape import spreadsheet_frame, spreadsheet_text
+from kosovo_cmr._files import atomic_output
 from kosovo_cmr.report.render_sections import BANNER
 
 __all__ = ["to_csv", "to_xlsx"]
@@ -70,7 +76,8 @@ def _long_rows(report: dict):
 def to_csv(report: dict) -> str:
     """Render every table of the report as one tidy CSV: table, row, field, value.
 
-    The first lines give the year and the ``synthetic`` flag (table ``report``).
+    The first lines give the year and the ``synthetic`` flag (table ``report``). Text
+    values are spreadsheet-safe (:func:`kosovo_cmr._escape.spreadsheet_text`).
     """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -78,12 +85,17 @@ def to_csv(report: dict) -> str:
     writer.writerow(["report", 0, "year", report["year"]])
     writer.writerow(["report", 0, "synthetic", report["synthetic"]])
     for table, row, field, value in _long_rows(report):
-        writer.writerow([table, row, field, "" if value is None else value])
+        value = "" if value is None else spreadsheet_text(value)
+        writer.writerow([table, row, spreadsheet_text(field), value])
     return buf.getvalue()
 
 
 def to_xlsx(report: dict, path: str | os.PathLike) -> Path:
     """Write the report as an Excel workbook, one sheet per table.
+
+    Text cells are spreadsheet-safe (:func:`kosovo_cmr._escape.spreadsheet_frame`): no
+    cell is a formula. The workbook is written to a temporary file beside ``path`` and
+    renamed over it (an existing file is replaced only when the new one is complete).
 
     Parameters
     ----------
@@ -151,7 +163,10 @@ def to_xlsx(report: dict, path: str | os.PathLike) -> Path:
             ],
             ignore_index=True,
         )
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    buffer = io.BytesIO()  # built in memory: a full disk then fails one plain write
+    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
         for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
+            spreadsheet_frame(frame).to_excel(xl, sheet_name=name, index=False)
+    with atomic_output(path, overwrite=True) as tmp:
+        tmp.write_bytes(buffer.getvalue())
     return path

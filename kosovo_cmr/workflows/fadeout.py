@@ -6,9 +6,14 @@ demo call these; the analyses themselves (:mod:`kosovo_cmr.analysis.fadeout`,
 store. With ``engine="dask"`` the evidence is read in chunks
 (:meth:`kosovo_cmr.store.base.Store.read_chunks`), each written out by the engine before
 the next is read, so the process never holds the whole layer.
+
+An empty result is never silent: a store with no evidence, no hazard to check or no
+hazard open on the date asked logs a warning saying so (on stderr from the CLI).
 """
 
 from __future__ import annotations
+
+import logging
 
 import geopandas as gpd
 import numpy as np
@@ -20,6 +25,8 @@ from kosovo_cmr.analysis.fadeout import ImpactResult, buffer_impact, delineate
 from kosovo_cmr.analysis.overlay import contamination_by_unit, hazards_open_on, units_for
 from kosovo_cmr.boundaries import read_municipalities
 from kosovo_cmr.store.base import Store
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "read_evidence",
@@ -68,7 +75,12 @@ def clusters_from_store(
     See :func:`kosovo_cmr.analysis.fadeout.delineate`.
     """
     evidence = read_evidence(store, engine)
-    return delineate(evidence, rule, use_accuracy=use_accuracy, engine=engine, scheduler=scheduler)
+    clusters = delineate(
+        evidence, rule, use_accuracy=use_accuracy, engine=engine, scheduler=scheduler
+    )
+    if not len(clusters):
+        log.warning("no cluster: the store %s holds no evidence point", store.uri)
+    return clusters
 
 
 def impact_from_store(
@@ -149,6 +161,9 @@ def cha_findings_from_store(
     hazards = store.read("hazards")
     if not all_hazards and "status" in hazards.columns:
         hazards = hazards[hazards["status"] == "active"]
+    if not len(hazards):
+        log.warning("no hazard to check: the store %s holds no %shazard", store.uri,
+                    "" if all_hazards else "active ")  # fmt: skip
     evidence = store.read("evidence")
     return cha_consistency(hazards, evidence, rule, use_accuracy=use_accuracy)
 
@@ -169,6 +184,9 @@ def contamination_from_store(
     :func:`kosovo_cmr.analysis.overlay.contamination_by_unit`.
     """
     hazards = hazards_open_on(store.read_or_empty("hazards"), date)
+    if not len(hazards):
+        when = "with status active" if date is None else f"open on {pd.Timestamp(date).date()}"
+        log.warning("every count is 0: the store %s holds no hazard %s", store.uri, when)
     units, name = units_for(by, read_boundaries(store, boundaries))
     return contamination_by_unit(
         hazards, units, name_column=name, engine=engine, scheduler=scheduler

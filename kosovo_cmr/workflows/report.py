@@ -5,10 +5,15 @@ a store (and the capacity table, and the completion forecast's inputs when asked
 hands them to :func:`kosovo_cmr.report.land_release_report`; the renderers
 (:func:`kosovo_cmr.report.render.write_report`) write what it returns. ``kcmr report``
 and the demo call it.
+
+A year outside the span of the store's releases is refused (its report would print
+zeros that only mean "no data"); a year inside the span with no release is reported with
+a warning.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pandas as pd
@@ -18,7 +23,46 @@ from kosovo_cmr.errors import InputError
 from kosovo_cmr.programme import read_capacity
 from kosovo_cmr.report import land_release_report
 
-__all__ = ["report_from_store"]
+__all__ = ["report_from_store", "check_report_year"]
+
+log = logging.getLogger(__name__)
+
+
+def check_report_year(releases: pd.DataFrame, year: int) -> None:
+    """Refuse a report year outside the span of the releases' years; warn on an empty one.
+
+    Parameters
+    ----------
+    releases : DataFrame
+        The ``releases`` layer (its ``date`` column).
+    year : int
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If the layer holds releases and none of them is dated in ``year`` or in a year
+        on either side of it: the message lists the years present.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> releases = pd.DataFrame({"date": pd.to_datetime(["2020-05-01", "2024-06-01"])})
+    >>> check_report_year(releases, 2022)  # inside the span: a warning, no error
+    >>> check_report_year(releases, 2031)
+    Traceback (most recent call last):
+    ...
+    kosovo_cmr.errors.InputError: year 2031: no release is dated 2031; the store's releases are dated 2020-2024 (years 2020, 2024)
+    """  # noqa: E501
+    years = sorted({int(y) for y in pd.to_datetime(releases["date"]).dt.year.dropna()})
+    if not years:
+        log.warning("the store holds no release: the release tables of %d are empty", year)
+    elif year not in years and years[0] < year < years[-1]:
+        log.warning("no release is dated %d: the release tables of %d are empty", year, year)
+    elif year not in years:
+        raise InputError(
+            f"year {year}: no release is dated {year}; the store's releases are dated "
+            f"{years[0]}-{years[-1]} (years {', '.join(map(str, years))})"
+        )
 
 
 def report_from_store(
@@ -70,10 +114,13 @@ def report_from_store(
     Raises
     ------
     kosovo_cmr.errors.InputError
-        If a DEM or land cover is given without the forecast, or an input cannot be read.
+        If a DEM or land cover is given without the forecast, an input cannot be read,
+        or ``year`` lies outside the span of the releases' years
+        (:func:`check_report_year`).
     """
     hazards = store.read_or_empty("hazards")
     releases = store.read_or_empty("releases")
+    check_report_year(releases, year)
     if store.has_layer("boundaries") and boundaries is None:
         municipalities = store.read("boundaries")
     else:

@@ -7,6 +7,7 @@ GeoTIFFs (:mod:`kosovo_cmr.outputs.rasters`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,12 +20,23 @@ from kosovo_cmr.store.base import Store
 
 __all__ = ["read_hazards", "terrain_from_store", "hazards_raster", "density_raster"]
 
+log = logging.getLogger(__name__)
+
 
 def read_hazards(store: Store, *, include_closed: bool = False) -> gpd.GeoDataFrame:
-    """Return the store's active hazards (all with ``include_closed``), numbered from 0."""
+    """Return the store's active hazards (all with ``include_closed``), numbered from 0.
+
+    An empty selection logs a warning naming the statuses the layer holds.
+    """
     hazards = store.read("hazards")
     if not include_closed:
+        present = sorted(hazards["status"].dropna().unique())
         hazards = hazards[hazards["status"] == "active"]
+        if not len(hazards):
+            log.warning("no active hazard in %s (statuses present: %s); --all includes "
+                        "the others", store.uri, ", ".join(present) or "none")  # fmt: skip
+    elif not len(hazards):
+        log.warning("the store %s holds no hazard", store.uri)
     return hazards.reset_index(drop=True)
 
 
