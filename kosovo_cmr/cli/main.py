@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "fadeout": "fadeout:fadeout_command",
     "buffer-impact": "fadeout:impact_command",
     "cha-check": "fadeout:cha_command",
+    # issue 18: the priority model
+    "prioritise": "prioritise",
 }
 
 
