@@ -235,7 +235,11 @@ def _earliest(out: pd.DataFrame, *, as_of: pd.Timestamp, quiet: int) -> pd.Serie
 
 
 def risk_layer(
-    table: pd.DataFrame, municipalities: gpd.GeoDataFrame, *, synthetic: bool = False
+    table: pd.DataFrame,
+    municipalities: gpd.GeoDataFrame,
+    *,
+    synthetic: bool = False,
+    basis: str = "",
 ) -> gpd.GeoDataFrame:
     """Join a :func:`tolerable_risk` table to the municipal polygons, for the map.
 
@@ -247,6 +251,9 @@ def risk_layer(
         The ``boundaries`` layer.
     synthetic : bool, optional
         Mark every feature ``synthetic`` (the table was computed from demo data).
+    basis : str, optional
+        What the forecast behind the table rested on (scenario, terrain), kept in a
+        ``forecast`` column so that the map's popups say it.
 
     Returns
     -------
@@ -259,6 +266,7 @@ def risk_layer(
         table[cols], on="municipality", how="left"
     )
     joined["last_incident"] = joined["last_incident"].dt.strftime("%Y-%m-%d")
+    joined["forecast"] = basis
     if synthetic:
         joined["synthetic"] = True
     return gpd.GeoDataFrame(joined, geometry="geometry", crs=municipalities.crs)

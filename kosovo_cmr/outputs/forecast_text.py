@@ -331,5 +331,5 @@ def plan_summary(plan: pd.DataFrame, table: pd.DataFrame, *, working_days: int) 
         f"EUR {first['cost_eur']:,.0f}"
     )
     lines.append("  completion forecast (year each priority class completes, EUR):")
-    lines += ["    " + line for line in _scenario_lines(table)[1:]]
+    lines += ["    " + line for part in _scenario_lines(table)[1:] for line in part.splitlines()]
     return lines

@@ -46,10 +46,13 @@ def display_sensitivity(sens: pd.DataFrame) -> pd.DataFrame:
         {
             "criterion": sens["criterion"],
             "weight": [f"{w:g}" for w in sens["weight"]],
-            "-20 %": [f"{w:.3g}: {n}" for w, n in zip(sens["weight_down"], sens["changed_down"],
-                                                       strict=True)],
-            "+20 %": [f"{w:.3g}: {n}" for w, n in zip(sens["weight_up"], sens["changed_up"],
-                                                      strict=True)],
+            "-20 %": [
+                f"{w:.3g}: {n}"
+                for w, n in zip(sens["weight_down"], sens["changed_down"], strict=True)
+            ],
+            "+20 %": [
+                f"{w:.3g}: {n}" for w, n in zip(sens["weight_up"], sens["changed_up"], strict=True)
+            ],
             "hazards that change class at +20 %": sens["hazards_up"],
         }
     )

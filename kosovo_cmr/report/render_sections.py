@@ -9,7 +9,7 @@ labels here are shared by every format.
 
 from __future__ import annotations
 
-__all__ = ["BANNER", "METHOD_LABELS", "TABLES", "FORECAST_COLUMNS", "sections"]
+__all__ = ["BANNER", "METHOD_LABELS", "TABLES", "FORECAST_COLUMNS", "RISK_COLUMNS", "sections"]
 
 #: The banner of a report computed from synthetic layers (Markdown, HTML, XLSX).
 BANNER = (
@@ -136,6 +136,8 @@ def sections(report: dict) -> list[dict]:
     out.append(_labels(report))
     if report.get("forecast"):
         out.append(_forecast(report["forecast"]))
+    if (report.get("forecast") or {}).get("tolerable_risk"):  # issue 18
+        out.append(_tolerable_risk(report["forecast"]["tolerable_risk"]))
     if report.get("published_check"):
         out.extend(_published(report["published_check"]))
     return out
@@ -199,14 +201,27 @@ def _published(pc: dict) -> list[dict]:
 #: Columns of the forecast scenario table: (field, header, kind).
 FORECAST_COLUMNS = (
     ("scenario", "Scenario", "text"),
-    ("capacity", "Capacity", "text"),
-    ("area_to_clear_m2", "Area to clear (m²)", "m2"),
+    ("assumes", "Assumes", "text"),
+    ("capacity", "Capacity (teams)", "text"),
     ("team_days", "Team-days", "m2"),
     ("high", "High priority done", "year"),
     ("medium", "Medium done", "year"),
     ("low", "Low done", "year"),
-    ("all", "All done", "year"),
+    ("last_high_medium_year", "High and medium done", "year"),
+    ("completion_year", "All done", "year"),
+    ("cost_eur", "Cost (EUR)", "m2"),
+    ("funding_gap_eur", "Funding gap (EUR)", "m2"),
+    ("money_binds", "Money binds in", "text"),
 )
+
+#: What each year column of the forecast counts hazards of (for "never" against "-").
+_YEAR_CLASSES = {
+    "high": ("high",),
+    "medium": ("medium",),
+    "low": ("low",),
+    "last_high_medium_year": ("high", "medium"),
+    "completion_year": ("high", "medium", "low"),
+}
 
 
 def _forecast(fc: dict) -> dict:
@@ -217,28 +232,96 @@ def _forecast(fc: dict) -> dict:
 
     def cell(r, f, k):
         # a null year of a computed scenario means "never" only when the class has hazards
-        hazards = fc["hazards"] if f == "all" else counts.get(f, 0)
+        hazards = sum(counts.get(p, 0) for p in _YEAR_CLASSES.get(f, ()))
+        if f == "completion_year":
+            hazards = fc["hazards"]
         never = k == "year" and r.get(f) is None and r.get("team_days") is not None and hazards
         return "never" if never else _fmt(r.get(f), k)
 
     rows = [[cell(r, f, k) for f, _, k in cols] for r in fc["scenarios"]]
     a = fc["assumptions"]
     rates = ", ".join(f"{k} {v:g}" for k, v in a["rates_m2_per_team_day"].items())
-    notes = [f"{r['scenario']}: {r['note']}." for r in fc["scenarios"] if r.get("note")]
+    calibration = (fc.get("calibration") or {}).get("note", "")
+    explained = (fc.get("fadeout_explained") or {}).get("text", "")
+    notes = [
+        f"{r['scenario']}: {r['note']}."
+        for r in fc["scenarios"]
+        if r.get("note")
+        and ", as the first row" not in r["note"]
+        and r["note"] != calibration
+        and not (explained and explained in r["note"])
+    ]
+    lead = fc.get("lead") or (fc["scenarios"][0]["scenario"] if fc["scenarios"] else "")
     return {
-        "title": f"Completion forecast to {deadline}",
+        "title": f"Completion forecast to {deadline}: money and capacity scenarios",
         "headers": [h for _, h, _ in cols],
         "numeric": [k != "text" for _, _, k in cols],
         "rows": rows,
         "note": (
             f"{fc['hazards']} hazards still to clear; seasons from {fc['start_year']}, "
             f"{a['working_days_per_season']} working days a season (months "
-            f"{a['season_months'][0]}-{a['season_months'][1]}); rates in m² per team-day: "
-            f"{rates}; methods chosen "
+            f"{a['season_months'][0]}-{a['season_months'][1]}); the effort file's rates in m² per "
+            f"team-day: {rates}; the first row, {lead!r}, and every row but "
+            f"the report's rates read per team and the area target, at {calibration}; methods "
+            "chosen "
             + ("from slope and cover" if fc["terrain"] else "without terrain data")
-            + f" (effort file {a['effort_file']}). "
+            + f" (effort file {a['effort_file']}). Costs from layers/costs.csv (assumed unit "
+            "costs: the report gives none); the funding gap is the cost beyond the confirmed "
+            "funding (layers/scenarios.toml), year by year until the work is done. "
             + " ".join(notes)
+            + (f" {explained}" if explained else "")
         ).strip(),
+    }
+
+
+#: Columns of the tolerable-risk table: (field, header, kind).
+RISK_COLUMNS = (
+    ("municipality", "Municipality", "text"),
+    ("region", "Region", "text"),
+    ("high_tasks", "High tasks", "int"),
+    ("medium_tasks", "Medium tasks", "int"),
+    ("low_tasks", "Low tasks", "int"),
+    ("free_of_risk_year", "High and medium done", "year"),
+    ("all_tasks_done_year", "All tasks done", "year"),
+    ("years_since_last_incident", "Years since last incident", "text"),
+    ("condition_holds", "Condition holds (forecast)", "text"),
+    ("earliest_tolerable_year", "Tolerable from", "year"),
+    ("status", "Status", "text"),
+)
+
+
+def _tolerable_risk(risk: dict) -> dict:
+    """Lay out the tolerable risk by municipality (issue 18)."""
+
+    def cell(r, f, k):
+        hm = r["high_tasks"] + r["medium_tasks"]
+        if f == "free_of_risk_year" and r[f] is None:
+            return "never" if hm else "–"
+        if f == "all_tasks_done_year" and r[f] is None:
+            return "never" if hm + r["low_tasks"] else "–"
+        if f == "years_since_last_incident":
+            n = r["incidents"]
+            return "?" if n is None else "none" if n == 0 else f"{r[f]:.1f}"
+        if f == "condition_holds":
+            return "?" if r[f] is None else "yes" if r[f] else "no"
+        return _fmt(r.get(f), k)
+
+    statuses = ", ".join(f"{n} {s}" for s, n in risk["statuses"].items() if n)
+    return {
+        "title": f"Tolerable risk by municipality (as of {risk['as_of']})",
+        "headers": [h for _, h, _ in RISK_COLUMNS],
+        "numeric": [k in ("int", "year") for _, _, k in RISK_COLUMNS],
+        "rows": [[cell(r, f, k) for f, _, k in RISK_COLUMNS] for r in risk["rows"]],
+        "note": (
+            'The strategy 2025-30 (Mine Action Review 2025): risk is tolerable "once all '
+            "high and medium-priority tasks have been completed by 2030, and provided that "
+            f'there are no incidents for five years thereafter". Condition holds: high and '
+            f"medium tasks done by {risk['deadline_year']} in the forecast's first scenario "
+            f"and no incident in the {risk['quiet_years']} years before {risk['as_of']} "
+            f"(incidents counted: {risk['count']}; ? = no incidents layer). Tolerable from: "
+            "the later of the high/medium year and the last incident's, plus "
+            f"{risk['quiet_years']}, if no incident follows. {statuses}."
+        ),
     }
 
 

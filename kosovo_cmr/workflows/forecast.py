@@ -10,6 +10,7 @@ from :mod:`kosovo_cmr.outputs.forecast_text` and :mod:`kosovo_cmr.outputs.charts
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +26,11 @@ from kosovo_cmr.analysis.forecast import (
     scenarios,
 )
 from kosovo_cmr.analysis.tolerable_risk import risk_layer, risk_section, tolerable_risk
-from kosovo_cmr.errors import InputError
+from kosovo_cmr.errors import InputError, KcmrError
 from kosovo_cmr.outputs.charts import plot_burndown_curves
 from kosovo_cmr.programme import read_capacity, read_costs, read_scenarios, teams_by_operator
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ForecastSettings",
@@ -146,6 +149,8 @@ class Forecast:
     risk : DataFrame or None
         :func:`kosovo_cmr.analysis.tolerable_risk.tolerable_risk` on the lead scenario
         (None without scenarios or boundaries).
+    boundaries : GeoDataFrame or None
+        The store's municipalities (for :meth:`risk_layer`).
     """
 
     hazards: gpd.GeoDataFrame
@@ -155,6 +160,7 @@ class Forecast:
     table: pd.DataFrame | None = None
     schedules: dict = field(default_factory=dict)
     risk: pd.DataFrame | None = None
+    boundaries: gpd.GeoDataFrame | None = None
 
     @property
     def effort(self) -> dict:
@@ -189,6 +195,16 @@ class Forecast:
             "effort_file": self.effort["path"],
             "scenario_file": self.settings.plan["path"],
         }
+
+    def risk_layer(self) -> gpd.GeoDataFrame | None:
+        """Return the map's tolerable-risk layer of this forecast (None without the table)."""
+        if self.risk is None or self.boundaries is None:
+            return None
+        lead = self.table["scenario"].iloc[0]
+        terrain = "methods from slope and cover" if self.terrain is not None else "no terrain"
+        return risk_layer(
+            self.risk, self.boundaries, synthetic=self.synthetic, basis=f"{lead}; {terrain}"
+        )
 
     def section(self, *, until: int = 2035) -> dict:
         """Return the report section: the scenarios and the tolerable risk by municipality."""
@@ -333,7 +349,7 @@ def plan_from_store(
             fadeout_basis=fadeout_basis,
             **files,
         )
-    boundaries = _layer(store, "boundaries")
+    boundaries = out.boundaries = _layer(store, "boundaries")
     if with_scenarios and boundaries is not None:
         out.risk = tolerable_risk(
             hazards,
@@ -420,6 +436,14 @@ def tolerable_risk_layer(layers: dict) -> gpd.GeoDataFrame | None:
     hazards, boundaries = layers.get("hazards"), layers.get("boundaries")
     if hazards is None or boundaries is None or not len(boundaries):
         return None
+    try:
+        return _risk_layer(hazards, boundaries, layers)
+    except (KcmrError, KeyError) as exc:  # the map is drawn without it; say why
+        log.warning("tolerable-risk layer left out of the map: %s", exc)
+        return None
+
+
+def _risk_layer(hazards, boundaries, layers: dict) -> gpd.GeoDataFrame:
     settings = forecast_settings()
     active = hazards[hazards["status"] == "active"].reset_index(drop=True)
     files = dict(
@@ -435,7 +459,9 @@ def tolerable_risk_layer(layers: dict) -> gpd.GeoDataFrame | None:
         deadline=int(settings.effort.get("target", {}).get("deadline_year", 2030)),
     )
     synthetic = "synthetic" in hazards and bool(hazards["synthetic"].fillna(False).any())
-    return risk_layer(table, boundaries, synthetic=synthetic)
+    lead = settings.plan["scenarios"][0]["name"]
+    basis = f"{lead}; no terrain (kcmr forecast --dem for methods by slope and cover)"
+    return risk_layer(table, boundaries, synthetic=synthetic, basis=basis)
 
 
 def burndown_chart(
