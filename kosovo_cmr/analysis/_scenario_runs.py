@@ -20,7 +20,7 @@ import pandas as pd
 from kosovo_cmr.analysis.effort import ForecastWarning, clearance_effort
 from kosovo_cmr.analysis.funding import capacity_plan, run_programme, year_ranges
 from kosovo_cmr.analysis.schedule import PRIORITIES, completion, remaining_at_end, schedule
-from kosovo_cmr.errors import InputError, KcmrError
+from kosovo_cmr.errors import KcmrError
 from kosovo_cmr.programme import read_capacity, teams_by_operator
 
 __all__ = [
@@ -101,12 +101,15 @@ def confirmed_pots(plan: dict) -> list[dict]:
 
 def named_runs(base, calibrated, *, plan, capacity, cal) -> list[Run]:
     """Build a run per scenario of the scenario file."""
-    years = capacity["year"].dropna()
+    years = set(capacity["year"].dropna().astype(int))
     runs = []
     for n, spec in enumerate(plan["scenarios"]):
-        year = spec["capacity_year"]
-        if year is not None and year not in set(years.astype(int)):
-            raise InputError(f"scenario {spec['name']!r}: the capacity table has no {year}")
+        year, instead = spec["capacity_year"], ""
+        if year is not None and year not in years:
+            # a capacity table without that year (or without years): its latest, said so
+            instead = f"; the capacity table has no {year}: its {max(years) if years else 'rows'}"
+            instead += " taken instead"
+            year = None
         teams = teams_by_operator(capacity, year=year)
         table = calibrated if spec["calibrated"] else base
         note = (
@@ -115,7 +118,7 @@ def named_runs(base, calibrated, *, plan, capacity, cal) -> list[Run]:
             else cal["note"]
             if n == 0
             else f"rates x{cal['factor']:.2f}, as the first row"
-        )
+        ) + instead
         options = dict(
             teams=teams,
             changes=spec["changes"],

@@ -112,8 +112,9 @@ def calibration(
     """Compute the factor that scales every rate to the observed year's clearance.
 
     ``factor = observed / (teams x working_days x mean rate)``, where the teams are those
-    of the observed year in the capacity table (its latest year when it has no row for
-    the observed year) and the mean rate that of ``base`` (area to clear over team-days).
+    of the observed year in the capacity table (the nearest year it has when it has no
+    row for the observed year, the earlier of two as near; the note says which) and the
+    mean rate that of ``base`` (area to clear over team-days).
 
     Parameters
     ----------
@@ -129,34 +130,48 @@ def calibration(
     Returns
     -------
     dict
-        ``factor`` (1.0 when nothing was observed), ``year``, ``observed_m2``,
-        ``modelled_m2``, ``teams`` and ``note`` (the figures and where they came from).
+        ``factor`` (1.0 when nothing was observed), ``year``, ``capacity_year`` (whose
+        teams), ``observed_m2``, ``modelled_m2``, ``teams`` and ``note`` (the figures and
+        where they came from).
     """
     year, observed, source = _observed(releases, effort)
-    years = set(capacity["year"].dropna().astype(int))
-    teams = teams_by_operator(capacity, year=year if year in years else None)
+    cap_year = _capacity_year(capacity, year)
+    teams = teams_by_operator(capacity, year=cap_year)
     mean_rate = base["area_to_clear_m2"].sum() / base["team_days"].sum()
     modelled = sum(teams.values()) * effort["season"]["working_days"] * mean_rate
     if not observed or not modelled > 0:
         return dict(
             factor=1.0,
             year=year,
+            capacity_year=cap_year,
             observed_m2=0.0,
             modelled_m2=float(modelled),
             teams=teams,
             note=f"not calibrated: no observed clearance ({source})",
         )
     factor = observed / modelled
+    whose = f"the {sum(teams.values()):g} teams of {cap_year}" if cap_year else "the teams"
+    when = f" in {year}" if year is not None else ""
     note = (
-        f"rates x{factor:.2f}: scaled so that {year if year is not None else 'the observed'} "
-        f"capacity ({sum(teams.values()):g} teams) clears the {observed:,.0f} m2 observed "
-        f"(model: {modelled:,.0f} m2/year); {source}"
+        f"rates x{factor:.2f}: scaled so that {whose} (capacity table) clear the "
+        f"{observed:,.0f} m2 observed{when} (model: {modelled:,.0f} m2/year); {source}"
     )
     return dict(
         factor=float(factor),
         year=year,
+        capacity_year=cap_year,
         observed_m2=float(observed),
         modelled_m2=float(modelled),
         teams=teams,
         note=note,
     )
+
+
+def _capacity_year(capacity: pd.DataFrame, year: int | None) -> int | None:
+    """Return the capacity table's year nearest ``year`` (None: a table without years)."""
+    years = sorted(set(capacity["year"].dropna().astype(int)))
+    if not years:
+        return None
+    if year is None:
+        return years[-1]
+    return min(years, key=lambda y: (abs(y - year), y))
