@@ -268,9 +268,9 @@ def test_choropleth_in_a_real_browser(demo, tmp_path):
         page.goto(path.resolve().as_uri(), wait_until="load")
         page.wait_for_function("() => typeof kcmr !== 'undefined'")
         legend = page.locator(".kcmr-legend").inner_text()
-        from kosovo_cmr.outputs.maps import _RISK_COLOURS
+        from kosovo_cmr.outputs.charts import RISK_COLOURS
 
-        drawn = {s: page.evaluate(count, _RISK_COLOURS[s]) for s in statuses}
+        drawn = {s: page.evaluate(count, RISK_COLOURS[s]) for s in statuses}
         browser.close()
     assert errors == []
     for status in statuses:

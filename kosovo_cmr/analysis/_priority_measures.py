@@ -42,7 +42,7 @@ def linear_score(values, *, full: float, zero: float) -> np.ndarray:
     v = np.asarray(values, dtype=float)
     if full == zero:
         raise InputError(f"an indicator's full and zero thresholds must differ, got {full}")
-    return np.clip((v - zero) / (full - zero), 0.0, 1.0)
+    return np.clip((v - zero) / (full - zero), 0.0, 1.0) + 0.0  # no -0.0
 
 
 def _metric(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:

@@ -248,21 +248,14 @@ def _evidence_specs(evidence, cluster_threshold: int) -> list:
     return [(spec, True, "point")]
 
 
-#: Colours of the tolerable-risk choropleth by status (issue 18), apart from the hazards'.
-_RISK_COLOURS = {
-    "tolerable": "#1b7837",
-    "on track": "#7fbf7b",
-    "late": "#762a83",
-    "unknown": "#bababa",
-}
-
-
 def _risk_specs(risk, tolerance_m: float) -> list:
     """Draw the tolerable risk by municipality, one layer per status (issue 18)."""
+    from kosovo_cmr.outputs.charts import RISK_COLOURS
+
     if not _present(risk) or "status" not in risk.columns:
         return []
     out = []
-    for status, colour in _RISK_COLOURS.items():
+    for status, colour in RISK_COLOURS.items():
         spec = _map_specs.layer_spec(
             risk[risk["status"] == status],
             label=f"Tolerable risk 2030: {status}",
