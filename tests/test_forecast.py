@@ -736,6 +736,12 @@ def test_forecast_settings_overrides():
 
     assert teams_by_operator(settings.capacity, year=2024) == {"KSF": 4, "HALO": 9, "NPA": 8}
     assert forecast_settings().teams == {"KSF": 4, "HALO": 9, "NPA": 5}
+    # the 0.2 unpacking still works, with a warning
+    from kosovo_cmr._deprecated import KcmrDeprecationWarning
+
+    with pytest.warns(KcmrDeprecationWarning, match=r"use its \.effort and \.teams"):
+        effort, teams = forecast_settings(teams={"NPA": 8})
+    assert teams == {"KSF": 4, "HALO": 9, "NPA": 8} and effort["season"]["working_days"] == 160
 
 
 def test_forecast_text_formats(effort):

@@ -71,6 +71,16 @@ class ForecastSettings:
         """The teams of the capacity table's latest year (April 2025 when shipped)."""
         return teams_by_operator(self.capacity)
 
+    def __iter__(self):
+        """Unpack as the 0.2 ``effort, teams`` pair (deprecated: use the attributes)."""
+        from kosovo_cmr import _deprecated
+
+        _deprecated.warn(
+            "unpacking forecast_settings() as (effort, teams) is deprecated: it returns a "
+            "ForecastSettings; use its .effort and .teams"
+        )
+        return iter((self.effort, self.teams))
+
     def start(self) -> pd.Timestamp:
         """Return the forecast's first day: the first season's first day (1 April 2025)."""
         season = self.effort["season"]
