@@ -757,3 +757,17 @@ def test_forecast_text_formats(effort):
     assert forecast_text(plan, None, fmt="csv").startswith("hazard_id,priority,operator,")
     with pytest.raises(ValueError, match="one table"):
         forecast_text(plan, plan, fmt="csv")
+
+
+def test_cli_forecast_chart_is_written_and_guarded(demo_run, tmp_path):
+    store = str(demo_run.store.uri)
+    chart = tmp_path / "burndown.png"
+    args = ["--store", store, "forecast", "--what", "scenarios", "--chart", str(chart)]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob(".*part*"))  # written through a temporary file, renamed
+    same = CliRunner().invoke(cli, [*args, "-o", str(chart), "--overwrite"])
+    assert same.exit_code == 1 and "are the same file" in same.output
+    on_store = CliRunner().invoke(cli, [*args[:-1], store, "--overwrite"])
+    assert on_store.exit_code == 1 and "is the store" in on_store.output

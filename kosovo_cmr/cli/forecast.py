@@ -6,7 +6,7 @@ import re
 
 import click
 
-from kosovo_cmr.cli._options import check_output, format_option, output_option
+from kosovo_cmr.cli._options import format_option, output_option
 from kosovo_cmr.errors import InputError
 
 
@@ -154,14 +154,18 @@ def command(
     --what risk: per municipality, the open tasks, the year free of risk, the years since
     the last incident and whether the strategy's tolerable-risk condition holds.
     """
-    from pathlib import Path
-
+    from kosovo_cmr._files import atomic_output, check_outputs
     from kosovo_cmr.outputs.forecast_text import forecast_text
     from kosovo_cmr.workflows.forecast import burndown_chart, forecast_settings, plan_from_store
 
-    check_output(output, overwrite)
-    if chart is not None:
-        check_output(Path(chart), overwrite)
+    store = state.store()
+    sources = [dem, cover, effort_path, capacity_path, scenarios_path, costs_path]
+    check_outputs(
+        {"--output": output, "--chart": chart},
+        overwrite=overwrite,
+        store=store.uri,
+        sources=[s for s in sources if s is not None],
+    )
     if fmt == "csv" and what == "both":
         raise InputError("CSV holds one table: add --what hazards, scenarios or risk")
     settings = forecast_settings(
@@ -174,7 +178,7 @@ def command(
         costs=costs_path,
     )
     result = plan_from_store(
-        state.store(),
+        store,
         dem=dem,
         cover=cover,
         settings=settings,
@@ -186,7 +190,10 @@ def command(
     if what == "risk" and result.risk is None:
         raise InputError("the tolerable risk needs a boundaries layer in the store")
     if chart:
-        burndown_chart(result.schedules, chart, effort=settings.effort, synthetic=result.synthetic)
+        with atomic_output(chart, overwrite=overwrite) as tmp:
+            burndown_chart(
+                result.schedules, tmp, effort=settings.effort, synthetic=result.synthetic
+            )
         click.echo(f"burn-down chart: {chart}", err=True)
     text = forecast_text(
         result.plan if what in ("both", "hazards") else None,
@@ -198,4 +205,5 @@ def command(
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        with atomic_output(output, overwrite=overwrite) as tmp:
+            tmp.write_text(text, encoding="utf-8")
