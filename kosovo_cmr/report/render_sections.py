@@ -136,7 +136,9 @@ def sections(report: dict) -> list[dict]:
     out.append(_labels(report))
     if report.get("forecast"):
         out.append(_forecast(report["forecast"]))
-    if (report.get("forecast") or {}).get("tolerable_risk"):  # issue 18
+    if report.get("forecast"):  # issue 18: what each scenario assumes, the tolerable risk
+        out.append(_scenario_words(report["forecast"]))
+    if (report.get("forecast") or {}).get("tolerable_risk"):
         out.append(_tolerable_risk(report["forecast"]["tolerable_risk"]))
     if report.get("published_check"):
         out.extend(_published(report["published_check"]))
@@ -201,10 +203,8 @@ def _published(pc: dict) -> list[dict]:
 #: Columns of the forecast scenario table: (field, header, kind).
 FORECAST_COLUMNS = (
     ("scenario", "Scenario", "text"),
-    ("assumes", "Assumes", "text"),
-    ("capacity", "Capacity (teams)", "text"),
     ("team_days", "Team-days", "m2"),
-    ("high", "High priority done", "year"),
+    ("high", "High done", "year"),
     ("medium", "Medium done", "year"),
     ("low", "Low done", "year"),
     ("last_high_medium_year", "High and medium done", "year"),
@@ -271,6 +271,21 @@ def _forecast(fc: dict) -> dict:
             + " ".join(notes)
             + (f" {explained}" if explained else "")
         ).strip(),
+    }
+
+
+def _scenario_words(fc: dict) -> dict:
+    """Lay out what each scenario of the forecast assumes, in words (issue 18)."""
+    return {
+        "title": "What each scenario assumes",
+        "headers": ["Scenario", "Capacity (teams)", "Assumes"],
+        "numeric": [False, False, False],
+        "rows": [
+            [r["scenario"], r.get("capacity") or "", r.get("assumes") or ""]
+            for r in fc["scenarios"]
+        ],
+        "note": "Scenarios and funding from layers/scenarios.toml, teams from "
+        "layers/capacity.csv (Mine Action Review 2025; assumptions marked in the files).",
     }
 
 
