@@ -132,7 +132,10 @@ def _figure(size):
 
 
 def _save(fig, path) -> Path | bytes:
+    """Return the PNG bytes, or write the file through a temporary file (never half a PNG)."""
     import io
+
+    from kosovo_cmr._files import atomic_output
 
     fig.tight_layout()
     if path is None:
@@ -140,7 +143,8 @@ def _save(fig, path) -> Path | bytes:
         fig.savefig(buf, format="png")
         return buf.getvalue()
     path = Path(path)
-    fig.savefig(path)
+    with atomic_output(path, overwrite=True) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip(".").lower() or "png")
     return path
 
 
