@@ -44,7 +44,7 @@ MOVED_NAMES: dict[str, str] = {
     "kosovo_cmr.report:demo_step": "kosovo_cmr.demo:_step_report",
     "kosovo_cmr.report_render:TABLES": "kosovo_cmr.report.render_sections:TABLES",
     "kosovo_cmr.report_render:FORECAST_COLUMNS": (
-        "kosovo_cmr.report.render_sections:FORECAST_COLUMNS"
+        "kosovo_cmr.report.render_planning:FORECAST_COLUMNS"
     ),
     "kosovo_cmr.report_render:METHOD_LABELS": "kosovo_cmr.report.render_sections:METHOD_LABELS",
     # --- forecast: split into analysis.effort, analysis.schedule, analysis.forecast; store

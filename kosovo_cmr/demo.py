@@ -37,6 +37,9 @@ DEMO_LAYERS = ("hazards", "evidence", "strikes", "releases")
 #: The steps of the demo, in order, as ``"module:function"``. Each takes a DemoContext.
 DEMO_STEPS: list[str] = [
     "kosovo_cmr.demo:load_layers",
+    # issue 18: SYNTHETIC context layers and incidents, then the priority model
+    "kosovo_cmr.demo:_step_context",
+    "kosovo_cmr.demo:_step_priority",
     "kosovo_cmr.demo:_step_fadeout",
     "kosovo_cmr.demo:_step_forecast",
     "kosovo_cmr.demo:_step_audit",  # issue 17
@@ -215,7 +218,7 @@ def _step_forecast(ctx: DemoContext) -> None:
         if issubclass(w.category, TerrainWarning):
             log.warning("%s", w.message)
     table, schedules = forecast.table, forecast.schedules
-    per_hazard = schedules["current capacity"].merge(
+    per_hazard = forecast.plan.merge(
         forecast.terrain.drop(columns=["slope_p90_deg", "dense_veg_share"]),
         on="hazard_id",
         how="left",
@@ -231,6 +234,62 @@ def _step_forecast(ctx: DemoContext) -> None:
     ctx.results["forecast"] = forecast.section()
     days = forecast.effort["season"]["working_days"]
     ctx.summary += plan_summary(per_hazard, table, working_days=days)
+    if forecast.risk is not None:  # issue 18: tolerable risk by municipality
+        path = ctx.output("tolerable-risk.csv")
+        forecast.risk.to_csv(path, index=False)
+        ctx.add_output("tolerable risk by municipality (CSV)", path)
+        counts = forecast.risk["status"].value_counts().to_dict()
+        ctx.summary.append(f"tolerable risk by municipality (38): {counts}")
+        # the map draws this forecast's layer (on the synthetic terrain), as the report does
+        ctx.results.setdefault("map_layers", {})["tolerable_risk"] = forecast.risk_layer()
+
+
+# --- context layers, incidents and priorities (issue 18) ----------------------------------
+
+
+def _step_context(ctx: DemoContext) -> None:
+    """SYNTHETIC context layers (settlements, roads, farmland, water...) and incidents."""
+    from kosovo_cmr.schema import conform
+    from kosovo_cmr.synthetic.context import synthetic_context, synthetic_incidents
+
+    hazards = ctx.store.read("hazards")
+    active = hazards[hazards["status"] == "active"]
+    boundaries = ctx.store.read("boundaries")
+    layers = synthetic_context(ctx.out_dir, boundaries=boundaries, hazards=active)
+    ctx.results["context"] = layers
+    ctx.add_output("SYNTHETIC context layers of the priority model", layers["settlements"][0])
+    ctx.add_output("SYNTHETIC population (people per 500 m cell)", layers["population"][0])
+    incidents = conform(synthetic_incidents(active, boundaries), "incidents")
+    ctx.store.write(
+        incidents, "incidents", source="kcmr demo (SYNTHETIC incidents, kosovo_cmr.synthetic)"
+    )
+    kinds = incidents["kind"].value_counts().to_dict()
+    ctx.summary.append(
+        f"incidents: {len(incidents)} ({kinds}), {int(incidents['killed'].sum())} killed, "
+        f"{int(incidents['injured'].sum())} injured, last {incidents['date'].max():%Y-%m-%d}"
+    )
+
+
+def _step_priority(ctx: DemoContext) -> None:
+    """Priority model kmac-2025 on the SYNTHETIC context: scores, parts, sensitivity."""
+    from kosovo_cmr.outputs.priority_text import priority_text
+    from kosovo_cmr.workflows.priority import priorities_from_store
+
+    result = priorities_from_store(ctx.store, ctx.results["context"])
+    for name, fmt, what in (
+        ("priority-scores.csv", "csv", "scores"),
+        ("priority-sensitivity.csv", "csv", "sensitivity"),
+        ("priority.json", "json", "scores"),
+    ):
+        ctx.output(name).write_text(priority_text(result, fmt=fmt, what=what), encoding="utf-8")
+        ctx.add_output(f"priority model kmac-2025: {what} ({fmt.upper()})", ctx.output(name))
+    table, sens = result.table, result.sensitivity
+    ctx.summary.append(
+        f"priorities ({result.model['name']}, sha256 {result.model['sha256'][:12]}): "
+        f"{table['class'].value_counts().to_dict()}, {int(table['changed'].sum())} differ "
+        f"from the recorded priority; +20 % on one weight moves "
+        f"{dict(zip(sens['criterion'], sens['changed_up'], strict=True))} hazards"
+    )
 
 
 # --- report -------------------------------------------------------------------------------
@@ -278,6 +337,7 @@ def _step_maps(ctx: DemoContext) -> None:
     from kosovo_cmr.workflows.maps import DERIVED, field_maps_from_store, map_layers
 
     layers = map_layers(ctx.store)
+    layers.update(ctx.results.get("map_layers", {}))  # issue 18: the forecast step's layers
     derived = {key: layers.pop(key, None) for key in DERIVED}
     online = save_map(interactive_map(layers, **derived), ctx.output("map.html"), overwrite=True)
     ctx.add_output("interactive map (OpenStreetMap tiles)", online)

@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from kosovo_cmr.cli.main import COMMANDS, cli
 
 LAYERS = {"hazards", "evidence", "strikes", "releases", "boundaries"}
+#: The full demo also writes the SYNTHETIC incidents (issue 18).
+DEMO_LAYERS = LAYERS | {"incidents"}
 
 
 def invoke(*args):
@@ -117,4 +119,4 @@ def test_demo_then_info_from_a_fresh_process(tmp_path, boundaries_path):
         text=True,
     )
     assert info.returncode == 0, info.stderr
-    assert {row["layer"] for row in json.loads(info.stdout)["layers"]} == LAYERS
+    assert {row["layer"] for row in json.loads(info.stdout)["layers"]} == DEMO_LAYERS

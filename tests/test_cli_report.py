@@ -387,16 +387,16 @@ def test_html_report_embeds_the_burndown_chart(demo_store, tmp_path):
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert 'alt="Burn-down' in page
-    assert "Completion forecast to 2030" in page and "NPA at 5 teams" in page
+    assert "Completion forecast to 2030" in page and "April 2025 capacity" in page
     assert report_cli(demo_store, "--format", "html", "-o", str(plain)).exit_code == 0
     assert 'alt="Burn-down' not in plain.read_text(encoding="utf-8")
 
 
 def test_forecast_in_markdown_csv_and_xlsx(demo_store, tmp_path):
     md = report_cli(demo_store, "--forecast", "--format", "md").output
-    assert "Completion forecast to 2030" in md and "| current capacity |" in md
+    assert "Completion forecast to 2030" in md and "| April 2025 capacity |" in md
     csv_text = report_cli(demo_store, "--forecast", "--format", "csv").output
-    assert "forecast_scenarios,0,scenario,current capacity" in csv_text
+    assert "forecast_scenarios,0,scenario,April 2025 capacity" in csv_text
     path = tmp_path / "r.xlsx"
     assert report_cli(demo_store, "--forecast", "--format", "xlsx", "-o", str(path)).exit_code == 0
     assert {"forecast", "burndown"} <= set(openpyxl.load_workbook(path).sheetnames)
@@ -408,3 +408,17 @@ def test_dem_without_forecast_is_refused(demo_store, tmp_path):
     result = report_cli(demo_store, "--dem", str(dem))
     assert result.exit_code == 1
     assert "only used with the forecast" in result.output
+
+
+def test_csv_and_xlsx_carry_the_planning_and_audit_tables(demo_store_copy, tmp_path):
+    """Every format holds what the HTML shows: tolerable risk (18) and the audit (17)."""
+    base = ["--store", demo_store_copy.uri, "report", "--year", "2024", "--forecast", "--audit"]
+    csv_out = CliRunner().invoke(cli, [*base, "--format", "csv"], catch_exceptions=False)
+    assert csv_out.exit_code == 0, csv_out.output
+    tables = {line.split(",", 1)[0] for line in csv_out.stdout.splitlines()}
+    assert {"tolerable_risk", "evidence_audit", "forecast_scenarios"} <= tables
+    xlsx = tmp_path / "r.xlsx"
+    done = CliRunner().invoke(cli, [*base, "--format", "xlsx", "-o", str(xlsx)])
+    assert done.exit_code == 0, done.output
+    names = openpyxl.load_workbook(xlsx, read_only=True).sheetnames
+    assert {"tolerable_risk", "evidence_audit", "forecast"} <= set(names)

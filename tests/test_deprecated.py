@@ -193,7 +193,8 @@ def test_forecast_read_capacity_still_gives_the_teams_per_operator():
 
     with pytest.warns(KcmrDeprecationWarning, match=r"kosovo_cmr\.programme\.read_teams"):
         read_capacity = old.read_capacity
-    assert read_capacity() == {"KSF": 4, "HALO": 9, "NPA": 8}
+    # issue 18: the latest capacity year is April 2025, NPA "reduced to five teams"
+    assert read_capacity() == {"KSF": 4, "HALO": 9, "NPA": 5}
 
 
 # --- importer ------------------------------------------------------------------------------

@@ -32,7 +32,9 @@ def test_shipped_effort_file_holds_the_report_rates():
     assert e["methods"]["scorpion"]["rate_m2_per_team_day"] == 168
     assert e["methods"]["lld"]["rate_m2_per_team_day"] == 82
     assert e["season"]["first_month"] == 4 and e["season"]["last_month"] == 11
-    assert read_teams() == {"KSF": 4, "HALO": 9, "NPA": 8}
+    # the latest year is April 2025: NPA "reduced to five teams" at the end of 2024
+    assert read_teams() == {"KSF": 4, "HALO": 9, "NPA": 5}
+    assert read_teams(year=2024) == {"KSF": 4, "HALO": 9, "NPA": 8}  # Table 3
     assert "capacity" not in e  # one source of truth: layers/capacity.csv
 
 
@@ -56,7 +58,7 @@ def test_effort_file_capacity_table_is_not_read(tmp_path):
     with pytest.warns(ForecastWarning, match=r"\[capacity\] table is not read"):
         effort = read_effort(old)
     assert effort["season"]["working_days"] == 160
-    assert read_teams()["NPA"] == 8  # teams come from layers/capacity.csv only
+    assert read_teams()["NPA"] == 5  # teams come from layers/capacity.csv only
 
 
 def test_capacity_csv_latest_year(tmp_path):

@@ -47,6 +47,17 @@ def valid_layer(name):
             "submunitions": [3, 0],
         },
         "boundaries": {"municipality": ["A", "B"], "region": ["North", "South"]},
+        # issue 18: the incidents layer (casualties by sex and age where known)
+        "incidents": {
+            "incident_id": ["I1", "I2"],
+            "date": ["2019-05-01", "2023-08-12"],
+            "kind": ["accident", "eod_callout"],
+            "item": ["submunition", "unknown"],
+            "killed": [0, 0],
+            "injured": [2, 0],
+            "boys": [1, 0],
+            "sex_age_unknown": [1, None],  # not given: the default 0
+        },
     }[name]
     kind = schema.SCHEMAS[name].geometry_type
     geoms = [Point(21, 42.5), Point(21.1, 42.6)] if kind == "Point" else [POLY, POLY]

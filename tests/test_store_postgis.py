@@ -622,6 +622,7 @@ def test_cli_demo_with_a_postgis_store(pg_url, tmp_path):
         "strikes",
         "releases",
         "boundaries",
+        "incidents",
     ]
 
 

@@ -22,7 +22,8 @@ def _names(m) -> list[str]:
 def test_map_layers_adds_the_rings_and_the_footprints(demo_store):
     layers = workflow.map_layers(demo_store)
     # issue 17: plus the evidence audit's unsupported land (drawn from the layers dict)
-    assert set(demo_store.layers()) | set(workflow.DERIVED) | {"unsupported_land"} == set(layers)
+    extra = {"unsupported_land", "tolerable_risk"}  # issues 17 and 18
+    assert set(demo_store.layers()) | set(workflow.DERIVED) | extra == set(layers)
     assert layers["unsupported_land"]["synthetic"].all()
     expected = buffer_impact(layers["evidence"], *workflow.FADEOUT_RULES).rings
     rings = layers["fadeout_rings"]

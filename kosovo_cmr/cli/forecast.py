@@ -1,4 +1,4 @@
-"""``kcmr forecast``: team-days per hazard, completion years and scenarios, burn-down chart."""
+"""``kcmr forecast``: the plan per hazard, money and capacity scenarios, tolerable risk."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 import click
 
-from kosovo_cmr.cli._options import check_output, format_option, output_option
+from kosovo_cmr.cli._options import format_option, output_option
 from kosovo_cmr.errors import InputError
 
 
@@ -46,7 +46,8 @@ def _parse_teams(ctx, param, values) -> dict:
     "capacity_path",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="CSV year,operator,teams (default: layers/capacity.csv, Table 3; the latest year).",
+    help="CSV year,operator,teams (default: layers/capacity.csv: Table 3 for 2024, April "
+    "2025 for 2025).",
 )
 @click.option(
     "--teams",
@@ -54,7 +55,30 @@ def _parse_teams(ctx, param, values) -> dict:
     multiple=True,
     metavar="OP=N",
     callback=_parse_teams,
-    help="Override one operator's teams, e.g. --teams NPA=5 (repeat).",
+    help="Override one operator's teams in the capacity table's latest year, e.g. --teams "
+    "NPA=8 (repeat).",
+)
+@click.option(
+    "--scenarios",
+    "scenarios_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Money and capacity scenarios, TOML (default: layers/scenarios.toml).",
+)
+@click.option(
+    "--costs",
+    "costs_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Unit costs, CSV operator,method,eur_per_team_day (default: layers/costs.csv).",
+)
+@click.option(
+    "--incidents",
+    "count",
+    type=click.Choice(["all", "accidents"]),
+    default="all",
+    show_default=True,
+    help="Which incidents break the five quiet years of the tolerable-risk condition.",
 )
 @click.option(
     "--working-days",
@@ -80,10 +104,11 @@ def _parse_teams(ctx, param, values) -> dict:
 )
 @click.option(
     "--what",
-    type=click.Choice(["both", "hazards", "scenarios"]),
+    type=click.Choice(["both", "hazards", "scenarios", "risk"]),
     default="both",
     show_default=True,
-    help="Which table to write.",
+    help="Which table to write: both (hazards and scenarios), or one of them, or the "
+    "tolerable risk by municipality.",
 )
 @click.option(
     "--chart",
@@ -101,6 +126,9 @@ def command(
     effort_path,
     capacity_path,
     teams_opt,
+    scenarios_path,
+    costs_path,
+    count,
     working_days,
     start_year,
     fadeout_rule,
@@ -111,51 +139,71 @@ def command(
     output,
     overwrite,
 ):
-    """Forecast when each priority class and all CMR clearance completes.
+    """Forecast when each priority class completes, what it costs, and the funding gap.
 
-    Per hazard: area to clear, method (from slope and cover), rate, team-days, the
-    operator's teams and the working days it takes. Scenarios: current capacity, NPA at
-    5 teams, the 1.8 km2/year target, rates calibrated to the store's clearance releases
-    of the observed year (2024; the effort file's figure when the store has none),
-    fade-out 50 m vs 25 m.
+    Per hazard, under the lead scenario (April 2025 capacity: KSF 4, HALO 9, NPA 5 teams;
+    rates calibrated on the store's 2024 clearance releases, or the effort file's figure
+    when the store has none): area to clear, method (from slope and cover), rate,
+    team-days, the operator's teams, the working days it takes, its finish year and cost.
+
+    Scenarios, each with the year its high, medium and low tasks and all the work are
+    done, cost and funding gap, and what it assumes in words: April 2025 capacity, HALO
+    closing at the end of 2025, international operators leaving in 2030, EUR 3.5 M a
+    year, the confirmed funding only, the report's rates read per team, the 1.8 km2/year
+    target and the fade-out rules (with why their difference is not buffer-impact's).
+    --what risk: per municipality, the open tasks, the year free of risk, the years since
+    the last incident and whether the strategy's tolerable-risk condition holds.
     """
-    from pathlib import Path
-
+    from kosovo_cmr._files import atomic_output, check_outputs
     from kosovo_cmr.outputs.forecast_text import forecast_text
     from kosovo_cmr.workflows.forecast import burndown_chart, forecast_settings, plan_from_store
 
-    check_output(output, overwrite)
-    if chart is not None:
-        check_output(Path(chart), overwrite)
+    store = state.store()
+    sources = [dem, cover, effort_path, capacity_path, scenarios_path, costs_path]
+    check_outputs(
+        {"--output": output, "--chart": chart},
+        overwrite=overwrite,
+        store=store.uri,
+        sources=[s for s in sources if s is not None],
+    )
     if fmt == "csv" and what == "both":
-        raise InputError("CSV holds one table: add --what hazards or --what scenarios")
-    effort, teams = forecast_settings(
+        raise InputError("CSV holds one table: add --what hazards, scenarios or risk")
+    settings = forecast_settings(
         effort_path,
         capacity=capacity_path,
         teams=teams_opt,
         working_days=working_days,
         start_year=start_year,
+        scenarios=scenarios_path,
+        costs=costs_path,
     )
     result = plan_from_store(
-        state.store(),
+        store,
         dem=dem,
         cover=cover,
-        effort=effort,
-        teams=teams,
+        settings=settings,
         fadeout_rule=fadeout_rule,
         fadeout_basis=fadeout_basis,
         with_scenarios=what != "hazards" or bool(chart),
+        count=count,
     )
+    if what == "risk" and result.risk is None:
+        raise InputError("the tolerable risk needs a boundaries layer in the store")
     if chart:
-        burndown_chart(result.schedules, chart, effort=effort, synthetic=result.synthetic)
+        with atomic_output(chart, overwrite=overwrite) as tmp:
+            burndown_chart(
+                result.schedules, tmp, effort=settings.effort, synthetic=result.synthetic
+            )
         click.echo(f"burn-down chart: {chart}", err=True)
     text = forecast_text(
         result.plan if what in ("both", "hazards") else None,
         result.table if what in ("both", "scenarios") else None,
         fmt=fmt,
         assumptions=result.assumptions,
+        risk=result.risk if what == "risk" else None,
     )
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        with atomic_output(output, overwrite=overwrite) as tmp:
+            tmp.write_text(text, encoding="utf-8")

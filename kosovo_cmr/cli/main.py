@@ -49,6 +49,8 @@ COMMANDS: dict[str, str] = {
     # issue 17: the evidence behind every CHA
     "strikes": "strikes",
     "audit": "audit",
+    # issue 18: the priority model
+    "prioritise": "prioritise",
 }
 
 

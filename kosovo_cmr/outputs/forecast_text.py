@@ -1,8 +1,11 @@
-"""The forecast as text: terminal tables, CSV and JSON of the plan and the scenarios.
+"""The forecast as text: terminal tables, CSV and JSON of the plan, scenarios and risk.
 
-Takes what the forecast computed (a per-hazard plan from
-:func:`kosovo_cmr.analysis.schedule.schedule`, a scenario table from
-:func:`kosovo_cmr.analysis.forecast.scenarios`) and formats it; it never recomputes.
+Takes what the forecast computed (the lead scenario's per-hazard plan,
+:func:`kosovo_cmr.analysis.forecast.lead_plan`; the scenario table of
+:func:`kosovo_cmr.analysis.forecast.scenarios`, whose ``attrs`` hold the calibration
+and the two fade-out figures; the tolerable risk by municipality of
+:func:`kosovo_cmr.analysis.tolerable_risk.tolerable_risk`) and formats it; it never
+recomputes.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from kosovo_cmr.schema import SCHEMAS
 __all__ = [
     "PLAN_COLUMNS",
     "SCENARIO_COLUMNS",
+    "RISK_COLUMNS",
     "display_plan",
     "display_scenarios",
+    "display_risk",
     "forecast_text",
     "plan_summary",
 ]
@@ -42,20 +47,41 @@ PLAN_COLUMNS = (
     "teams",
     "working_days",
     "finish_year",
+    "cost_eur",
 )
 
-#: Columns of the scenario table shown in the terminal.
+#: Columns of the scenario table shown in the terminal (then ``remaining_end_<year>_m2``).
 SCENARIO_COLUMNS = (
     "scenario",
     "capacity",
-    "area_to_clear_m2",
     "team_days",
-    "area_per_year_m2",
     "high",
     "medium",
     "low",
-    "all",
+    "last_high_medium_year",
+    "completion_year",
+    "cost_eur",
+    "funding_gap_eur",
+    "money_binds",
 )
+
+#: Columns of the tolerable-risk table shown in the terminal.
+RISK_COLUMNS = (
+    "municipality",
+    "region",
+    "high_tasks",
+    "medium_tasks",
+    "low_tasks",
+    "free_of_risk_year",
+    "all_tasks_done_year",
+    "years_since_last_incident",
+    "condition_holds",
+    "earliest_tolerable_year",
+    "status",
+)
+
+#: Year columns of the scenario table (NA: the class is never completed).
+_YEARS = ("high", "medium", "low", "last_high_medium_year", "completion_year")
 
 
 def _year_text(v) -> str:
@@ -83,14 +109,15 @@ def display_plan(sched: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=sched.index)
     for col in PLAN_COLUMNS:
         v = sched[col] if col in sched else pd.Series(np.nan, index=sched.index)
-        if col in ("area_to_clear_m2", "team_days", "working_days"):
-            out[col] = [f"{x:,.1f}" if col != "area_to_clear_m2" else f"{x:,.0f}" for x in v]
+        if col in ("area_to_clear_m2", "team_days", "working_days", "cost_eur"):
+            whole = col in ("area_to_clear_m2", "cost_eur")
+            out[col] = ["" if pd.isna(x) else f"{x:,.0f}" if whole else f"{x:,.1f}" for x in v]
         elif col in ("slope_p90_deg",):
             out[col] = ["" if pd.isna(x) else f"{x:.1f}" for x in v]
         elif col == "dense_veg_share":
             out[col] = ["" if pd.isna(x) else f"{x:.2f}" for x in v]
         elif col == "rate_m2_per_team_day":
-            out[col] = [f"{x:g}" for x in v]
+            out[col] = [f"{x:,.1f}" for x in v]
         elif col == "teams":
             out[col] = ["" if pd.isna(x) else f"{x:g}" for x in v]
         elif col == "finish_year":
@@ -102,7 +129,7 @@ def display_plan(sched: pd.DataFrame) -> pd.DataFrame:
 
 
 def display_scenarios(table: pd.DataFrame) -> pd.DataFrame:
-    """Return the scenario table as text columns for a terminal table (notes left out).
+    """Return the scenario table as text columns for a terminal table (words left out).
 
     Parameters
     ----------
@@ -112,20 +139,60 @@ def display_scenarios(table: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        :data:`SCENARIO_COLUMNS` and the ``remaining_end_*`` column as text; a scenario
-        that was not computed has empty cells.
+        :data:`SCENARIO_COLUMNS` and the ``remaining_end_*`` column as text: years, or
+        "never" for a class the scenario never completes ("-" when it has no hazard);
+        areas, team-days and euros whole; a scenario that was not computed has empty
+        cells.
     """
     deadline_cols = [c for c in table.columns if c.startswith("remaining_end_")]
     out = pd.DataFrame(index=table.index)
     for col in (*SCENARIO_COLUMNS, *deadline_cols):
-        v = table[col]
-        if col in PRIORITIES or col == "all":
+        v = table[col] if col in table else pd.Series(None, index=table.index)
+        if col in _YEARS:
             out[col] = [
                 _year_text(x) if pd.notna(table.at[i, "team_days"]) else ""
                 for i, x in zip(table.index, v, strict=True)
             ]
-        elif col.endswith("_m2") or col == "team_days":
+        elif col.endswith(("_m2", "_eur")) or col == "team_days":
             out[col] = ["" if pd.isna(x) else f"{x:,.0f}" for x in v]
+        else:
+            out[col] = v.fillna("").astype(str)
+    return out
+
+
+def display_risk(risk: pd.DataFrame) -> pd.DataFrame:
+    """Return the tolerable-risk table as text columns for a terminal table.
+
+    Parameters
+    ----------
+    risk : DataFrame
+        :func:`kosovo_cmr.analysis.tolerable_risk.tolerable_risk`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`RISK_COLUMNS` as text: a year, "never" (tasks the scenario never ends) or
+        "-" (no task); "none" for a municipality without incidents; "?" where the
+        condition cannot be judged (no incidents layer).
+    """
+    out = pd.DataFrame(index=risk.index)
+    hm = risk["high_tasks"] + risk["medium_tasks"]
+    every = hm + risk["low_tasks"]
+    for col in RISK_COLUMNS:
+        v = risk[col]
+        if col in ("free_of_risk_year", "all_tasks_done_year"):
+            n = hm if col == "free_of_risk_year" else every
+            out[col] = ["-" if k == 0 else _year_text(x) for k, x in zip(n, v, strict=True)]
+        elif col == "earliest_tolerable_year":
+            out[col] = [_year_text(x) for x in v]
+        elif col == "years_since_last_incident":
+            counted = risk["incidents"]
+            out[col] = [
+                "?" if pd.isna(c) else "none" if c == 0 else f"{x:.1f}"
+                for c, x in zip(counted, v, strict=True)
+            ]
+        elif col == "condition_holds":
+            out[col] = ["?" if x is None or pd.isna(x) else "yes" if x else "no" for x in v]
         else:
             out[col] = v.astype(str)
     return out
@@ -135,28 +202,58 @@ def _records(frame: pd.DataFrame) -> list:
     return json.loads(frame.to_json(orient="records"))
 
 
+def _json(plan, table, risk, assumptions) -> str:
+    doc = {}
+    if plan is not None:
+        doc["hazards"] = _records(plan)
+    if table is not None:
+        doc["scenarios"] = _records(table)
+        doc["calibration"] = json.loads(dumps(table.attrs.get("calibration")))
+        doc["fadeout_explained"] = table.attrs.get("fadeout_explained")
+    if risk is not None:
+        rows = risk.assign(last_incident=risk["last_incident"].dt.strftime("%Y-%m-%d"))
+        doc["tolerable_risk"] = {**risk.attrs, "rows": _records(rows)}
+    doc["assumptions"] = assumptions
+    return dumps(doc) + "\n"
+
+
+def _scenario_lines(table: pd.DataFrame) -> list[str]:
+    lines = ["Scenarios (year each priority class completes; cost and funding gap in EUR):"]
+    lines.append(render_table(display_scenarios(table)))
+    lines.append("What each row assumes:")
+    lines += [f"  {r.scenario}: {r.assumes}" for r in table.itertuples() if r.assumes]
+    lines += [f"note: {r.scenario}: {r.note}" for r in table.itertuples() if r.note]
+    return lines
+
+
 def forecast_text(
     plan: pd.DataFrame | None,
     table: pd.DataFrame | None,
     *,
     fmt: str = "table",
     assumptions: dict | None = None,
+    risk: pd.DataFrame | None = None,
 ) -> str:
-    """Write the per-hazard plan and/or the scenario table as text, CSV or JSON.
+    """Write the per-hazard plan, the scenario table and the risk table as text, CSV or JSON.
 
     Parameters
     ----------
     plan : DataFrame or None
-        The per-hazard plan (a :func:`kosovo_cmr.analysis.schedule.schedule` table), or
-        None to leave it out.
+        The per-hazard plan (:func:`kosovo_cmr.analysis.forecast.lead_plan`), or None to
+        leave it out.
     table : DataFrame or None
         The :func:`kosovo_cmr.analysis.forecast.scenarios` table, or None to leave it out.
     fmt : {"table", "csv", "json"}, optional
-        Terminal tables (the scenarios' notes below them), CSV (one table: pass the
-        other as None) or JSON (``hazards``, ``scenarios`` and ``assumptions``).
+        Terminal tables (what each scenario assumes and the notes below them), CSV (one
+        table: pass only one) or JSON (``hazards``, ``scenarios``, ``calibration``,
+        ``fadeout_explained``, ``tolerable_risk`` and ``assumptions``).
     assumptions : dict, optional
-        What the forecast assumed (working days, season, teams, rates, effort file):
-        the JSON's ``assumptions``; its ``working_days_per_season`` heads the text plan.
+        What the forecast assumed (working days, season, teams, rates, files): the
+        JSON's ``assumptions``; its ``working_days_per_season`` and ``rate_factor`` head
+        the text plan.
+    risk : DataFrame, optional
+        The tolerable risk by municipality
+        (:func:`kosovo_cmr.analysis.tolerable_risk.tolerable_risk`).
 
     Returns
     -------
@@ -166,34 +263,38 @@ def forecast_text(
     Raises
     ------
     ValueError
-        For CSV with both tables or neither, or an unknown format.
+        For CSV with more or less than one table, or an unknown format.
     """
     assumptions = assumptions or {}
     if fmt == "json":
-        doc = {}
-        if plan is not None:
-            doc["hazards"] = _records(plan)
-        if table is not None:
-            doc["scenarios"] = _records(table)
-        doc["assumptions"] = assumptions
-        return dumps(doc) + "\n"
+        return _json(plan, table, risk, assumptions)
     if fmt == "csv":
-        if (plan is None) == (table is None):
-            raise ValueError("CSV holds one table: pass the plan or the scenarios")
-        return (plan if plan is not None else table).to_csv(index=False)
+        given = [t for t in (plan, table, risk) if t is not None]
+        if len(given) != 1:
+            raise ValueError("CSV holds one table: pass the plan, the scenarios or the risk")
+        return given[0].to_csv(index=False)
     if fmt != "table":
         raise ValueError(f"fmt must be 'table', 'csv' or 'json', got {fmt!r}")
     parts = []
     if plan is not None:
+        factor = assumptions.get("rate_factor")
+        rates = f"rates x{factor:.2f} (calibrated), " if factor else ""
         parts.append(
-            f"Per hazard ({assumptions.get('working_days_per_season', '?')} working days a "
-            "season, team_days = area_to_clear_m2 / rate, working_days = team_days / teams):"
+            f"Per hazard, lead scenario ({rates}{assumptions.get('working_days_per_season', '?')}"
+            " working days a season, team_days = area_to_clear_m2 / rate, working_days = "
+            "team_days / teams):"
         )
         parts.append(render_table(display_plan(plan)))
     if table is not None:
-        parts.append("Scenarios (year each priority class completes):")
-        parts.append(render_table(display_scenarios(table)))
-        parts += [f"note: {r.scenario}: {r.note}" for r in table.itertuples() if r.note]
+        parts += _scenario_lines(table)
+    if risk is not None:
+        parts.append(
+            f"Tolerable risk by municipality (as of {risk.attrs.get('as_of')}, incidents "
+            f"counted: {risk.attrs.get('count')}; condition: high and medium tasks done by "
+            f"{risk.attrs.get('deadline')} and no incident for {risk.attrs.get('quiet_years')}"
+            " years):"
+        )
+        parts.append(render_table(display_risk(risk)))
     return "\n".join(parts) + "\n"
 
 
@@ -203,8 +304,7 @@ def plan_summary(plan: pd.DataFrame, table: pd.DataFrame, *, working_days: int) 
     Parameters
     ----------
     plan : DataFrame
-        The per-hazard plan at current capacity (a
-        :func:`kosovo_cmr.analysis.schedule.schedule` table), in working order.
+        The lead scenario's per-hazard plan, in working order.
     table : DataFrame
         The :func:`kosovo_cmr.analysis.forecast.scenarios` table.
     working_days : int
@@ -214,22 +314,22 @@ def plan_summary(plan: pd.DataFrame, table: pd.DataFrame, *, working_days: int) 
     -------
     list of str
         The hazards, area, methods and team-days; one hazard worked by hand; the
-        scenario table and its notes.
+        scenario table, what each row assumes and the notes.
     """
     methods = plan["method"].value_counts().to_dict()
     lines = [
         f"planning: {len(plan)} active hazards, {plan['area_to_clear_m2'].sum():,.0f} m2, "
-        f"methods {methods}, {plan['team_days'].sum():,.0f} team-days "
+        f"methods {methods}, {plan['team_days'].sum():,.0f} team-days at calibrated rates "
         f"({working_days} working days a season, Apr-Nov)"
     ]
     first = plan.iloc[0]
     lines.append(
         f"  e.g. {first['hazard_id']}: {first['area_to_clear_m2']:,.0f} m2 / "
-        f"{first['rate_m2_per_team_day']:g} m2 per team-day ({first['method']}) = "
-        f"{first['team_days']:,.1f} team-days; {first['operator']} {first['teams']:.0f} teams "
-        f"-> {first['working_days']:,.1f} working days"
+        f"{first['rate_m2_per_team_day']:,.1f} m2 per team-day ({first['method']}, "
+        f"calibrated) = {first['team_days']:,.1f} team-days; {first['operator']} "
+        f"{first['teams']:.0f} teams -> {first['working_days']:,.1f} working days, "
+        f"EUR {first['cost_eur']:,.0f}"
     )
-    lines.append("  completion forecast (year each priority class completes):")
-    lines += ["    " + line for line in render_table(display_scenarios(table)).splitlines()]
-    lines += [f"    note: {r.scenario}: {r.note}" for r in table.itertuples(index=False) if r.note]
+    lines.append("  completion forecast (year each priority class completes, EUR):")
+    lines += ["    " + line for part in _scenario_lines(table)[1:] for line in part.splitlines()]
     return lines

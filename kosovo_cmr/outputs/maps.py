@@ -265,10 +265,33 @@ def _unsupported_specs(unsupported, tolerance_m: float) -> list:
     return [(spec, False, "area")]
 
 
+def _risk_specs(risk, tolerance_m: float) -> list:
+    """Draw the tolerable risk by municipality, one layer per status (issue 18)."""
+    from kosovo_cmr.outputs.charts import RISK_COLOURS
+
+    if not _present(risk) or "status" not in risk.columns:
+        return []
+    out = []
+    for status, colour in RISK_COLOURS.items():
+        spec = _map_specs.layer_spec(
+            risk[risk["status"] == status],
+            label=f"Tolerable risk 2030: {status}",
+            colour=colour,
+            tooltip=["municipality", "status", "free_of_risk_year", "years_since_last_incident"],
+            tolerance_m=max(tolerance_m, 5.0),
+            fill_opacity=0.3,
+            weight=0.8,
+            context=True,
+        )
+        out.append((spec, True, "area"))
+    return out
+
+
 def _specs(layers, *, tolerance_m, cluster_threshold, rings, footprints) -> list:
     """Return (spec, show, legend swatch kind) per map layer, bottom to top."""
     out = (
         _boundary_specs(layers.get("boundaries"), tolerance_m)
+        + _risk_specs(layers.get("tolerable_risk"), tolerance_m)
         + _hazard_specs(layers.get("hazards"), tolerance_m)
         + _release_specs(layers.get("releases"), tolerance_m)
         + _ring_specs(rings, tolerance_m)

@@ -9,7 +9,17 @@ labels here are shared by every format.
 
 from __future__ import annotations
 
-__all__ = ["BANNER", "METHOD_LABELS", "TABLES", "FORECAST_COLUMNS", "sections"]
+from kosovo_cmr.report.render_audit import evidence_audit_sections
+from kosovo_cmr.report.render_cells import fmt as _fmt
+from kosovo_cmr.report.render_planning import (
+    FORECAST_COLUMNS,
+    RISK_COLUMNS,
+    forecast_section,
+    scenario_words_section,
+    tolerable_risk_section,
+)
+
+__all__ = ["BANNER", "METHOD_LABELS", "TABLES", "FORECAST_COLUMNS", "RISK_COLUMNS", "sections"]
 
 #: The banner of a report computed from synthetic layers (Markdown, HTML, XLSX).
 BANNER = (
@@ -94,20 +104,6 @@ TABLES = (
 # --- formatting ---------------------------------------------------------------------------
 
 
-def _fmt(value, kind: str) -> str:
-    if value is None:
-        return "–"
-    if kind == "m2":
-        return f"{round(value):,}"
-    if kind == "int":
-        return f"{int(value):,}"
-    if kind == "km2":
-        return f"{value / 1e6:,.2f}"
-    if kind == "share":
-        return f"{100 * value:.1f} %"
-    return str(value)
-
-
 def sections(report: dict) -> list[dict]:
     """Lay the report out as titled tables of formatted cells (what md and html show).
 
@@ -135,11 +131,15 @@ def sections(report: dict) -> list[dict]:
     out.extend(_ledger(report))
     out.append(_labels(report))
     if report.get("forecast"):
-        out.append(_forecast(report["forecast"]))
+        out.append(forecast_section(report["forecast"]))
+    if report.get("forecast"):  # issue 18: what each scenario assumes, the tolerable risk
+        out.append(scenario_words_section(report["forecast"]))
+    if (report.get("forecast") or {}).get("tolerable_risk"):
+        out.append(tolerable_risk_section(report["forecast"]["tolerable_risk"]))
     if report.get("published_check"):
         out.extend(_published(report["published_check"]))
     if report.get("evidence_audit"):  # issue 17
-        out.extend(_evidence_audit(report["evidence_audit"]))
+        out.extend(evidence_audit_sections(report["evidence_audit"]))
     return out
 
 
@@ -196,52 +196,6 @@ def _published(pc: dict) -> list[dict]:
         ),
     }
     return [internal, layers]
-
-
-#: Columns of the forecast scenario table: (field, header, kind).
-FORECAST_COLUMNS = (
-    ("scenario", "Scenario", "text"),
-    ("capacity", "Capacity", "text"),
-    ("area_to_clear_m2", "Area to clear (m²)", "m2"),
-    ("team_days", "Team-days", "m2"),
-    ("high", "High priority done", "year"),
-    ("medium", "Medium done", "year"),
-    ("low", "Low done", "year"),
-    ("all", "All done", "year"),
-)
-
-
-def _forecast(fc: dict) -> dict:
-    deadline = fc["deadline_year"]
-    remaining = f"remaining_end_{deadline}_m2"
-    cols = (*FORECAST_COLUMNS, (remaining, f"Left end {deadline} (m²)", "m2"))
-    counts = fc.get("hazards_by_priority", {})
-
-    def cell(r, f, k):
-        # a null year of a computed scenario means "never" only when the class has hazards
-        hazards = fc["hazards"] if f == "all" else counts.get(f, 0)
-        never = k == "year" and r.get(f) is None and r.get("team_days") is not None and hazards
-        return "never" if never else _fmt(r.get(f), k)
-
-    rows = [[cell(r, f, k) for f, _, k in cols] for r in fc["scenarios"]]
-    a = fc["assumptions"]
-    rates = ", ".join(f"{k} {v:g}" for k, v in a["rates_m2_per_team_day"].items())
-    notes = [f"{r['scenario']}: {r['note']}." for r in fc["scenarios"] if r.get("note")]
-    return {
-        "title": f"Completion forecast to {deadline}",
-        "headers": [h for _, h, _ in cols],
-        "numeric": [k != "text" for _, _, k in cols],
-        "rows": rows,
-        "note": (
-            f"{fc['hazards']} hazards still to clear; seasons from {fc['start_year']}, "
-            f"{a['working_days_per_season']} working days a season (months "
-            f"{a['season_months'][0]}-{a['season_months'][1]}); rates in m² per team-day: "
-            f"{rates}; methods chosen "
-            + ("from slope and cover" if fc["terrain"] else "without terrain data")
-            + f" (effort file {a['effort_file']}). "
-            + " ".join(notes)
-        ).strip(),
-    }
 
 
 def _table(report, key, title, cols) -> dict:
@@ -425,140 +379,4 @@ def _labels(report) -> dict:
             for r in bad + unknown
         ],
         "note": note,
-    }
-
-
-# --- issue 17: the evidence audit -----------------------------------------------------------
-
-
-def _evidence_audit(audit: dict) -> list[dict]:
-    """Lay out the evidence audit: per hazard, the model, its validation by year."""
-    s, p = audit["summary"], audit["parameters"]
-    chance = any("chance_nothing" in r for r in audit["hazards"])
-    rows = [
-        [
-            r["hazard_id"],
-            r["kind"],
-            _fmt(r["area_m2"], "m2"),
-            _fmt(r["supported_m2"], "m2"),
-            _fmt(r["unsupported_m2"], "m2"),
-            f"{r['unsupported_pct']:.1f} %",
-            _fmt(r["evidence"], "int"),
-            _fmt(r["evidence_outside"], "int"),
-            r["flags"] or "–",
-            f"{100 * r['chance_nothing']:.0f} %" if chance else "–",
-            r.get("explanation", "–"),
-        ]
-        for r in audit["hazards"]
-    ]
-    hazards = {
-        "title": f"Evidence audit of the active hazards (as of {p['as_of']})",
-        "headers": [
-            "Hazard",
-            "Kind",
-            "Area (m²)",
-            "Supported (m²)",
-            "Unsupported (m²)",
-            "Unsupported",
-            "Evidence",
-            "Evidence outside it",
-            "Flags",
-            "Chance of clearing nothing",
-            "Why",
-        ],
-        "numeric": [False, False, True, True, True, True, True, True, False, True, False],
-        "rows": rows,
-        "note": (
-            f"Supported: within the fade-out ({p['rule']}) of an evidence point, or within a "
-            f"strike footprint ({p['footprints']}: recorded and inferred) plus fade-out. "
-            f"{s['unsupported_m2']:,.0f} m² of {s['area_m2']:,.0f} m² "
-            f"({s['unsupported_pct']:.1f} %) is supported by no evidence: candidates for "
-            f"technical survey. {s['hazards_without_evidence']} hazard(s) have no evidence "
-            f"({s['chas_without_evidence']} CHAs); {s['evidence_outside']} evidence point(s) "
-            f"lie outside every hazard and release; {s['evidence_old']} are older than "
-            f"{p['old_after_years']:g} years, {s['evidence_poor_accuracy']} have an accuracy "
-            f"worse than {p['poor_accuracy_m']:g} m (thresholds are assumptions)."
-        ),
-    }
-    model = audit.get("model")
-    if not model:
-        hazards["note"] += " " + audit.get("model_note", "")
-        return [hazards]
-    return [hazards, _audit_model(model), _audit_validation(audit["validation"])]
-
-
-def _audit_model(model: dict) -> dict:
-    """Lay out the cleared-nothing model's inputs and weights (issue 17)."""
-    return {
-        "title": "Cleared-nothing model: inputs and weights",
-        "headers": ["Input", "Meaning", "Mean", "Scale", "Coefficient"],
-        "numeric": [False, False, True, True, True],
-        "rows": [
-            [
-                i["input"],
-                i["meaning"],
-                f"{i['mean']:.3f}",
-                f"{i['scale']:.3f}",
-                f"{i['coefficient']:+.3f}",
-            ]
-            for i in model["inputs"]
-        ],
-        "note": (
-            f"Logistic regression on standardised inputs, fitted on {model['records']} past "
-            f"clearances ({model['nothing']} found nothing), years "
-            f"{', '.join(map(str, model['years']))}; intercept {model['intercept']:+.3f}. "
-            + (model["note"] or "")
-        ).strip(),
-    }
-
-
-def _audit_validation(v: dict) -> dict:
-    """Lay out the validation of the cleared-nothing model, year by year (issue 17)."""
-    val_rows = [
-        [
-            str(r["year"]),
-            _fmt(r["records"], "int"),
-            _fmt(r["nothing"], "int"),
-            f"{r['expected_nothing']:.1f}",
-            f"{r['brier']:.3f}",
-            f"{r['brier_base']:.3f}",
-            "–" if r["auc"] is None else f"{r['auc']:.2f}",
-            "yes" if r["fitted"] else "no",
-        ]
-        for r in v["years"]
-    ]
-    pooled = v["pooled"]
-    val_rows.append(
-        [
-            "All years",
-            _fmt(pooled["records"], "int"),
-            _fmt(pooled["nothing"], "int"),
-            f"{pooled['expected_nothing']:.1f}",
-            "–" if pooled["brier"] is None else f"{pooled['brier']:.3f}",
-            "–" if pooled["brier_base"] is None else f"{pooled['brier_base']:.3f}",
-            "–" if pooled["auc"] is None else f"{pooled['auc']:.2f}",
-            "",
-        ]
-    )
-    return {
-        "title": "Cleared-nothing model: validation, leaving each year out",
-        "headers": [
-            "Year left out",
-            "Clearances",
-            "Found nothing",
-            "Expected",
-            "Brier",
-            "Brier, no inputs",
-            "AUC",
-            "Regression fitted",
-        ],
-        "numeric": [False, True, True, True, True, True, True, False],
-        "rows": val_rows,
-        "total_row": True,
-        "note": (
-            "Each year is scored by the model fitted on the other years. Brier: mean squared "
-            "error of the chances (lower is better); 'no inputs' gives every clearance the "
-            "training share. A year whose training years hold one outcome only cannot fit a "
-            "regression (see the module notes)."
-        ),
     }

@@ -71,6 +71,19 @@ def _long_rows(report: dict):
     for i, row in enumerate((report.get("forecast") or {}).get("scenarios", [])):
         for field, value in row.items():
             yield "forecast_scenarios", i, field, value
+    yield from _planning_and_audit_rows(report)
+
+
+def _planning_and_audit_rows(report: dict):
+    """Yield the tolerable risk by municipality (issue 18) and the evidence audit (17)."""
+    risk = (report.get("forecast") or {}).get("tolerable_risk") or {}
+    for i, row in enumerate(risk.get("rows", [])):
+        for field, value in row.items():
+            yield "tolerable_risk", i, field, value
+    audit = report.get("evidence_audit") or {}
+    for i, row in enumerate(audit.get("hazards", [])):
+        for field, value in row.items():
+            yield "evidence_audit", i, field, value
 
 
 def to_csv(report: dict) -> str:
@@ -163,6 +176,11 @@ def to_xlsx(report: dict, path: str | os.PathLike) -> Path:
             ],
             ignore_index=True,
         )
+    risk = (report.get("forecast") or {}).get("tolerable_risk") or {}
+    if risk.get("rows"):
+        sheets["tolerable_risk"] = pd.DataFrame(risk["rows"])
+    if (report.get("evidence_audit") or {}).get("hazards"):
+        sheets["evidence_audit"] = pd.DataFrame(report["evidence_audit"]["hazards"])
     buffer = io.BytesIO()  # built in memory: a full disk then fails one plain write
     with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
         for name, frame in sheets.items():

@@ -203,6 +203,59 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("region", "text", nullable=False),
         ),
     ),
+    # issue 18: incidents, for the strategy's tolerable-risk condition ("no incidents for
+    # five years" after the high- and medium-priority tasks are done)
+    "incidents": LayerSchema(
+        name="incidents",
+        geometry_type="Point",
+        id_column="incident_id",
+        allow_empty_geometry=True,
+        description="Accidents and casualties from explosive ordnance, and EOD call-outs",
+        columns=(
+            Column("incident_id", "text", nullable=False, unique=True),
+            Column("date", "date", nullable=False),
+            Column(
+                "kind",
+                "text",
+                nullable=False,
+                allowed=("accident", "eod_callout"),
+                description="accident: an item exploded near people (casualties or not); "
+                "eod_callout: an item reported (by the public, police or an operator) and "
+                "removed or destroyed by an EOD team",
+            ),
+            Column(
+                "item",
+                "text",
+                nullable=False,
+                allowed=("submunition", "landmine", "other_erw", "unknown"),
+                default="unknown",
+            ),
+            Column("ordnance", "text", allowed=ORDNANCE, description="submunition type"),
+            Column(
+                "municipality",
+                "text",
+                description="where it happened, when the position is not known (the "
+                "point decides otherwise)",
+            ),
+            Column("killed", "int", nullable=False, minimum=0, default=0),
+            Column("injured", "int", nullable=False, minimum=0, default=0),
+            # casualties (killed + injured) by sex and age; those not known in the last
+            Column("men", "int", nullable=False, minimum=0, default=0, description="18 and over"),
+            Column("women", "int", nullable=False, minimum=0, default=0, description="18 and over"),
+            Column("boys", "int", nullable=False, minimum=0, default=0, description="under 18"),
+            Column("girls", "int", nullable=False, minimum=0, default=0, description="under 18"),
+            Column(
+                "sex_age_unknown",
+                "int",
+                nullable=False,
+                minimum=0,
+                default=0,
+                description="casualties whose sex or age is not known",
+            ),
+            Column("description", "text"),
+            _synthetic(),
+        ),
+    ),
 }
 
 #: The layer names, in the order a store lists them.

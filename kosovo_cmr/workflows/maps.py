@@ -22,6 +22,7 @@ from kosovo_cmr.analysis.strikes import strike_footprints
 from kosovo_cmr.errors import InputError, KcmrError
 from kosovo_cmr.outputs.fieldmap import write_atlas, write_field_map
 from kosovo_cmr.outputs.maps import interactive_map
+from kosovo_cmr.workflows.forecast import tolerable_risk_layer
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ def map_layers(store_or_layers) -> dict[str, gpd.GeoDataFrame]:
     """
     layers = _read(store_or_layers, what="map_layers")
     derived = {"fadeout_rings": _rings_of(layers), "strike_footprints": _footprints_of(layers)}
+    derived["tolerable_risk"] = tolerable_risk_layer(layers)  # issue 18: the choropleth
     layers.update({key: gdf for key, gdf in derived.items() if gdf is not None})
     layers.update(_audit_layers(layers))  # issue 17: the land no evidence supports
     return layers
