@@ -179,7 +179,9 @@ def _one_hazard(hazard) -> gpd.GeoDataFrame:
 
 
 def _check_size(hazard: gpd.GeoDataFrame, hid: str, max_points: int) -> int:
-    vertices = int(shapely.get_num_coordinates(hazard.geometry.values)[0])
+    parts = shapely.get_parts(hazard.geometry.values)
+    rings = len(parts) + int(shapely.get_num_interior_rings(parts).sum())
+    vertices = int(shapely.get_num_coordinates(parts).sum()) - rings  # not the closing ones
     if vertices > max_points:
         raise InputError(
             f"{hid} has {vertices:,} vertices: a field sheet lists at most {max_points:,} "

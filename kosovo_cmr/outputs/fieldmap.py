@@ -39,6 +39,7 @@ from kosovo_cmr.outputs.sheet_ground import Ground, draw_ground
 from kosovo_cmr.outputs.sheet_i18n import SheetText, sheet_text
 from kosovo_cmr.outputs.sheet_labels import place_labels
 from kosovo_cmr.outputs.sheet_table import (
+    TABLE_PT as SMALL_PT,
     PageHeader,
     continuation_layout,
     continuation_pages,
@@ -78,7 +79,7 @@ DISPLAY_TOLERANCE_MM = 0.1
 #: Beyond this many turning points only the labelled ones get a marker.
 MAX_MARKERS = 2000
 
-#: The smallest text on a sheet, points.
+#: The smallest text on a sheet, points (drawn at 7.1 pt: :data:`SMALL_PT`).
 MIN_TEXT_PT = 7.0
 
 _CLOSED_GREY = "#7f7f7f"
@@ -147,10 +148,11 @@ def _draw_hazard(frame, facts, geom) -> list:
     shown = shapely.simplify(geom, tol, preserve_topology=True)
     if facts.closed:
         layout.draw_polygon(frame.ax, shown, fc="none", ec=_CLOSED_GREY, lw=1.4, hatch="//",
-                            zorder=6)  # fmt: skip
+                            zorder=6, gid="hazard")  # fmt: skip
         colour = _CLOSED_GREY
     else:
-        layout.draw_polygon(frame.ax, shown, fc=colour + "40", ec=colour, lw=1.4, zorder=6)
+        layout.draw_polygon(frame.ax, shown, fc=colour + "40", ec=colour, lw=1.4, zorder=6,
+                            gid="hazard")  # fmt: skip
     return [(f"{facts.kind or '–'} {facts.hazard_id}", {"color": colour, "lw": 1.4})]
 
 
@@ -249,8 +251,8 @@ def _notes(facts, text: SheetText, placed: list) -> list[tuple[str, float, str]]
                        epoch=f"{d.epoch:.1f}", change=f"{d.annual_change_deg:+.2f}°"),
                   7.5, "bold"))  # fmt: skip
     if d.uncertainty_deg is not None:
-        lines.append((text("uncertainty", value=f"{d.uncertainty_deg:.1f}°"), 7.0, "normal"))
-    lines.append((text("bearing_note"), 7.0, "normal"))
+        lines.append((text("uncertainty", value=f"{d.uncertainty_deg:.1f}°"), SMALL_PT, "normal"))
+    lines.append((text("bearing_note"), SMALL_PT, "normal"))
     bm = facts.benchmark
     if bm is not None:
         leg = text(
@@ -262,9 +264,9 @@ def _notes(facts, text: SheetText, placed: list) -> list[tuple[str, float, str]]
         )
         lines.append((leg, 7.5, "normal"))  # fmt: skip
     if len(placed) < len(facts.points):
-        lines.append((text("labels_note", shown=len(placed), n=len(facts.points)), 7.0, "normal"))
+        lines.append((text("labels_note", shown=len(placed), n=len(facts.points)), SMALL_PT, "normal"))
     if len(facts.points) > MAX_MARKERS:
-        lines.append((text("markers_note", n=len(facts.points)), 7.0, "normal"))
+        lines.append((text("markers_note", n=len(facts.points)), SMALL_PT, "normal"))
     return lines
 
 

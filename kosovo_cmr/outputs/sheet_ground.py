@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from kosovo_cmr.outputs.basemap import read_basemap, read_context, read_relief
+from kosovo_cmr.outputs.sheet_table import TABLE_PT
 
 __all__ = ["Ground", "GroundDrawn", "draw_ground", "contour_step"]
 
@@ -124,7 +125,7 @@ def _draw_relief(frame, path, text, drawn: GroundDrawn, *, over_image: bool) -> 
     ys = np.linspace(top, bottom, rows + 1)[:-1] - (top - bottom) / rows / 2
     cs = ax.contour(xs, ys, np.ma.masked_invalid(z), levels=levels, colors=_CONTOUR_COLOUR,
                     linewidths=0.35, zorder=2)  # fmt: skip
-    drawn.obstacles += ax.clabel(cs, fmt="%d", fontsize=7, inline=True, inline_spacing=2)
+    drawn.obstacles += ax.clabel(cs, fmt="%d", fontsize=TABLE_PT, inline=True, inline_spacing=2)
     for label in cs.labelTexts if hasattr(cs, "labelTexts") else []:
         label.set_zorder(2)
     step_text = f"{step:g}"

@@ -47,11 +47,13 @@ MM_PER_PT = 25.4 / 72
 MARGIN = 10.0
 HEADER = 15.0
 FOOTER = 12.0
-LEFT_PAD = 11.0
+LEFT_PAD = 16.0
 BOTTOM_PAD = 10.0
 TOP_PAD = 2.0
 GAP = 6.0
 TEXT_PT = 7.5
+#: Every small text (grid, legend, scale, credits): the 7 pt minimum, with a margin.
+SMALL_PT = TABLE_PT
 _SANS = "DejaVu Sans"
 _MONO = "DejaVu Sans Mono"
 _RED = "#b10026"
@@ -203,13 +205,13 @@ def label_size_mm(label: str) -> tuple[float, float]:
 
 def draw_label(frame: Frame, label: str, xy, placement) -> None:
     """Draw one label where :func:`~kosovo_cmr.outputs.sheet_labels.place_labels` put it."""
-    from matplotlib import patheffects
-
     ax = frame.ax
     lx, ly = frame.to_ground(placement.x, placement.y)
-    halo = [patheffects.withStroke(linewidth=1.8, foreground="white")]
+    # a light box, not a path-effect halo: the label stays text in the PDF (searchable,
+    # measurable) instead of becoming outlines
+    box = {"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": 0.75}
     ax.text(lx, ly, label, fontsize=TABLE_PT, family=_MONO, ha="center", va="center",
-            zorder=9, gid="tp-label", path_effects=halo)  # fmt: skip
+            zorder=9, gid="tp-label", bbox=box)  # fmt: skip
     if placement.leader:
         x0, y0, x1, y1 = placement.box
         p = frame.to_mm(np.array([xy]))[0]
@@ -228,14 +230,13 @@ def draw_grid(frame: Frame, text) -> None:
     step = _nice(2 * half_w / 5)
     xs = np.arange(np.ceil((cx - half_w) / step) * step, cx + half_w, step)
     ys = np.arange(np.ceil((cy - half_h) / step) * step, cy + half_h, step)
-    ax.set_xticks(xs, [spaced(v) for v in xs], fontsize=7)
-    ax.set_yticks(ys, [spaced(v) for v in ys], fontsize=7, rotation=90, va="center")
+    ax.set_xticks(xs, [spaced(v) for v in xs], fontsize=SMALL_PT)
+    ax.set_yticks(ys, [spaced(v) for v in ys], fontsize=SMALL_PT)
     ax.tick_params(top=True, right=True, length=2, pad=1.5)
     ax.grid(True, lw=0.3, color="#9e9e9e", zorder=2.5)
     ax.set_axisbelow(False)
-    ax.set_xlabel(text("easting", grid=frame.grid_name, step=spaced(step)), fontsize=7,
+    ax.set_xlabel(text("grid_axes", grid=frame.grid_name, step=spaced(step)), fontsize=SMALL_PT,
                   labelpad=2)  # fmt: skip
-    ax.set_ylabel(text("northing", grid=frame.grid_name), fontsize=7, labelpad=2)
 
 
 def _scale_bar_box(frame: Frame, bar_mm: float) -> tuple[float, float, float, float]:
@@ -261,11 +262,11 @@ def draw_scale_bar(frame: Frame, text) -> tuple[float, float, float, float]:
         ax.add_patch(Rectangle((bx + i * bar / 4, by), bar / 4, h, lw=0.5, ec="black",
                                fc="black" if i % 2 == 0 else "white", zorder=11))  # fmt: skip
     up = 2.2 * scale / 1000
-    ax.text(bx, by + up, "0", fontsize=7, ha="center", va="bottom", zorder=11)
-    ax.text(bx + bar, by + up, f"{spaced(bar)} m", fontsize=7, ha="center", va="bottom",
+    ax.text(bx, by + up, "0", fontsize=SMALL_PT, ha="center", va="bottom", zorder=11)
+    ax.text(bx + bar, by + up, f"{spaced(bar)} m", fontsize=SMALL_PT, ha="center", va="bottom",
             zorder=11)  # fmt: skip
     ax.text(bx, by - 1.5 * scale / 1000, text("scale", scale=spaced(scale), paper=frame.paper),
-            fontsize=7, va="top", zorder=11)  # fmt: skip
+            fontsize=SMALL_PT, va="top", zorder=11)  # fmt: skip
     frame.scale_bar_mm = box
     return box
 
@@ -300,7 +301,7 @@ def draw_north_arrow(frame: Frame, facts, text, *, grid: str) -> tuple:
     lines = [text("grid_north"), f"{text('magnetic_north')} {magnetic:+.1f}°",
              f"{text('true_north')} {-conv:+.2f}°"]  # fmt: skip
     tx, ty = frame.to_ground(box[0] + 2, box[3] - 2)
-    ax.text(tx, ty, "\n".join(lines), fontsize=7, va="top", ha="left", zorder=11,
+    ax.text(tx, ty, "\n".join(lines), fontsize=SMALL_PT, va="top", ha="left", zorder=11,
             linespacing=1.25)  # fmt: skip
     frame.arrow_mm = box
     return box
@@ -311,7 +312,7 @@ def draw_legend(frame: Frame, legend: list) -> None:
     import matplotlib.lines
 
     handles = [matplotlib.lines.Line2D([], [], **dict({"lw": 1.0}, **style)) for _, style in legend]
-    leg = frame.ax.legend(handles, [label for label, _ in legend], loc="upper left", fontsize=7,
+    leg = frame.ax.legend(handles, [label for label, _ in legend], loc="upper left", fontsize=SMALL_PT,
                           framealpha=0.9, borderaxespad=0.4)  # fmt: skip
     leg.set_zorder(12)
 
@@ -394,8 +395,8 @@ def draw_footer(frame: Frame, credits: list[str], *, synthetic: str | None) -> N
     width = frame.width_mm - 2 * MARGIN
     lines = []
     for credit in credits:
-        lines += _wrap(credit, 7.0, width)
-    fig.text(*frame.fig_xy(MARGIN, MARGIN), "\n".join(lines), fontsize=7, va="bottom",
+        lines += _wrap(credit, SMALL_PT, width)
+    fig.text(*frame.fig_xy(MARGIN, MARGIN), "\n".join(lines), fontsize=SMALL_PT, va="bottom",
              linespacing=1.2)  # fmt: skip
     if synthetic:
         fig.text(0.5, 0.5, synthetic, fontsize=40, color=_RED, alpha=0.25, rotation=28,

@@ -1,6 +1,6 @@
 """The turning-point table of a field sheet: its rows, its pages, and the PDF they make.
 
-The table is printed in DejaVu Sans Mono at :data:`TABLE_PT` (7 pt: the smallest text
+The table is printed in DejaVu Sans Mono at :data:`TABLE_PT` (7.1 pt: the smallest text
 on a sheet), one row per turning point, none left out. The first rows go in the side
 panel of the map page; the rest continue on pages of their own, in as many columns as
 the paper holds, each page headed by the hazard id, "sheet n of m", the date and, on
@@ -38,8 +38,9 @@ __all__ = [
     "write_pdf",
 ]
 
-#: Size of the table's text, points.
-TABLE_PT = 7.0
+#: Size of the table's text, points: the smallest on a sheet, a little over 7 pt so that
+#: a PDF reader's rounding never measures it below 7 pt.
+TABLE_PT = 7.1
 
 #: Line height as a multiple of the text size.
 LINE_SPACING = 1.2
@@ -153,7 +154,7 @@ def _page_frame(c, head: PageHeader, number: str, paper_pt) -> None:
         c.setFont(bold, 9)
         c.drawCentredString(width / 2, height - m - 24, "   ".join(flags))
         c.setFillColorRGB(0, 0, 0)
-    c.setFont(sans, 7)
+    c.setFont(sans, TABLE_PT)
     c.drawString(m, m, f"{head.title}  -  {number}")
     if head.synthetic:
         c.saveState()

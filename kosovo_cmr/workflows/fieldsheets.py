@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "Ground",
+    "public_source",
     "select_hazards",
     "draw_field_sheet",
     "field_sheet",
