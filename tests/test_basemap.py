@@ -32,8 +32,17 @@ def _rgb_tiff(path, *, crs="EPSG:4326", copyright_="(c) Test Orthophoto 2024"):
     data[0, :, : n // 2] = 200  # red
     data[2, :, n // 2 :] = 180  # blue
     transform = from_origin(LON - n * res / 2, LAT + n * res / 2, res, res)
-    with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=3, dtype="uint8",
-                       crs=crs, transform=transform) as dst:  # fmt: skip
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=n,
+        height=n,
+        count=3,
+        dtype="uint8",
+        crs=crs,
+        transform=transform,
+    ) as dst:
         dst.write(data)
         dst.update_tags(TIFFTAG_COPYRIGHT=copyright_)
     return path
@@ -54,8 +63,13 @@ def test_geotiff_basemap_is_warped_to_the_map(tmp_path):
 
 def test_basemap_grid_is_capped(tmp_path):
     tif = _rgb_tiff(tmp_path / "ortho.tif")
-    img = read_basemap(tif, bounds=(X - 300, Y - 300, X + 300, Y + 300), crs=UTM,
-                       resolution_m=0.01, max_pixels=10_000)  # fmt: skip
+    img = read_basemap(
+        tif,
+        bounds=(X - 300, Y - 300, X + 300, Y + 300),
+        crs=UTM,
+        resolution_m=0.01,
+        max_pixels=10_000,
+    )
     assert img.rgba.shape[0] * img.rgba.shape[1] <= 10_201
 
 
@@ -65,10 +79,20 @@ def test_mbtiles_basemap(tmp_path):
     with rasterio.open(tif) as src:
         from rasterio.warp import calculate_default_transform, reproject
 
-        transform, w, h = calculate_default_transform(src.crs, "EPSG:3857", src.width,
-                                                      src.height, *src.bounds)  # fmt: skip
-        with rasterio.open(web, "w", driver="GTiff", width=w, height=h, count=3,
-                           dtype="uint8", crs="EPSG:3857", transform=transform) as dst:  # fmt: skip
+        transform, w, h = calculate_default_transform(
+            src.crs, "EPSG:3857", src.width, src.height, *src.bounds
+        )
+        with rasterio.open(
+            web,
+            "w",
+            driver="GTiff",
+            width=w,
+            height=h,
+            count=3,
+            dtype="uint8",
+            crs="EPSG:3857",
+            transform=transform,
+        ) as dst:
             for b in (1, 2, 3):
                 reproject(rasterio.band(src, b), rasterio.band(dst, b))
     mbt = tmp_path / "tiles.mbtiles"
@@ -76,8 +100,7 @@ def test_mbtiles_basemap(tmp_path):
     with sqlite3.connect(mbt) as con:
         con.execute("INSERT INTO metadata VALUES ('attribution', 'Tiles (c) Test Agency')")
     assert sniff(mbt) == "MBTiles"
-    img = read_basemap(mbt, bounds=(X - 200, Y - 100, X + 200, Y + 100), crs=UTM,
-                       resolution_m=1.0)  # fmt: skip
+    img = read_basemap(mbt, bounds=(X - 200, Y - 100, X + 200, Y + 100), crs=UTM, resolution_m=1.0)
     assert img.credit == "Tiles (c) Test Agency"
     west, east = img.rgba[100, 150], img.rgba[100, 250]
     assert west[0] > 150 and west[2] < 40 and east[2] > 130 and east[0] < 40
@@ -105,8 +128,18 @@ def _dem(path, *, synthetic=True):
     x0, y0 = X - n * res / 2, Y + n * res / 2
     cols = np.arange(n) * res
     z = np.tile(500 + 0.1 * cols, (n, 1)).astype("float32")
-    with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1, dtype="float32",
-                       crs=UTM, transform=from_origin(x0, y0, res, res), nodata=-9999) as dst:  # fmt: skip
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=n,
+        height=n,
+        count=1,
+        dtype="float32",
+        crs=UTM,
+        transform=from_origin(x0, y0, res, res),
+        nodata=-9999,
+    ) as dst:
         dst.write(z, 1)
         if synthetic:
             dst.update_tags(SYNTHETIC="yes")
@@ -115,8 +148,9 @@ def _dem(path, *, synthetic=True):
 
 def test_relief_reads_the_dem_and_shades_it(tmp_path):
     dem, x0 = _dem(tmp_path / "dem.tif")
-    relief = read_relief(dem, bounds=(X - 100, Y - 100, X + 100, Y + 100), crs=UTM,
-                         resolution_m=2.0)  # fmt: skip
+    relief = read_relief(
+        dem, bounds=(X - 100, Y - 100, X + 100, Y + 100), crs=UTM, resolution_m=2.0
+    )
     assert relief.synthetic and relief.coverage == 1.0
     centre = relief.elevation[50, 50]  # x = X - 100 + 101 m
     assert centre == pytest.approx(500 + 0.1 * (X - 100 + 101 - x0 - 2.5), abs=0.3)
@@ -126,8 +160,7 @@ def test_relief_reads_the_dem_and_shades_it(tmp_path):
     expected = np.sin(a) * np.cos(s) + np.cos(a) * np.sin(s) * np.cos(a)
     inner = relief.shade[5:-5, 5:-5]
     assert np.nanstd(inner) < 1e-3 and inner.mean() == pytest.approx(expected, abs=1e-3)
-    outside = read_relief(dem, bounds=(X + 5000, Y, X + 5200, Y + 200), crs=UTM,
-                          resolution_m=2.0)  # fmt: skip
+    outside = read_relief(dem, bounds=(X + 5000, Y, X + 5200, Y + 200), crs=UTM, resolution_m=2.0)
     assert outside.coverage == 0.0
 
 
@@ -142,10 +175,12 @@ def test_context_layers_from_a_geopackage(tmp_path):
     gpkg = tmp_path / "context.gpkg"
     roads = gpd.GeoDataFrame(
         {"name": ["near", "far"]},
-        geometry=[shapely.LineString([(LON - 0.01, LAT), (LON + 0.01, LAT)]),
-                  shapely.LineString([(LON + 1, LAT), (LON + 1.1, LAT)])],
+        geometry=[
+            shapely.LineString([(LON - 0.01, LAT), (LON + 0.01, LAT)]),
+            shapely.LineString([(LON + 1, LAT), (LON + 1.1, LAT)]),
+        ],
         crs=4326,
-    )  # fmt: skip
+    )
     roads.to_file(gpkg, layer="roads", driver="GPKG", layer_options={"DESCRIPTION": "OSM 2024"})
     houses = gpd.GeoDataFrame(geometry=[shapely.Point(X, Y).buffer(10)], crs=UTM)
     houses.to_file(gpkg, layer="buildings", driver="GPKG")

@@ -47,8 +47,13 @@ __all__ = [
 
 #: Attributes a sheet prints, in order; a missing one is shown as a dash and listed.
 FACT_FIELDS: tuple[str, ...] = (
-    "municipality", "region", "priority", "operator", "ordnance", "recorded",
-)  # fmt: skip
+    "municipality",
+    "region",
+    "priority",
+    "operator",
+    "ordnance",
+    "recorded",
+)
 
 #: Statuses of a closed hazard (``schema``: released by a land release, or removed).
 CLOSED_STATUSES: tuple[str, ...] = ("released", "removed")

@@ -80,8 +80,21 @@ def _date(ctx, param, value):
     help="The sheet's date, printed and used for the magnetic declination [default: today].",
 )
 @click.pass_obj
-def command(state, hazard_id, all_, include_closed, output, overwrite, paper, grid, lang, dem,
-            basemap, context, on):  # fmt: skip
+def command(
+    state,
+    hazard_id,
+    all_,
+    include_closed,
+    output,
+    overwrite,
+    paper,
+    grid,
+    lang,
+    dem,
+    basemap,
+    context,
+    on,
+):
     """Write the field sheet of HAZARD_ID (or, with --all, the atlas) as PDF.
 
     Each sheet has the hazard, its evidence, turning points (labelled without overlap)

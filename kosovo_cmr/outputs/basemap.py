@@ -374,8 +374,9 @@ def read_relief(
         credit = _credit_of(ds, local, "GTiff")
         synthetic = ds.tags().get("SYNTHETIC", "").lower() == "yes"
     shade = np.where(np.isfinite(elevation), hillshade(elevation, cell_m=res), np.nan)
-    return Relief(elevation, shade, tuple(map(float, bounds)), str(crs), local.name, credit,
-                  synthetic)  # fmt: skip
+    return Relief(
+        elevation, shade, tuple(map(float, bounds)), str(crs), local.name, credit, synthetic
+    )
 
 
 def _layer_credit(path: Path, layer: str) -> str:

@@ -40,6 +40,8 @@ from kosovo_cmr.outputs.sheet_i18n import SheetText, sheet_text
 from kosovo_cmr.outputs.sheet_labels import place_labels
 from kosovo_cmr.outputs.sheet_table import (
     TABLE_PT as SMALL_PT,
+)
+from kosovo_cmr.outputs.sheet_table import (
     PageHeader,
     continuation_layout,
     continuation_pages,
@@ -147,12 +149,14 @@ def _draw_hazard(frame, facts, geom) -> list:
     tol = DISPLAY_TOLERANCE_MM * frame.scale / 1000
     shown = shapely.simplify(geom, tol, preserve_topology=True)
     if facts.closed:
-        layout.draw_polygon(frame.ax, shown, fc="none", ec=_CLOSED_GREY, lw=1.4, hatch="//",
-                            zorder=6, gid="hazard")  # fmt: skip
+        layout.draw_polygon(
+            frame.ax, shown, fc="none", ec=_CLOSED_GREY, lw=1.4, hatch="//", zorder=6, gid="hazard"
+        )
         colour = _CLOSED_GREY
     else:
-        layout.draw_polygon(frame.ax, shown, fc=colour + "40", ec=colour, lw=1.4, zorder=6,
-                            gid="hazard")  # fmt: skip
+        layout.draw_polygon(
+            frame.ax, shown, fc=colour + "40", ec=colour, lw=1.4, zorder=6, gid="hazard"
+        )
     return [(f"{facts.kind or '–'} {facts.hazard_id}", {"color": colour, "lw": 1.4})]
 
 
@@ -175,10 +179,12 @@ def _draw_layers(frame, layers: dict, facts, text: SheetText) -> list:
     evidence = layout.clip(layers.get("evidence"), frame, 0)
     if evidence is not None and len(evidence):
         xy = shapely.get_coordinates(evidence.geometry.values)
-        frame.ax.plot(xy[:, 0], xy[:, 1], "o", ms=2.5, mfc="#7a0177", mec="white", mew=0.3,
-                      zorder=7)  # fmt: skip
-        legend.append((text("legend.evidence"), {"marker": "o", "color": "#7a0177",
-                                                 "ls": "none", "ms": 3}))  # fmt: skip
+        frame.ax.plot(
+            xy[:, 0], xy[:, 1], "o", ms=2.5, mfc="#7a0177", mec="white", mew=0.3, zorder=7
+        )
+        legend.append(
+            (text("legend.evidence"), {"marker": "o", "color": "#7a0177", "ls": "none", "ms": 3})
+        )
     return legend
 
 
@@ -212,22 +218,28 @@ def _draw_points(frame, facts, text: SheetText, obstacles: list) -> tuple[list, 
     if frame.benchmark_xy is not None:
         bm = frame.to_mm(np.array([frame.benchmark_xy]))[0]
         obstacles = [*obstacles, (bm[0] - 1.5, bm[1] - 1.5, bm[0] + 1.5, bm[1] + 1.5)]
-    placed = place_labels(mm, sizes, area_mm=frame.inner_mm, obstacles_mm=obstacles,
-                          outline_mm=outline, mark_all=len(xy) <= MAX_MARKERS)  # fmt: skip
+    placed = place_labels(
+        mm,
+        sizes,
+        area_mm=frame.inner_mm,
+        obstacles_mm=obstacles,
+        outline_mm=outline,
+        mark_all=len(xy) <= MAX_MARKERS,
+    )
     shown = xy if len(xy) <= MAX_MARKERS else xy[[p.index for p in placed]]
     frame.ax.plot(shown[:, 0], shown[:, 1], "s", ms=2.2, color="black", zorder=8)
     for p in placed:
         layout.draw_label(frame, labels[p.index], xy[p.index], p)
-    legend = [(text("legend.turning_point"), {"marker": "s", "color": "black", "ls": "none",
-                                              "ms": 2.5})]  # fmt: skip
+    legend = [
+        (text("legend.turning_point"), {"marker": "s", "color": "black", "ls": "none", "ms": 2.5})
+    ]
     return legend, placed
 
 
 def facts_outline(frame, facts):
     """Return the hazard's outline in the sheet's CRS, thinned for display."""
     geom = facts.hazard.to_crs(frame.crs).geometry.iloc[0]
-    return shapely.simplify(geom, DISPLAY_TOLERANCE_MM * frame.scale / 1000,
-                            preserve_topology=True)  # fmt: skip
+    return shapely.simplify(geom, DISPLAY_TOLERANCE_MM * frame.scale / 1000, preserve_topology=True)
 
 
 def _notes(facts, text: SheetText, placed: list) -> list[tuple[str, float, str]]:
@@ -239,17 +251,29 @@ def _notes(facts, text: SheetText, placed: list) -> list[tuple[str, float, str]]
     for name, value in fields:
         shown = text.value(name, value)
         lines.append((f"{text('field.' + name)}: {shown}", 7.5, "normal"))
-    lines.append((text("area", area=layout.spaced(facts.area_m2), n=len(facts.points)), 7.5,
-                  "normal"))  # fmt: skip
+    lines.append(
+        (text("area", area=layout.spaced(facts.area_m2), n=len(facts.points)), 7.5, "normal")
+    )
     if facts.missing:
         names = ", ".join(text(f"field.{k}") for k in facts.missing)
         lines.append((text("missing", fields=names), 7.5, "bold"))
     lines.append(("", 4.0, "normal"))
     east_west = text("east") if d.east else text("west")
-    lines.append((text("declination", value=f"{abs(d.declination_deg):.1f}°",
-                       east_west=east_west, date=d.on.isoformat(), model=d.model,
-                       epoch=f"{d.epoch:.1f}", change=f"{d.annual_change_deg:+.2f}°"),
-                  7.5, "bold"))  # fmt: skip
+    lines.append(
+        (
+            text(
+                "declination",
+                value=f"{abs(d.declination_deg):.1f}°",
+                east_west=east_west,
+                date=d.on.isoformat(),
+                model=d.model,
+                epoch=f"{d.epoch:.1f}",
+                change=f"{d.annual_change_deg:+.2f}°",
+            ),
+            7.5,
+            "bold",
+        )
+    )
     if d.uncertainty_deg is not None:
         lines.append((text("uncertainty", value=f"{d.uncertainty_deg:.1f}°"), SMALL_PT, "normal"))
     lines.append((text("bearing_note"), SMALL_PT, "normal"))
@@ -262,9 +286,11 @@ def _notes(facts, text: SheetText, placed: list) -> list[tuple[str, float, str]]
             magnetic=f"{bm.magnetic_bearing_deg:03.0f}",
             distance=f"{bm.distance_m:.1f}",
         )
-        lines.append((leg, 7.5, "normal"))  # fmt: skip
+        lines.append((leg, 7.5, "normal"))
     if len(placed) < len(facts.points):
-        lines.append((text("labels_note", shown=len(placed), n=len(facts.points)), SMALL_PT, "normal"))
+        lines.append(
+            (text("labels_note", shown=len(placed), n=len(facts.points)), SMALL_PT, "normal")
+        )
     if len(facts.points) > MAX_MARKERS:
         lines.append((text("markers_note", n=len(facts.points)), SMALL_PT, "normal"))
     return lines
@@ -282,8 +308,9 @@ def _frame_for(facts, *, paper: str, grid: str, line_chars: int) -> layout.Frame
     matplotlib.use("Agg", force=False)
     crs, grid_name = GRIDS[grid]
     geom = facts.hazard.to_crs(crs).geometry.iloc[0]
-    return layout.new_frame(geom.bounds, paper=paper, crs=crs, grid_name=grid_name,
-                            table_chars=line_chars)  # fmt: skip
+    return layout.new_frame(
+        geom.bounds, paper=paper, crs=crs, grid_name=grid_name, table_chars=line_chars
+    )
 
 
 def draw_sheet(
@@ -341,8 +368,9 @@ def draw_sheet(
     legend = ground_drawn.legend + _draw_layers(frame, layers, facts, text)
     legend += _draw_hazard(frame, facts, geom)
     legend += _draw_benchmark(frame, facts, text)
-    legend.append((text("legend.turning_point"), {"marker": "s", "color": "black",
-                                                  "ls": "none", "ms": 2.5}))  # fmt: skip
+    legend.append(
+        (text("legend.turning_point"), {"marker": "s", "color": "black", "ls": "none", "ms": 2.5})
+    )
     layout.draw_grid(frame, text)
     layout.draw_scale_bar(frame, text)
     layout.draw_north_arrow(frame, facts, text, grid=grid)
@@ -356,8 +384,11 @@ def draw_sheet(
     head = _page_header(facts, text, printed=printed)
     layout.draw_header(frame, head, pages=pages)
     layout.draw_panel(frame, notes, text("table_title"), header, rows[:first])
-    credits = [text("source", source=source), _ground_line(ground, ground_drawn, text),
-               text("coordinates", grid=frame.grid_name)]  # fmt: skip
+    credits = [
+        text("source", source=source),
+        _ground_line(ground, ground_drawn, text),
+        text("coordinates", grid=frame.grid_name),
+    ]
     layout.draw_footer(frame, credits, synthetic=head.synthetic)
     return SheetDrawing(facts, frame.fig, frame, pages, header, rows[first:], head, text, placed)
 

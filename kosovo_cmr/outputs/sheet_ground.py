@@ -78,8 +78,12 @@ def contour_step(low: float, high: float) -> float:
 
 
 def _extent(frame) -> tuple[float, float, float, float]:
-    return (frame.cx - frame.half_w, frame.cy - frame.half_h,
-            frame.cx + frame.half_w, frame.cy + frame.half_h)  # fmt: skip
+    return (
+        frame.cx - frame.half_w,
+        frame.cy - frame.half_h,
+        frame.cx + frame.half_w,
+        frame.cy + frame.half_h,
+    )
 
 
 def _coverage_note(text, name: str, share: float) -> str | None:
@@ -87,11 +91,17 @@ def _coverage_note(text, name: str, share: float) -> str | None:
 
 
 def _draw_basemap(frame, path, text, drawn: GroundDrawn) -> None:
-    image = read_basemap(path, bounds=_extent(frame), crs=frame.crs,
-                         resolution_m=CELL_MM * frame.scale / 1000)  # fmt: skip
+    image = read_basemap(
+        path, bounds=_extent(frame), crs=frame.crs, resolution_m=CELL_MM * frame.scale / 1000
+    )
     left, bottom, right, top = image.bounds
-    frame.ax.imshow(image.rgba, extent=(left, right, bottom, top), origin="upper",
-                    zorder=0, interpolation="bilinear")  # fmt: skip
+    frame.ax.imshow(
+        image.rgba,
+        extent=(left, right, bottom, top),
+        origin="upper",
+        zorder=0,
+        interpolation="bilinear",
+    )
     credit = f" ({image.credit})" if image.credit else ""
     drawn.credits.append(text("imagery_from", name=image.name + credit))
     note = _coverage_note(text, image.name, image.coverage)
@@ -100,13 +110,22 @@ def _draw_basemap(frame, path, text, drawn: GroundDrawn) -> None:
 
 
 def _draw_relief(frame, path, text, drawn: GroundDrawn, *, over_image: bool) -> None:
-    relief = read_relief(path, bounds=_extent(frame), crs=frame.crs,
-                         resolution_m=CELL_MM * frame.scale / 1000)  # fmt: skip
+    relief = read_relief(
+        path, bounds=_extent(frame), crs=frame.crs, resolution_m=CELL_MM * frame.scale / 1000
+    )
     left, bottom, right, top = relief.bounds
     ax = frame.ax
     shade = np.ma.masked_invalid(relief.shade)
-    ax.imshow(shade, extent=(left, right, bottom, top), origin="upper", cmap="Greys_r",
-              vmin=0, vmax=1, alpha=0.25 if over_image else 0.45, zorder=1)  # fmt: skip
+    ax.imshow(
+        shade,
+        extent=(left, right, bottom, top),
+        origin="upper",
+        cmap="Greys_r",
+        vmin=0,
+        vmax=1,
+        alpha=0.25 if over_image else 0.45,
+        zorder=1,
+    )
     credit = f" ({relief.credit})" if relief.credit else ""
     drawn.credits.append(text("relief_from", name=relief.name + credit))
     note = _coverage_note(text, relief.name, relief.coverage)
@@ -123,14 +142,22 @@ def _draw_relief(frame, path, text, drawn: GroundDrawn, *, over_image: bool) -> 
     rows, cols = z.shape
     xs = np.linspace(left, right, cols + 1)[:-1] + (right - left) / cols / 2
     ys = np.linspace(top, bottom, rows + 1)[:-1] - (top - bottom) / rows / 2
-    cs = ax.contour(xs, ys, np.ma.masked_invalid(z), levels=levels, colors=_CONTOUR_COLOUR,
-                    linewidths=0.35, zorder=2)  # fmt: skip
+    cs = ax.contour(
+        xs,
+        ys,
+        np.ma.masked_invalid(z),
+        levels=levels,
+        colors=_CONTOUR_COLOUR,
+        linewidths=0.35,
+        zorder=2,
+    )
     drawn.obstacles += ax.clabel(cs, fmt="%d", fontsize=TABLE_PT, inline=True, inline_spacing=2)
     for label in cs.labelTexts if hasattr(cs, "labelTexts") else []:
         label.set_zorder(2)
     step_text = f"{step:g}"
-    drawn.legend.append((text("legend.contours", step=step_text),
-                         {"color": _CONTOUR_COLOUR, "lw": 0.6}))  # fmt: skip
+    drawn.legend.append(
+        (text("legend.contours", step=step_text), {"color": _CONTOUR_COLOUR, "lw": 0.6})
+    )
 
 
 def _style(layer) -> tuple[str, dict]:
@@ -140,8 +167,7 @@ def _style(layer) -> tuple[str, dict]:
         colour = "#9ecae1" if water else "#bdbdbd"
         return "polygon", {"fc": colour, "ec": "#3182bd" if water else "#737373", "lw": 0.4}
     if "LineString" in kinds:
-        return "line", {"color": "#3182bd" if water else "#525252",
-                        "lw": 1.2 if water else 0.9}  # fmt: skip
+        return "line", {"color": "#3182bd" if water else "#525252", "lw": 1.2 if water else 0.9}
     return "point", {"color": "#525252", "ms": 2.0}
 
 
@@ -169,13 +195,24 @@ def _draw_context(frame, path, layer_name, text, drawn: GroundDrawn) -> None:
                     patches, facecolor=style["fc"], edgecolor=style["ec"], lw=style["lw"], zorder=3
                 )
             )
-            drawn.legend.append((layer.name, {"marker": "s", "ls": "none", "color": style["ec"],
-                                              "mfc": style["fc"], "ms": 5}))  # fmt: skip
+            drawn.legend.append(
+                (
+                    layer.name,
+                    {
+                        "marker": "s",
+                        "ls": "none",
+                        "color": style["ec"],
+                        "mfc": style["fc"],
+                        "ms": 5,
+                    },
+                )
+            )
         elif kind == "line":
             parts = shapely.get_parts(geoms)
             lines = [shapely.get_coordinates(p) for p in parts if p.geom_type == "LineString"]
-            ax.add_collection(LineCollection(lines, colors=style["color"], lw=style["lw"],
-                                             zorder=3))  # fmt: skip
+            ax.add_collection(
+                LineCollection(lines, colors=style["color"], lw=style["lw"], zorder=3)
+            )
             drawn.legend.append((layer.name, {"color": style["color"], "lw": style["lw"]}))
         else:
             xy = shapely.get_coordinates(geoms)

@@ -25,17 +25,67 @@ LANGUAGES: tuple[str, ...] = ("en", "sq", "sr", "sr-Cyrl")
 
 #: Words every language keeps: codes, grid and datum names, units and point labels.
 UNTRANSLATED: frozenset[str] = frozenset(
-    {"CHA", "SHA", "UTM", "MGRS", "EPSG", "WGS", "KOSOVAREF01", "WMM", "TP1", "TP", "BM",
-     "N", "E", "m", "m²", "34N", "PDF", "A4", "A3"}
-)  # fmt: skip
+    {
+        "CHA",
+        "SHA",
+        "UTM",
+        "MGRS",
+        "EPSG",
+        "WGS",
+        "KOSOVAREF01",
+        "WMM",
+        "TP1",
+        "TP",
+        "BM",
+        "N",
+        "E",
+        "m",
+        "m²",
+        "34N",
+        "PDF",
+        "A4",
+        "A3",
+    }
+)
 
 _LATIN_TO_CYRILLIC = {
-    "lj": "љ", "nj": "њ", "dž": "џ", "Lj": "Љ", "Nj": "Њ", "Dž": "Џ", "LJ": "Љ", "NJ": "Њ",
-    "DŽ": "Џ", "a": "а", "b": "б", "c": "ц", "č": "ч", "ć": "ћ", "d": "д", "đ": "ђ", "e": "е",
-    "f": "ф", "g": "г", "h": "х", "i": "и", "j": "ј", "k": "к", "l": "л", "m": "м", "n": "н",
-    "o": "о", "p": "п", "r": "р", "s": "с", "š": "ш", "t": "т", "u": "у", "v": "в", "z": "з",
+    "lj": "љ",
+    "nj": "њ",
+    "dž": "џ",
+    "Lj": "Љ",
+    "Nj": "Њ",
+    "Dž": "Џ",
+    "LJ": "Љ",
+    "NJ": "Њ",
+    "DŽ": "Џ",
+    "a": "а",
+    "b": "б",
+    "c": "ц",
+    "č": "ч",
+    "ć": "ћ",
+    "d": "д",
+    "đ": "ђ",
+    "e": "е",
+    "f": "ф",
+    "g": "г",
+    "h": "х",
+    "i": "и",
+    "j": "ј",
+    "k": "к",
+    "l": "л",
+    "m": "м",
+    "n": "н",
+    "o": "о",
+    "p": "п",
+    "r": "р",
+    "s": "с",
+    "š": "ш",
+    "t": "т",
+    "u": "у",
+    "v": "в",
+    "z": "з",
     "ž": "ж",
-}  # fmt: skip
+}
 _LETTER = re.compile("|".join(sorted(map(re.escape, _LATIN_TO_CYRILLIC), key=len, reverse=True)))
 _TOKEN = re.compile(r"(\{[^}]*\}|--[\w-]+|[^\s{]+)")
 
@@ -59,8 +109,9 @@ def to_cyrillic(text: str) -> str:
     >>> to_cyrillic("{n} prelomnih tačaka, TP1, --dem DATOTEKA")
     '{n} преломних тачака, TP1, --dem ДАТОТЕКА'
     """
-    return _TOKEN.sub(lambda m: m.group(0) if m.group(0)[0] in "{-" else _cyrillic_word(
-        m.group(0)), text)  # fmt: skip
+    return _TOKEN.sub(
+        lambda m: m.group(0) if m.group(0)[0] in "{-" else _cyrillic_word(m.group(0)), text
+    )
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, str]:

@@ -181,9 +181,11 @@ def place_labels(
         outward = np.arctan2(py - centre[1], px - centre[0])
         cx, cy, lead, cand = _candidates(px, py, outward, *sizes_mm[i])
         ok = (
-            (cand[:, 0] >= area_mm[0]) & (cand[:, 1] >= area_mm[1])
-            & (cand[:, 2] <= area_mm[2]) & (cand[:, 3] <= area_mm[3])
-        )  # fmt: skip
+            (cand[:, 0] >= area_mm[0])
+            & (cand[:, 1] >= area_mm[1])
+            & (cand[:, 2] <= area_mm[2])
+            & (cand[:, 3] <= area_mm[3])
+        )
         ok &= ~boxes_overlap(cand, boxes, gap=GAP_MM).any(axis=1)
         ok &= ~boxes_overlap(cand, fixed, gap=GAP_MM).any(axis=1)
         if mark_all:

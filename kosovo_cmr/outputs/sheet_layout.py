@@ -92,8 +92,12 @@ class Frame:
     @property
     def view(self):
         """The map's extent on the ground, in the sheet's CRS."""
-        return shapely.box(self.cx - self.half_w, self.cy - self.half_h,
-                           self.cx + self.half_w, self.cy + self.half_h)  # fmt: skip
+        return shapely.box(
+            self.cx - self.half_w,
+            self.cy - self.half_h,
+            self.cx + self.half_w,
+            self.cy + self.half_h,
+        )
 
     @property
     def inner_mm(self) -> tuple[float, float, float, float]:
@@ -106,8 +110,10 @@ class Frame:
         xy = np.asarray(xy, dtype=float)
         x0, y0, _, _ = self.map_mm
         k = 1000.0 / self.scale
-        return np.c_[x0 + (xy[:, 0] - (self.cx - self.half_w)) * k,
-                     y0 + (xy[:, 1] - (self.cy - self.half_h)) * k]  # fmt: skip
+        return np.c_[
+            x0 + (xy[:, 0] - (self.cx - self.half_w)) * k,
+            y0 + (xy[:, 1] - (self.cy - self.half_h)) * k,
+        ]
 
     def to_ground(self, x_mm: float, y_mm: float) -> tuple[float, float]:
         """Paper millimetres -> ground coordinates in the sheet's CRS."""
@@ -163,8 +169,9 @@ def new_frame(bounds, *, paper: str, crs: str, grid_name: str, table_chars: int)
     ax.set_ylim(cy - half_h, cy + half_h)
     ax.set_aspect("equal", adjustable="box")
     panel = (x0 + map_w + GAP, MARGIN + FOOTER, width_mm - MARGIN, y0 + map_h)
-    return Frame(fig, ax, paper, crs, grid_name, scale, cx, cy, half_w, half_h,
-                 (x0, y0, map_w, map_h), panel)  # fmt: skip
+    return Frame(
+        fig, ax, paper, crs, grid_name, scale, cx, cy, half_w, half_h, (x0, y0, map_w, map_h), panel
+    )
 
 
 def clip(gdf, frame: Frame, tolerance: float):
@@ -210,8 +217,18 @@ def draw_label(frame: Frame, label: str, xy, placement) -> None:
     # a light box, not a path-effect halo: the label stays text in the PDF (searchable,
     # measurable) instead of becoming outlines
     box = {"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": 0.75}
-    ax.text(lx, ly, label, fontsize=TABLE_PT, family=_MONO, ha="center", va="center",
-            zorder=9, gid="tp-label", bbox=box)  # fmt: skip
+    ax.text(
+        lx,
+        ly,
+        label,
+        fontsize=TABLE_PT,
+        family=_MONO,
+        ha="center",
+        va="center",
+        zorder=9,
+        gid="tp-label",
+        bbox=box,
+    )
     if placement.leader:
         x0, y0, x1, y1 = placement.box
         p = frame.to_mm(np.array([xy]))[0]
@@ -235,8 +252,9 @@ def draw_grid(frame: Frame, text) -> None:
     ax.tick_params(top=True, right=True, length=2, pad=1.5)
     ax.grid(True, lw=0.3, color="#9e9e9e", zorder=2.5)
     ax.set_axisbelow(False)
-    ax.set_xlabel(text("grid_axes", grid=frame.grid_name, step=spaced(step)), fontsize=SMALL_PT,
-                  labelpad=2)  # fmt: skip
+    ax.set_xlabel(
+        text("grid_axes", grid=frame.grid_name, step=spaced(step)), fontsize=SMALL_PT, labelpad=2
+    )
 
 
 def _scale_bar_box(frame: Frame, bar_mm: float) -> tuple[float, float, float, float]:
@@ -254,19 +272,42 @@ def draw_scale_bar(frame: Frame, text) -> tuple[float, float, float, float]:
     box = _scale_bar_box(frame, bar_mm)
     gx0, gy0 = frame.to_ground(box[0], box[1])
     gx1, gy1 = frame.to_ground(box[2], box[3])
-    ax.add_patch(Rectangle((gx0, gy0), gx1 - gx0, gy1 - gy0, fc="white", ec="none",
-                           alpha=0.85, zorder=10))  # fmt: skip
+    ax.add_patch(
+        Rectangle((gx0, gy0), gx1 - gx0, gy1 - gy0, fc="white", ec="none", alpha=0.85, zorder=10)
+    )
     bx, by = frame.to_ground(box[0] + 4, box[1] + 7)
     h = 1.5 * scale / 1000
     for i in range(4):
-        ax.add_patch(Rectangle((bx + i * bar / 4, by), bar / 4, h, lw=0.5, ec="black",
-                               fc="black" if i % 2 == 0 else "white", zorder=11))  # fmt: skip
+        ax.add_patch(
+            Rectangle(
+                (bx + i * bar / 4, by),
+                bar / 4,
+                h,
+                lw=0.5,
+                ec="black",
+                fc="black" if i % 2 == 0 else "white",
+                zorder=11,
+            )
+        )
     up = 2.2 * scale / 1000
     ax.text(bx, by + up, "0", fontsize=SMALL_PT, ha="center", va="bottom", zorder=11)
-    ax.text(bx + bar, by + up, f"{spaced(bar)} m", fontsize=SMALL_PT, ha="center", va="bottom",
-            zorder=11)  # fmt: skip
-    ax.text(bx, by - 1.5 * scale / 1000, text("scale", scale=spaced(scale), paper=frame.paper),
-            fontsize=SMALL_PT, va="top", zorder=11)  # fmt: skip
+    ax.text(
+        bx + bar,
+        by + up,
+        f"{spaced(bar)} m",
+        fontsize=SMALL_PT,
+        ha="center",
+        va="bottom",
+        zorder=11,
+    )
+    ax.text(
+        bx,
+        by - 1.5 * scale / 1000,
+        text("scale", scale=spaced(scale), paper=frame.paper),
+        fontsize=SMALL_PT,
+        va="top",
+        zorder=11,
+    )
     frame.scale_bar_mm = box
     return box
 
@@ -284,25 +325,61 @@ def draw_north_arrow(frame: Frame, facts, text, *, grid: str) -> tuple:
     box = _arrow_box(frame)
     gx0, gy0 = frame.to_ground(box[0], box[1])
     gx1, gy1 = frame.to_ground(box[2], box[3])
-    ax.add_patch(Rectangle((gx0, gy0), gx1 - gx0, gy1 - gy0, fc="white", ec="none",
-                           alpha=0.85, zorder=10))  # fmt: skip
+    ax.add_patch(
+        Rectangle((gx0, gy0), gx1 - gx0, gy1 - gy0, fc="white", ec="none", alpha=0.85, zorder=10)
+    )
     k = frame.scale / 1000
     nx, ny = frame.to_ground(box[2] - 8, box[1] + 9)
-    ax.add_patch(FancyArrow(nx, ny, 0, 12 * k, width=0.6 * k, head_width=3 * k,
-                            head_length=3 * k, color="black", length_includes_head=True,
-                            zorder=11))  # fmt: skip
-    ax.text(nx, ny + 13 * k, text("north_letter"), ha="center", va="bottom", fontsize=10,
-            weight="bold", zorder=11)  # fmt: skip
+    ax.add_patch(
+        FancyArrow(
+            nx,
+            ny,
+            0,
+            12 * k,
+            width=0.6 * k,
+            head_width=3 * k,
+            head_length=3 * k,
+            color="black",
+            length_includes_head=True,
+            zorder=11,
+        )
+    )
+    ax.text(
+        nx,
+        ny + 13 * k,
+        text("north_letter"),
+        ha="center",
+        va="bottom",
+        fontsize=10,
+        weight="bold",
+        zorder=11,
+    )
     conv = facts.convergence_deg[grid]
     magnetic = facts.declination.declination_deg - conv  # grid bearing of magnetic north
     ang = np.radians(magnetic)
-    ax.plot([nx, nx + 11 * k * np.sin(ang)], [ny, ny + 11 * k * np.cos(ang)], color=_RED,
-            lw=0.8, zorder=11)  # fmt: skip
-    lines = [text("grid_north"), f"{text('magnetic_north')} {magnetic:+.1f}°",
-             f"{text('true_north')} {-conv:+.2f}°"]  # fmt: skip
+    ax.plot(
+        [nx, nx + 11 * k * np.sin(ang)],
+        [ny, ny + 11 * k * np.cos(ang)],
+        color=_RED,
+        lw=0.8,
+        zorder=11,
+    )
+    lines = [
+        text("grid_north"),
+        f"{text('magnetic_north')} {magnetic:+.1f}°",
+        f"{text('true_north')} {-conv:+.2f}°",
+    ]
     tx, ty = frame.to_ground(box[0] + 2, box[3] - 2)
-    ax.text(tx, ty, "\n".join(lines), fontsize=SMALL_PT, va="top", ha="left", zorder=11,
-            linespacing=1.25)  # fmt: skip
+    ax.text(
+        tx,
+        ty,
+        "\n".join(lines),
+        fontsize=SMALL_PT,
+        va="top",
+        ha="left",
+        zorder=11,
+        linespacing=1.25,
+    )
     frame.arrow_mm = box
     return box
 
@@ -312,8 +389,14 @@ def draw_legend(frame: Frame, legend: list) -> None:
     import matplotlib.lines
 
     handles = [matplotlib.lines.Line2D([], [], **dict({"lw": 1.0}, **style)) for _, style in legend]
-    leg = frame.ax.legend(handles, [label for label, _ in legend], loc="upper left", fontsize=SMALL_PT,
-                          framealpha=0.9, borderaxespad=0.4)  # fmt: skip
+    leg = frame.ax.legend(
+        handles,
+        [label for label, _ in legend],
+        loc="upper left",
+        fontsize=SMALL_PT,
+        framealpha=0.9,
+        borderaxespad=0.4,
+    )
     leg.set_zorder(12)
 
 
@@ -365,14 +448,21 @@ def draw_panel(frame: Frame, notes, title: str, header: list[str], rows: list[st
     x0, _, _, y = frame.panel_mm
     for line, size, weight in _panel_lines(frame, notes):
         if line:
-            fig.text(*frame.fig_xy(x0, y), line, fontsize=size, weight=weight, va="top",
-                     family=_SANS)  # fmt: skip
+            fig.text(
+                *frame.fig_xy(x0, y), line, fontsize=size, weight=weight, va="top", family=_SANS
+            )
         y -= _line_mm(size)
     y -= 2.0
     fig.text(*frame.fig_xy(x0, y), title, fontsize=8, weight="bold", va="top", family=_SANS)
     y -= _line_mm(8.0)
-    fig.text(*frame.fig_xy(x0, y), "\n".join(header + rows), family=_MONO, fontsize=TABLE_PT,
-             va="top", linespacing=LINE_SPACING)  # fmt: skip
+    fig.text(
+        *frame.fig_xy(x0, y),
+        "\n".join(header + rows),
+        family=_MONO,
+        fontsize=TABLE_PT,
+        va="top",
+        linespacing=LINE_SPACING,
+    )
 
 
 def draw_header(frame: Frame, head, *, pages: int) -> None:
@@ -381,12 +471,18 @@ def draw_header(frame: Frame, head, *, pages: int) -> None:
     top = frame.height_mm - MARGIN
     fig.text(*frame.fig_xy(MARGIN, top), head.title, fontsize=11, weight="bold", va="top")
     right = f"{head.sheet.format(n=1, m=pages)}  -  {head.printed}"
-    fig.text(*frame.fig_xy(frame.width_mm - MARGIN, top), right, fontsize=8, ha="right",
-             va="top")  # fmt: skip
+    fig.text(*frame.fig_xy(frame.width_mm - MARGIN, top), right, fontsize=8, ha="right", va="top")
     flags = [t for t in (head.closed, head.synthetic) if t]
     if flags:
-        fig.text(*frame.fig_xy(frame.width_mm / 2, top - 7), "   ".join(flags), fontsize=9,
-                 color=_RED, weight="bold", ha="center", va="top")  # fmt: skip
+        fig.text(
+            *frame.fig_xy(frame.width_mm / 2, top - 7),
+            "   ".join(flags),
+            fontsize=9,
+            color=_RED,
+            weight="bold",
+            ha="center",
+            va="top",
+        )
 
 
 def draw_footer(frame: Frame, credits: list[str], *, synthetic: str | None) -> None:
@@ -396,8 +492,24 @@ def draw_footer(frame: Frame, credits: list[str], *, synthetic: str | None) -> N
     lines = []
     for credit in credits:
         lines += _wrap(credit, SMALL_PT, width)
-    fig.text(*frame.fig_xy(MARGIN, MARGIN), "\n".join(lines), fontsize=SMALL_PT, va="bottom",
-             linespacing=1.2)  # fmt: skip
+    fig.text(
+        *frame.fig_xy(MARGIN, MARGIN),
+        "\n".join(lines),
+        fontsize=SMALL_PT,
+        va="bottom",
+        linespacing=1.2,
+    )
     if synthetic:
-        fig.text(0.5, 0.5, synthetic, fontsize=40, color=_RED, alpha=0.25, rotation=28,
-                 ha="center", va="center", weight="bold", zorder=100)  # fmt: skip
+        fig.text(
+            0.5,
+            0.5,
+            synthetic,
+            fontsize=40,
+            color=_RED,
+            alpha=0.25,
+            rotation=28,
+            ha="center",
+            va="center",
+            weight="bold",
+            zorder=100,
+        )

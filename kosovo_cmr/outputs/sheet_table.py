@@ -86,8 +86,9 @@ def table_lines(points: pd.DataFrame, text) -> tuple[list[str], list[str]]:
     -------
     header, rows : list of str
     """
-    point, true, mag, dist = (text(f"column.{k}") for k in ("point", "true", "magnetic",
-                                                              "distance"))  # fmt: skip
+    point, true, mag, dist = (
+        text(f"column.{k}") for k in ("point", "true", "magnetic", "distance")
+    )
     wl = max(len(point), int(points["label"].str.len().max()) if len(points) else 3)
     wt, wm, wd = max(len(true), 3), max(len(mag), 3), max(len(dist), 7)
     header = [

@@ -295,8 +295,7 @@ def field_sheets_from_store(
     """
     ground = _ground(ground, dem, basemap, context)
     uri = getattr(store_or_layers, "uri", None)
-    check_outputs({"output": path}, overwrite=overwrite, store=uri,
-                  sources=_ground_files(ground))  # fmt: skip
+    check_outputs({"output": path}, overwrite=overwrite, store=uri, sources=_ground_files(ground))
     if uri is not None and "source" not in options:
         options["source"] = public_source(uri)
     layers = _read_layers(store_or_layers)
@@ -304,7 +303,16 @@ def field_sheets_from_store(
         raise InputError("the store has no hazards layer")
     hazards = layers["hazards"]
     if hazard_id is not None:
-        return write_field_map(hazards, hazard_id, path, layers=layers, overwrite=overwrite,
-                               ground=ground, **options)  # fmt: skip
-    return write_atlas(hazards, path, layers=layers, overwrite=overwrite, ground=ground,
-                       include_closed=include_closed, progress=progress, **options)  # fmt: skip
+        return write_field_map(
+            hazards, hazard_id, path, layers=layers, overwrite=overwrite, ground=ground, **options
+        )
+    return write_atlas(
+        hazards,
+        path,
+        layers=layers,
+        overwrite=overwrite,
+        ground=ground,
+        include_closed=include_closed,
+        progress=progress,
+        **options,
+    )
