@@ -385,13 +385,15 @@ def draw_north_arrow(frame: Frame, facts, text, *, grid: str) -> tuple:
 
 
 def draw_legend(frame: Frame, legend: list) -> None:
-    """Draw the legend in the map's upper left corner."""
+    """Draw the legend in the map's upper left corner, wrapped clear of the north arrow."""
     import matplotlib.lines
 
     handles = [matplotlib.lines.Line2D([], [], **dict({"lw": 1.0}, **style)) for _, style in legend]
+    room_mm = frame.map_mm[2] - (_arrow_box(frame)[2] - _arrow_box(frame)[0]) - 14.0
+    chars = max(24, int(room_mm / (SMALL_PT * MM_PER_PT * 0.62)))
     leg = frame.ax.legend(
         handles,
-        [label for label, _ in legend],
+        ["\n".join(textwrap.wrap(label, chars)) for label, _ in legend],
         loc="upper left",
         fontsize=SMALL_PT,
         framealpha=0.9,
