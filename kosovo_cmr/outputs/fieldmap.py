@@ -208,13 +208,13 @@ def _draw_benchmark(frame, facts, text: SheetText) -> list:
     return [(label, {"marker": "^", "color": "#2c7fb8", "ls": "none", "ms": 5})]
 
 
-def _draw_points(frame, facts, text: SheetText, obstacles: list) -> tuple[list, list]:
-    """Mark and label the turning points without overlap; return (legend, placements)."""
+def _draw_points(frame, facts, obstacles: list) -> list:
+    """Mark and label the turning points without overlap; return the placements."""
     xy = _local_points(frame, facts)
     labels = facts.points["label"].tolist()
     mm = frame.to_mm(xy)
     sizes = np.array([layout.label_size_mm(lb) for lb in labels]).reshape(-1, 2)
-    outline = shapely.transform(facts_outline(frame, facts), frame.to_mm)
+    outline = shapely.transform(_facts_outline(frame, facts), frame.to_mm)
     if frame.benchmark_xy is not None:
         bm = frame.to_mm(np.array([frame.benchmark_xy]))[0]
         obstacles = [*obstacles, (bm[0] - 1.5, bm[1] - 1.5, bm[0] + 1.5, bm[1] + 1.5)]
@@ -230,13 +230,10 @@ def _draw_points(frame, facts, text: SheetText, obstacles: list) -> tuple[list, 
     frame.ax.plot(shown[:, 0], shown[:, 1], "s", ms=2.2, color="black", zorder=8)
     for p in placed:
         layout.draw_label(frame, labels[p.index], xy[p.index], p)
-    legend = [
-        (text("legend.turning_point"), {"marker": "s", "color": "black", "ls": "none", "ms": 2.5})
-    ]
-    return legend, placed
+    return placed
 
 
-def facts_outline(frame, facts):
+def _facts_outline(frame, facts):
     """Return the hazard's outline in the sheet's CRS, thinned for display."""
     geom = facts.hazard.to_crs(frame.crs).geometry.iloc[0]
     return shapely.simplify(geom, DISPLAY_TOLERANCE_MM * frame.scale / 1000, preserve_topology=True)
@@ -246,18 +243,17 @@ def _notes(facts, text: SheetText, placed: list) -> list[tuple[str, float, str]]
     """Return the panel's lines above the table: (text, size pt, weight)."""
     d = facts.declination
     lines = [(f"{text.value('kind', facts.kind)}  {facts.hazard_id}", 9.0, "bold")]
-    fields = [(k, facts.attributes[k]) for k in facts.attributes]
-    fields.insert(0, ("status", facts.status))
-    for name, value in fields:
-        shown = text.value(name, value)
-        lines.append((f"{text('field.' + name)}: {shown}", 7.5, "normal"))
+    fields = [("status", facts.status), *facts.attributes.items()]
+    shown = [f"{text('field.' + name)}: {text.value(name, value)}" for name, value in fields]
+    for pair in range(0, len(shown), 2):  # two facts to a line
+        lines.append(("     ".join(shown[pair : pair + 2]), 7.5, "normal"))
     lines.append(
         (text("area", area=layout.spaced(facts.area_m2), n=len(facts.points)), 7.5, "normal")
     )
     if facts.missing:
         names = ", ".join(text(f"field.{k}") for k in facts.missing)
         lines.append((text("missing", fields=names), 7.5, "bold"))
-    lines.append(("", 4.0, "normal"))
+    lines.append(("", 2.5, "normal"))
     east_west = text("east") if d.east else text("west")
     lines.append(
         (
@@ -274,9 +270,10 @@ def _notes(facts, text: SheetText, placed: list) -> list[tuple[str, float, str]]
             "bold",
         )
     )
+    note = text("bearing_note")
     if d.uncertainty_deg is not None:
-        lines.append((text("uncertainty", value=f"{d.uncertainty_deg:.1f}°"), SMALL_PT, "normal"))
-    lines.append((text("bearing_note"), SMALL_PT, "normal"))
+        note = f"{text('uncertainty', value=f'{d.uncertainty_deg:.1f}°')} {note}"
+    lines.append((note, SMALL_PT, "normal"))
     bm = facts.benchmark
     if bm is not None:
         leg = text(
@@ -376,7 +373,7 @@ def draw_sheet(
     layout.draw_north_arrow(frame, facts, text, grid=grid)
     layout.draw_legend(frame, legend)
     obstacles = layout.obstacle_boxes(frame, ground_drawn.obstacles)
-    _, placed = _draw_points(frame, facts, text, obstacles)
+    placed = _draw_points(frame, facts, obstacles)
     notes = _notes(facts, text, placed)
     first = layout.panel_rows(frame, notes)
     per_page = np.prod(continuation_layout(PAPER_MM[paper], line_chars))
