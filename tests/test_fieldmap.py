@@ -348,11 +348,13 @@ def test_a_killed_write_leaves_the_old_pdf(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-c", script], cwd=os.path.dirname(os.path.dirname(__file__))
     )
-    deadline = time.monotonic() + 120
+    deadline, seen = time.monotonic() + 600, False
     while time.monotonic() < deadline and proc.poll() is None:
         if any(p.name.startswith(".keep.part-") for p in tmp_path.iterdir()):
-            break  # killed while the new file is being written
-        time.sleep(0.005)
+            seen = True  # the new file is being written: kill the writer now
+            break
+        time.sleep(0.002)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert seen, "the writer was not caught writing"
     assert out.read_bytes() == b"%PDF-1.4 the good old sheet"
