@@ -4,7 +4,9 @@ Run after ``kcmr demo --out kcmr-demo``::
 
     python docs/make_screenshots.py kcmr-demo
 
-Writes ``docs/_static/map-national.png``, ``map-detail.png`` and ``fieldsheet.png``
+Writes ``docs/_static/map-national.png``, ``map-detail.png``, and the field sheets
+``fieldsheet.png`` (the demo atlas's first sheet, English), ``fieldsheet-sq.png`` and
+``fieldsheet-sr.png`` (the same sheet in Albanian and Serbian, on the demo's SYNTHETIC DEM)
 (quantised to 256 colours to stay small). Needs Debian's chromium and poppler-utils.
 """
 
@@ -68,9 +70,32 @@ def main(demo: Path) -> None:
         browser.close()
     save(tmp / "national.png", static / "map-national.png", 900)
     save(tmp / "detail.png", static / "map-detail.png", 900)
+    sheet_screenshots(demo, static, tmp)
+
+
+def _page_png(pdf: Path, target: Path, tmp: Path) -> None:
     subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", "-singlefile",
-                    str(demo / "fieldmaps.pdf"), str(tmp / "sheet")], check=True)  # fmt: skip
-    save(tmp / "sheet.png", static / "fieldsheet.png")
+                    str(pdf), str(tmp / target.stem)], check=True)  # fmt: skip
+    save(tmp / f"{target.stem}.png", target)
+
+
+def sheet_screenshots(demo: Path, static: Path, tmp: Path) -> None:
+    """Screenshot the demo atlas's first sheet, and the same sheet in Albanian and Serbian.
+
+    Writes ``fieldsheet.png`` (English, on the demo's SYNTHETIC DEM), ``fieldsheet-sq.png``
+    and ``fieldsheet-sr.png``.
+    """
+    from kosovo_cmr.workflows.fieldsheets import select_hazards, write_field_map
+    from kosovo_cmr.workflows.maps import read_layers
+
+    _page_png(demo / "fieldmaps.pdf", static / "fieldsheet.png", tmp)
+    layers = read_layers(open_store(demo / "kcmr.gpkg"))
+    first = select_hazards(layers["hazards"])[0].hazard_id.iloc[0]  # the atlas's first sheet
+    for lang in ("sq", "sr"):
+        source = f"kcmr demo store ({demo / 'kcmr.gpkg'}), SYNTHETIC"
+        pdf = write_field_map(layers["hazards"], first, tmp / f"sheet-{lang}.pdf", layers=layers,
+                              dem=demo / "dem-synthetic.tif", lang=lang, source=source)  # fmt: skip
+        _page_png(pdf, static / f"fieldsheet-{lang}.png", tmp)
 
 
 if __name__ == "__main__":

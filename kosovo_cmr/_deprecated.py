@@ -101,6 +101,14 @@ MOVED_NAMES: dict[str, str] = {
     # the demo terrain is synthetic data, not a raster output
     "kosovo_cmr.rasters:synthetic_terrain": "kosovo_cmr.synthetic.terrain:synthetic_terrain",
     "kosovo_cmr.rasters:COVER_CLASSES": "kosovo_cmr.synthetic.terrain:COVER_CLASSES",
+    # --- issue 19: a field sheet is drawn from facts a workflow computes (magnetic
+    # declination, benchmark, missing values); the renderer only draws them
+    **{
+        f"{old}:{name}": f"kosovo_cmr.workflows.fieldsheets:{name}"
+        for old in ("kosovo_cmr.outputs.fieldmap", "kosovo_cmr.fieldmap")
+        for name in ("field_sheet", "write_field_map", "write_atlas")
+    },
+    # --- end issue 19
 }
 
 

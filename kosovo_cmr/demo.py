@@ -334,7 +334,7 @@ def _step_maps(ctx: DemoContext) -> None:
     """Write the interactive maps (online, offline) and the field-map atlas (demo step)."""
     from kosovo_cmr.errors import MissingDependencyError
     from kosovo_cmr.outputs.maps import interactive_map, save_map
-    from kosovo_cmr.workflows.maps import DERIVED, field_maps_from_store, map_layers
+    from kosovo_cmr.workflows.maps import DERIVED, map_layers
 
     layers = map_layers(ctx.store)
     layers.update(ctx.results.get("map_layers", {}))  # issue 18: the forecast step's layers
@@ -349,9 +349,23 @@ def _step_maps(ctx: DemoContext) -> None:
         ctx.summary.append(f"map-offline.html not written: {exc}")
     hazards = layers.get("hazards")
     if hazards is not None and len(hazards):
-        active = hazards[hazards["status"] == "active"]
-        atlas = field_maps_from_store(layers, ctx.output("fieldmaps.pdf"), overwrite=True)
-        ctx.add_output(f"field-map atlas ({len(active)} sheets)", atlas)
+        # issue 19: sheets v2, on the forecast step's SYNTHETIC DEM for ground context
+        from kosovo_cmr.workflows.fieldsheets import (
+            field_sheets_from_store,
+            public_source,
+            select_hazards,
+        )
+
+        dem = ctx.output("dem-synthetic.tif")
+        sheets, _ = select_hazards(hazards)
+        atlas = field_sheets_from_store(
+            layers,
+            ctx.output("fieldmaps.pdf"),
+            overwrite=True,
+            dem=dem if dem.exists() else None,
+            source=f"kcmr demo store ({public_source(ctx.store.uri)}), SYNTHETIC",
+        )
+        ctx.add_output(f"field-map atlas ({len(sheets)} sheets)", atlas)
 
 
 # --- issue 17: the evidence behind every CHA ----------------------------------------------

@@ -294,3 +294,20 @@ def test_layers_import_from_the_source_tree_without_an_editable_install():
     assert run.returncode == 0, run.stderr
     layers = root / "layers"
     assert run.stdout.split() == [str(layers / "__init__.py"), str(layers / "regions.csv")]
+
+
+# --- issue 19: field sheets drawn from facts a workflow computes -----------------------------
+
+
+def test_field_sheet_writers_moved_to_the_workflow(tmp_path):
+    import _mapdata
+
+    from kosovo_cmr.outputs import fieldmap
+    from kosovo_cmr.workflows import fieldsheets
+
+    with pytest.warns(KcmrDeprecationWarning, match="workflows.fieldsheets.write_field_map"):
+        old = fieldmap.write_field_map
+    assert old is fieldsheets.write_field_map
+    layers = _mapdata.layers()  # the 0.2 call still writes a sheet
+    path = old(layers["hazards"], "DEMO-H0", tmp_path / "s.pdf", layers=layers)
+    assert path.read_bytes().startswith(b"%PDF")

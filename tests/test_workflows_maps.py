@@ -59,5 +59,3 @@ def test_layers_without_evidence_or_strikes_have_nothing_derived():
 def test_refuses_what_is_neither_a_store_nor_layers(tmp_path):
     with pytest.raises(InputError, match="store or a dict"):
         workflow.map_layers(["hazards"])
-    with pytest.raises(InputError, match="no hazards layer"):
-        workflow.field_maps_from_store({"evidence": _mapdata.evidence()}, tmp_path / "x.pdf")

@@ -1,493 +1,417 @@
-"""Printable field maps: one sheet per hazardous area, drawn with matplotlib (no network).
+"""Printable field sheets: one hazard's map and turning points, readable in the field.
 
-A sheet (A4 or A3, landscape) shows the hazard polygon, the evidence, releases and
-neighbouring hazards around it, its turning points labelled and a proposed benchmark,
-on a labelled grid in UTM zone 34N (operators' GPS, EPSG:32634) or the national grid
-(KOSOVAREF01 / Balkans zone 7, EPSG:9141), at a true printed scale (1:500 to 1:50 000,
-chosen to fit) with a scale bar, a north arrow, a legend, the date and the data source.
-A table lists the turning points (:func:`kosovo_cmr.analysis.turning_points.turning_points`)
-in UTM, national-grid and MGRS coordinates with the bearing and distance to the next
-point. Synthetic data carry a "SYNTHETIC - NOT FOR FIELD USE" watermark.
+:func:`draw_sheet` draws what :func:`kosovo_cmr.analysis.sheet_facts.sheet_facts`
+computed, and computes nothing itself. A sheet (A4 or A3, landscape) is one map page
+and, when the turning points do not fit beside the map, continuation pages of the
+table (:mod:`kosovo_cmr.outputs.sheet_table`); every page carries the hazard id,
+"sheet n of m", the date and, on synthetic data, the SYNTHETIC warning.
 
-:func:`field_sheet` draws a sheet in steps: the frame (paper, map axes, scale), the
-map content (context, hazard, evidence, turning points), the grid, the marginalia on the
-map (scale bar, north arrow, legend), the side panel (facts, turning-point table) and the
-footer (source, watermark).
+The map page shows, at a true printed scale (1:500 to 1:50 000, chosen to fit), the
+ground context the team has (basemap, hillshade and contours, vector layers:
+:mod:`kosovo_cmr.outputs.sheet_ground`), released land and neighbouring hazards, the
+hazard (thinned for display to :data:`DISPLAY_TOLERANCE_MM` at the printed scale), the
+evidence, the benchmark (recorded, or PROPOSED) and the turning points labelled without
+overlap (:mod:`kosovo_cmr.outputs.sheet_labels`), on a labelled grid in UTM 34N or the
+national grid, with a scale bar, a north arrow with grid, true and magnetic north, a
+legend and the credits of every source. Beside it: the hazard's facts (a missing value
+is a dash and is listed as missing), the declination, convergence and benchmark leg, and
+the table. No text is smaller than 7 pt. Labels are in English, Albanian or Serbian
+(:mod:`kosovo_cmr.outputs.sheet_i18n`).
 """
 
 from __future__ import annotations
 
+import io
 import os
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
-from pyproj import Proj, Transformer
+from pyproj import Transformer
 
 from kosovo_cmr import settings
-from kosovo_cmr.analysis.turning_points import turning_points
-from kosovo_cmr.crs import geodesic_area, require_crs
 from kosovo_cmr.errors import InputError
+from kosovo_cmr.outputs import sheet_layout as layout
+from kosovo_cmr.outputs.sheet_ground import Ground, draw_ground
+from kosovo_cmr.outputs.sheet_i18n import SheetText, sheet_text
+from kosovo_cmr.outputs.sheet_labels import place_labels
+from kosovo_cmr.outputs.sheet_table import (
+    TABLE_PT as SMALL_PT,
+)
+from kosovo_cmr.outputs.sheet_table import (
+    PageHeader,
+    continuation_layout,
+    continuation_pages,
+    table_lines,
+    write_pdf,
+)
 
 __all__ = [
     "PAPER_MM",
     "SCALES",
-    "field_sheet",
-    "write_field_map",
-    "write_atlas",
+    "GRIDS",
+    "DISPLAY_TOLERANCE_MM",
+    "MAX_MARKERS",
+    "MIN_TEXT_PT",
+    "Ground",
+    "SheetDrawing",
+    "draw_sheet",
+    "write_sheets",
 ]
 
 #: Paper sizes (landscape width, height) in millimetres.
-PAPER_MM: dict[str, tuple[float, float]] = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
+PAPER_MM: dict[str, tuple[float, float]] = layout.PAPER_MM
 
 #: Printed scales a sheet may use (1:n), smallest first.
-SCALES: tuple[int, ...] = (500, 1000, 1250, 2000, 2500, 5000, 10000, 20000, 25000, 50000)
+SCALES: tuple[int, ...] = layout.SCALES
 
-_GRIDS = {"utm": (settings.utm_crs, "UTM 34N"), "national": (settings.metric_crs, "KOSOVAREF01")}
-_MM = 1 / 25.4  # inches per millimetre
-_WATERMARK = "SYNTHETIC - NOT FOR FIELD USE"
+#: Map grids: name -> (CRS, name printed).
+GRIDS: dict[str, tuple[str, str]] = {
+    "utm": (settings.utm_crs, "UTM 34N"),
+    "national": (settings.metric_crs, "KOSOVAREF01"),
+}
 
+#: Outlines are thinned for display (Douglas-Peucker) to this tolerance on paper, mm:
+#: the drawn line stays within it of the true outline, under a pen line's width.
+DISPLAY_TOLERANCE_MM = 0.1
 
-def _nice(value: float, steps=(1, 2, 2.5, 5)) -> float:
-    exp = 10 ** np.floor(np.log10(value))
-    for s in steps[::-1]:
-        if s * exp <= value:
-            return s * exp
-    return exp
+#: Beyond this many turning points only the labelled ones get a marker.
+MAX_MARKERS = 2000
 
+#: The smallest text on a sheet, points (drawn at 7.1 pt: :data:`SMALL_PT`).
+MIN_TEXT_PT = 7.0
 
-def _clip(gdf: gpd.GeoDataFrame | None, crs, box) -> gpd.GeoDataFrame | None:
-    if gdf is None or len(gdf) == 0:
-        return None
-    local = gdf.to_crs(crs)
-    local = local[~local.geometry.isna() & ~local.geometry.is_empty]
-    return local[local.intersects(box)]
+_CLOSED_GREY = "#7f7f7f"
 
 
 @dataclass
-class _Frame:
-    """A sheet's figure and map axes, and where the map sits on the ground."""
+class SheetDrawing:
+    """A drawn sheet: the map page (a matplotlib figure) and the table rows after it."""
 
-    fig: object
-    ax: object
-    paper: str
-    crs: str
-    grid_name: str
-    scale: int
-    cx: float
-    cy: float
-    half_w: float
-    half_h: float
-    map_w: float
-    margin: float = 10.0
+    facts: object
+    figure: object
+    frame: layout.Frame
+    pages: int
+    header: list[str]
+    rest: list[str]
+    head: PageHeader
+    text: SheetText
+    labels: list = field(default_factory=list)
 
-    @property
-    def width_mm(self) -> float:
-        return PAPER_MM[self.paper][0]
-
-    @property
-    def height_mm(self) -> float:
-        return PAPER_MM[self.paper][1]
-
-    @property
-    def view(self):
-        """The map's extent on the ground, in the sheet's CRS."""
-        return shapely.box(
-            self.cx - self.half_w,
-            self.cy - self.half_h,
-            self.cx + self.half_w,
-            self.cy + self.half_h,
-        )
-
-    @property
-    def panel_left(self) -> float:
-        """Left edge of the side panel, as a fraction of the page width."""
-        return (self.margin + self.map_w + 12.0) / self.width_mm
+    def pdf_parts(self) -> Iterator[bytes]:
+        """Yield the sheet as PDF documents: the map page, then the continuation pages."""
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="pdf")
+        yield buffer.getvalue()
+        if self.rest:
+            yield continuation_pages(
+                self.header,
+                self.rest,
+                paper_mm=PAPER_MM[self.frame.paper],
+                head=self.head,
+                first_page=2,
+                pages=self.pages,
+                subtitle=self.text("continued"),
+            )
 
 
-def _check_options(hazard, *, paper: str, grid: str) -> None:
+def _check_options(*, paper: str, grid: str) -> None:
     if paper not in PAPER_MM:
         raise InputError(f"paper must be one of {', '.join(PAPER_MM)}, got {paper!r}")
-    if grid not in _GRIDS:
+    if grid not in GRIDS:
         raise InputError(f"grid must be 'utm' or 'national', got {grid!r}")
-    if not isinstance(hazard, gpd.GeoDataFrame) or len(hazard) != 1:
-        raise InputError("field_sheet needs a one-row GeoDataFrame (the hazard)")
-    require_crs(hazard, name="hazard")
 
 
-def _frame(geom, *, paper: str, grid: str) -> _Frame:
-    """Lay out the page and the map axes, at the smallest printed scale that fits."""
-    from matplotlib.figure import Figure
+def _title(facts, text: SheetText) -> str:
+    if not facts.closed:
+        return text("title")
+    status = text.value("status", facts.status)
+    return text("title_closed", status=status, date=facts.closed_on or "–")
 
-    crs, grid_name = _GRIDS[grid]
-    width_mm, height_mm = PAPER_MM[paper]
-    fig = Figure(figsize=(width_mm * _MM, height_mm * _MM))
-    margin = 10.0
-    map_w = width_mm * 0.58
-    map_h = height_mm - 2 * margin - 8.0
-    ax = fig.add_axes(
-        [margin / width_mm, (margin + 6.0) / height_mm, map_w / width_mm, map_h / height_mm]
+
+def _page_header(facts, text: SheetText, *, printed: str) -> PageHeader:
+    kind = facts.kind or "–"
+    return PageHeader(
+        title=f"{kind} {facts.hazard_id} - {_title(facts, text)}",
+        printed=text("printed", date=printed),
+        sheet=text.labels["sheet"],
+        synthetic=text("synthetic") if facts.synthetic else None,
+        closed=text("closed_banner") if facts.closed else None,
     )
-    minx, miny, maxx, maxy = geom.bounds
-    need = max((maxx - minx) / (map_w / 1000), (maxy - miny) / (map_h / 1000)) * 1.3
-    scale = next((s for s in SCALES if s >= need), None)
-    if scale is None:
-        scale = int(_nice(need, steps=(1, 2, 5)) * 10)
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    half_w, half_h = scale * map_w / 2000, scale * map_h / 2000
-    ax.set_xlim(cx - half_w, cx + half_w)
-    ax.set_ylim(cy - half_h, cy + half_h)
-    return _Frame(fig, ax, paper, crs, grid_name, scale, cx, cy, half_w, half_h, map_w, margin)
 
 
-def _draw_polygon(ax, geom, **style) -> None:
-    """Draw a (multi)polygon's rings as patches; holes are filled white."""
-    from matplotlib.patches import Polygon as MplPolygon
+def _draw_hazard(frame, facts, geom) -> list:
+    """Draw the hazard (CHA red, SHA orange, closed grey hatched); return its legend."""
+    colour = {"CHA": "#d7191c", "SHA": "#fd8d3c"}.get(facts.kind or "", "#d7191c")
+    tol = DISPLAY_TOLERANCE_MM * frame.scale / 1000
+    shown = shapely.simplify(geom, tol, preserve_topology=True)
+    if facts.closed:
+        layout.draw_polygon(
+            frame.ax, shown, fc="none", ec=_CLOSED_GREY, lw=1.4, hatch="//", zorder=6, gid="hazard"
+        )
+        colour = _CLOSED_GREY
+    else:
+        layout.draw_polygon(
+            frame.ax, shown, fc=colour + "40", ec=colour, lw=1.4, zorder=6, gid="hazard"
+        )
+    return [(f"{facts.kind or '–'} {facts.hazard_id}", {"color": colour, "lw": 1.4})]
 
-    for part in getattr(geom, "geoms", [geom]):
-        if part.geom_type == "Polygon":
-            ax.add_patch(MplPolygon(np.asarray(part.exterior.coords)[:, :2], **style))
-            for hole in part.interiors:
-                ax.add_patch(
-                    MplPolygon(np.asarray(hole.coords)[:, :2], fc="white", ec=style.get("ec"))
-                )
 
-
-def _draw_context(frame: _Frame, layers: dict, *, hazard_id: str) -> list:
-    """Draw the neighbouring hazards and the released land; return their legend entries."""
+def _draw_layers(frame, layers: dict, facts, text: SheetText) -> list:
+    """Draw released land, other hazards and the evidence; return their legend entries."""
     legend = []
-    others = _clip(layers.get("hazards"), frame.crs, frame.view)
-    if others is not None and "hazard_id" in others:
-        others = others[others["hazard_id"] != hazard_id]
-        for g in others.geometry:
-            _draw_polygon(frame.ax, g, fc="none", ec="#636363", lw=0.6, ls="--")
-        if len(others):
-            legend.append(("other hazard", dict(color="#636363", ls="--")))
-    releases = _clip(layers.get("releases"), frame.crs, frame.view)
+    tol = DISPLAY_TOLERANCE_MM * frame.scale / 1000
+    releases = layout.clip(layers.get("releases"), frame, tol)
     if releases is not None and len(releases):
         for g in releases.geometry:
-            _draw_polygon(frame.ax, g, fc="#1a964133", ec="#1a9641", lw=0.6)
-        legend.append(("released land", dict(color="#1a9641")))
-    return legend
-
-
-def _draw_hazard(frame: _Frame, geom, *, kind: str, hazard_id: str) -> list:
-    """Draw the hazard (CHA red, SHA orange); return its legend entry."""
-    colour = "#d7191c" if kind == "CHA" else "#fd8d3c"
-    _draw_polygon(frame.ax, geom, fc=colour + "40", ec=colour, lw=1.4)
-    return [(f"{kind} {hazard_id}", dict(color=colour, lw=1.4))]
-
-
-def _draw_evidence(frame: _Frame, evidence) -> list:
-    """Draw the evidence points on the map; return their legend entry (if any)."""
-    evidence = _clip(evidence, frame.crs, frame.view)
-    if evidence is None or not len(evidence):
-        return []
-    xy = shapely.get_coordinates(evidence.geometry.values)
-    frame.ax.plot(xy[:, 0], xy[:, 1], "o", ms=2.5, mfc="#7a0177", mec="white", mew=0.3)
-    return [("evidence point", dict(marker="o", color="#7a0177", ls="none", ms=3))]
-
-
-def _draw_turning_points(frame: _Frame, tps: pd.DataFrame) -> list:
-    """Draw and label the turning points and the proposed benchmark north of TP1."""
-    ax, scale = frame.ax, frame.scale
-    to_local = Transformer.from_crs(4326, frame.crs, always_xy=True)
-    px, py = to_local.transform(tps["lon"].to_numpy(), tps["lat"].to_numpy())
-    ax.plot(px, py, "s", ms=2.2, color="black")
-    offset = scale * 0.0025  # 2.5 mm on paper
-    for x, y, label in zip(px, py, tps["label"], strict=True):
-        ax.annotate(label, (x, y), xytext=(x + offset * 0.4, y + offset * 0.4), fontsize=5)
-    legend = [("turning point", dict(marker="s", color="black", ls="none", ms=2.5))]
-    if len(tps):
-        bx, by = px[0], py[0] + max(25.0, 0.01 * scale)
-        ax.plot([bx], [by], "^", ms=5, color="#2c7fb8")
-        ax.annotate("BM", (bx, by), xytext=(bx + offset * 0.5, by), fontsize=6, color="#2c7fb8")
+            layout.draw_polygon(frame.ax, g, fc="#1a964133", ec="#1a9641", lw=0.6, zorder=4)
+        legend.append((text("legend.released_land"), {"color": "#1a9641"}))
+    others = layout.clip(layers.get("hazards"), frame, tol)
+    if others is not None and "hazard_id" in others:
+        others = others[others["hazard_id"].astype(str) != facts.hazard_id]
+        for g in others.geometry:
+            layout.draw_polygon(frame.ax, g, fc="none", ec="#636363", lw=0.6, ls="--", zorder=5)
+        if len(others):
+            legend.append((text("legend.other_hazard"), {"color": "#636363", "ls": "--"}))
+    evidence = layout.clip(layers.get("evidence"), frame, 0)
+    if evidence is not None and len(evidence):
+        xy = shapely.get_coordinates(evidence.geometry.values)
+        frame.ax.plot(
+            xy[:, 0], xy[:, 1], "o", ms=2.5, mfc="#7a0177", mec="white", mew=0.3, zorder=7
+        )
         legend.append(
-            ("benchmark (proposed: north of TP1)", dict(marker="^", color="#2c7fb8", ls="none"))
+            (text("legend.evidence"), {"marker": "o", "color": "#7a0177", "ls": "none", "ms": 3})
         )
     return legend
 
 
-def _draw_grid(frame: _Frame) -> None:
-    """Label the map's grid lines in the sheet's CRS, every 'nice' number of metres."""
-    ax, cx, cy, half_w, half_h = frame.ax, frame.cx, frame.cy, frame.half_w, frame.half_h
-    step = _nice(2 * half_w / 5)
-    xs = np.arange(np.ceil((cx - half_w) / step) * step, cx + half_w, step)
-    ys = np.arange(np.ceil((cy - half_h) / step) * step, cy + half_h, step)
-    ax.set_xticks(xs, [f"{v:,.0f}".replace(",", " ") for v in xs], fontsize=5)
-    ax.set_yticks(ys, [f"{v:,.0f}".replace(",", " ") for v in ys], fontsize=5, rotation=90)
-    ax.tick_params(top=True, right=True, labeltop=True, labelright=True, length=2)
-    ax.grid(True, lw=0.3, color="#9e9e9e")
-    ax.set_xlabel(f"{frame.grid_name} easting (m), grid every {step:,.0f} m", fontsize=6)
-    ax.set_ylabel(f"{frame.grid_name} northing (m)", fontsize=6)
+def _local_points(frame, facts) -> np.ndarray:
+    to_local = Transformer.from_crs(4326, frame.crs, always_xy=True)
+    px, py = to_local.transform(facts.points["lon"].to_numpy(), facts.points["lat"].to_numpy())
+    return np.c_[px, py]
 
 
-def _draw_scale_bar(frame: _Frame) -> None:
-    """Draw a true scale bar: a nice length near a quarter of the map width, in metres."""
-    from matplotlib.patches import Polygon as MplPolygon
+def _draw_benchmark(frame, facts, text: SheetText) -> list:
+    bm = facts.benchmark
+    if bm is None:
+        return []
+    x, y = Transformer.from_crs(4326, frame.crs, always_xy=True).transform(bm.lon, bm.lat)
+    frame.ax.plot([x], [y], "^", ms=6, color="#2c7fb8", mec="white", mew=0.4, zorder=8)
+    frame.benchmark_xy = (x, y)
+    if bm.recorded:
+        label = text("legend.benchmark_recorded")
+    else:
+        label = text("legend.benchmark_proposed", distance=f"{bm.distance_m:.0f}")
+    return [(label, {"marker": "^", "color": "#2c7fb8", "ls": "none", "ms": 5})]
 
-    ax, scale = frame.ax, frame.scale
-    bar = _nice(frame.half_w / 2)
-    x0, y0 = frame.cx - frame.half_w * 0.92, frame.cy - frame.half_h * 0.9
-    for i in range(4):
-        ax.add_patch(
-            MplPolygon(
-                [
-                    (x0 + i * bar / 4, y0),
-                    (x0 + (i + 1) * bar / 4, y0),
-                    (x0 + (i + 1) * bar / 4, y0 + scale * 0.0015),
-                    (x0 + i * bar / 4, y0 + scale * 0.0015),
-                ],
-                fc="black" if i % 2 == 0 else "white",
-                ec="black",
-                lw=0.5,
-            )
+
+def _draw_points(frame, facts, obstacles: list) -> list:
+    """Mark and label the turning points without overlap; return the placements."""
+    xy = _local_points(frame, facts)
+    labels = facts.points["label"].tolist()
+    mm = frame.to_mm(xy)
+    sizes = np.array([layout.label_size_mm(lb) for lb in labels]).reshape(-1, 2)
+    outline = shapely.transform(_facts_outline(frame, facts), frame.to_mm)
+    if frame.benchmark_xy is not None:
+        bm = frame.to_mm(np.array([frame.benchmark_xy]))[0]
+        obstacles = [*obstacles, (bm[0] - 1.5, bm[1] - 1.5, bm[0] + 1.5, bm[1] + 1.5)]
+    placed = place_labels(
+        mm,
+        sizes,
+        area_mm=frame.inner_mm,
+        obstacles_mm=obstacles,
+        outline_mm=outline,
+        mark_all=len(xy) <= MAX_MARKERS,
+    )
+    shown = xy if len(xy) <= MAX_MARKERS else xy[[p.index for p in placed]]
+    frame.ax.plot(shown[:, 0], shown[:, 1], "s", ms=2.2, color="black", zorder=8)
+    for p in placed:
+        layout.draw_label(frame, labels[p.index], xy[p.index], p)
+    return placed
+
+
+def _facts_outline(frame, facts):
+    """Return the hazard's outline in the sheet's CRS, thinned for display."""
+    geom = facts.hazard.to_crs(frame.crs).geometry.iloc[0]
+    return shapely.simplify(geom, DISPLAY_TOLERANCE_MM * frame.scale / 1000, preserve_topology=True)
+
+
+def _notes(facts, text: SheetText, placed: list) -> list[tuple[str, float, str]]:
+    """Return the panel's lines above the table: (text, size pt, weight)."""
+    d = facts.declination
+    lines = [(f"{text.value('kind', facts.kind)}  {facts.hazard_id}", 9.0, "bold")]
+    fields = [("status", facts.status), *facts.attributes.items()]
+    shown = [f"{text('field.' + name)}: {text.value(name, value)}" for name, value in fields]
+    for pair in range(0, len(shown), 2):  # two facts to a line
+        lines.append(("     ".join(shown[pair : pair + 2]), 7.5, "normal"))
+    lines.append(
+        (text("area", area=layout.spaced(facts.area_m2), n=len(facts.points)), 7.5, "normal")
+    )
+    if facts.missing:
+        names = ", ".join(text(f"field.{k}") for k in facts.missing)
+        lines.append((text("missing", fields=names), 7.5, "bold"))
+    lines.append(("", 2.5, "normal"))
+    east_west = text("east") if d.east else text("west")
+    lines.append(
+        (
+            text(
+                "declination",
+                value=f"{abs(d.declination_deg):.1f}°",
+                east_west=east_west,
+                date=d.on.isoformat(),
+                model=d.model,
+                epoch=f"{d.epoch:.1f}",
+                change=f"{d.annual_change_deg:+.2f}°",
+            ),
+            7.5,
+            "bold",
         )
-    ax.text(x0, y0 + scale * 0.0022, "0", fontsize=5, ha="center")
-    ax.text(x0 + bar, y0 + scale * 0.0022, f"{bar:,.0f} m", fontsize=5, ha="center")
-    ax.text(
-        x0,
-        y0 - scale * 0.003,
-        f"Scale 1:{scale:,}".replace(",", " ") + f" on {frame.paper} printed at 100 %",
-        fontsize=5.5,
     )
-
-
-def _draw_north_arrow(frame: _Frame) -> None:
-    """Draw grid north, with the convergence to true north at the map's centre."""
-    from matplotlib.patches import FancyArrow
-
-    ax, cx, cy, half_w, half_h = frame.ax, frame.cx, frame.cy, frame.half_w, frame.half_h
-    lon0, lat0 = Transformer.from_crs(frame.crs, 4326, always_xy=True).transform(cx, cy)
-    convergence = Proj(frame.crs).get_factors(lon0, lat0).meridian_convergence
-    nx, ny = cx + half_w * 0.85, cy + half_h * 0.72
-    ax.add_patch(
-        FancyArrow(nx, ny, 0, half_h * 0.14, width=half_w * 0.012, head_width=half_w * 0.05,
-                   head_length=half_h * 0.05, color="black", length_includes_head=True)
-    )  # fmt: skip
-    ax.text(nx, ny + half_h * 0.16, "N", ha="center", fontsize=9, weight="bold")
-    ax.text(nx, ny - half_h * 0.04, f"grid north\nconvergence {convergence:+.2f}°",
-            ha="center", va="top", fontsize=4.5)  # fmt: skip
-
-
-def _draw_legend(frame: _Frame, legend: list) -> None:
-    import matplotlib.lines
-
-    handles = [matplotlib.lines.Line2D([], [], **dict({"lw": 1.0}, **style)) for _, style in legend]
-    frame.ax.legend(handles, [label for label, _ in legend], loc="upper left", fontsize=5,
-                    framealpha=0.9)  # fmt: skip
-
-
-def _facts(row: pd.Series, *, kind: str, hazard_id: str, area_m2: float, n_points: int) -> list:
-    """Return the lines that describe the hazard at the top of the side panel."""
-    return [
-        f"{kind} {hazard_id}  ({row.get('status', '')})",
-        f"{row.get('municipality', '') or ''}, region {row.get('region', '') or ''}",
-        f"priority {row.get('priority', '') or '-'} - operator {row.get('operator', '') or '-'}"
-        f" - ordnance {row.get('ordnance', '') or '-'}",
-        f"area {area_m2:,.0f} m2 (geodesic), {n_points} turning points",
-    ]
-
-
-def _table_lines(tps: pd.DataFrame) -> list[str]:
-    """Return the turning-point table as fixed-width lines, its header first."""
-    header = (
-        f"{'point':<7}{'UTM 34N E':>10}{'N':>9}  {'KOSOVAREF E':>11}{'N':>9}  "
-        f"{'MGRS (1 m)':<17} {'brg°':>5}{'dist m':>8}"
-    )
-    lines = [header]
-    for r in tps.itertuples(index=False):
+    note = text("bearing_note")
+    if d.uncertainty_deg is not None:
+        note = f"{text('uncertainty', value=f'{d.uncertainty_deg:.1f}°')} {note}"
+    lines.append((note, SMALL_PT, "normal"))
+    bm = facts.benchmark
+    if bm is not None:
+        leg = text(
+            "benchmark_leg",
+            bm="BM",
+            true=f"{bm.bearing_deg:03.0f}",
+            magnetic=f"{bm.magnetic_bearing_deg:03.0f}",
+            distance=f"{bm.distance_m:.1f}",
+        )
+        lines.append((leg, 7.5, "normal"))
+    if len(placed) < len(facts.points):
         lines.append(
-            f"{r.label:<7}{r.utm_e:>10.0f}{r.utm_n:>9.0f}  {r.grid_e:>11.0f}{r.grid_n:>9.0f}  "
-            f"{r.mgrs:<17} {r.bearing_deg:>5.0f}{r.distance_m:>8.1f}"
+            (text("labels_note", shown=len(placed), n=len(facts.points)), SMALL_PT, "normal")
         )
+    if len(facts.points) > MAX_MARKERS:
+        lines.append((text("markers_note", n=len(facts.points)), SMALL_PT, "normal"))
     return lines
 
 
-def _draw_panel(frame: _Frame, facts: list[str], tps: pd.DataFrame) -> None:
-    """Write the side panel: title, facts and the turning-point table, sized to fit."""
-    fig, width_mm, height_mm, margin = frame.fig, frame.width_mm, frame.height_mm, frame.margin
-    left = frame.panel_left
-    top = 1 - margin / height_mm
-    fig.text(left, top, "FIELD MAP - hazardous area", fontsize=11, weight="bold", va="top")
-    for i, line in enumerate(facts):
-        fig.text(left, top - 0.045 - i * 0.028, line, fontsize=7, va="top")
-    lines = _table_lines(tps)
-    header = lines[0]
-    table_top = top - 0.045 - len(facts) * 0.028 - 0.02
-    table_bottom = 0.1
-    available_pt = (table_top - table_bottom) * height_mm * _MM * 72
-    panel_pt = (1 - left - margin / width_mm) * width_mm * _MM * 72
-    size = float(min(7.0, available_pt / (len(lines) * 1.18), panel_pt / (0.61 * len(header))))
-    fig.text(left, table_top, "\n".join(lines), family="monospace", fontsize=size, va="top",
-             linespacing=1.18)  # fmt: skip
+def _ground_line(ground: Ground | None, drawn, text: SheetText) -> str:
+    if ground is None or ground.empty:
+        return drawn.credits[0]  # the hint of what to add
+    return text("ground", items="; ".join(drawn.credits))
 
 
-def _draw_footer(frame: _Frame, *, source: str, today: date | None, synthetic: bool) -> None:
-    """Write the date, source and coordinate notes; the watermark on synthetic data."""
-    fig = frame.fig
-    fig.text(
-        frame.panel_left,
-        0.045,
-        f"Printed {(today or date.today()).isoformat()}. Source: {source}.\n"
-        "Bearings: true (geodesic) to the next point; distances: geodesic metres (WGS 84).\n"
-        f"Coordinates: UTM 34N = EPSG:32634, KOSOVAREF01 = EPSG:9141; map grid "
-        f"{frame.grid_name}.",
-        fontsize=5,
-        va="bottom",
+def _frame_for(facts, *, paper: str, grid: str, line_chars: int) -> layout.Frame:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    crs, grid_name = GRIDS[grid]
+    geom = facts.hazard.to_crs(crs).geometry.iloc[0]
+    return layout.new_frame(
+        geom.bounds, paper=paper, crs=crs, grid_name=grid_name, table_chars=line_chars
     )
-    if synthetic:
-        fig.text(0.5, 0.5, _WATERMARK, fontsize=42, color="#b10026", alpha=0.28, rotation=28,
-                 ha="center", va="center", weight="bold", zorder=100)  # fmt: skip
-        fig.text(0.5, 0.985, _WATERMARK, fontsize=9, color="#b10026", ha="center", va="top",
-                 weight="bold")  # fmt: skip
 
 
-def field_sheet(
-    hazard: pd.Series | gpd.GeoDataFrame,
+def draw_sheet(
+    facts,
     *,
-    layers: dict[str, gpd.GeoDataFrame] | None = None,
+    layers: dict | None = None,
+    ground: Ground | None = None,
     paper: str = "A4",
     grid: str = "utm",
+    lang: str = "en",
     source: str = "kosovo_cmr store",
     today: date | None = None,
-):
-    """Draw the field sheet of one hazard.
+) -> SheetDrawing:
+    """Draw the field sheet of one hazard from its facts.
 
     Parameters
     ----------
-    hazard : GeoDataFrame
-        A one-row GeoDataFrame (the hazard), with a CRS.
+    facts : kosovo_cmr.analysis.sheet_facts.SheetFacts
+        What the sheet states (:func:`~kosovo_cmr.analysis.sheet_facts.sheet_facts`).
     layers : dict of str to GeoDataFrame, optional
-        Context drawn around it: ``evidence``, ``releases``, ``hazards``, ``strikes``.
+        Drawn around the hazard: ``evidence``, ``releases``, ``hazards``.
+    ground : Ground, optional
+        DEM, basemap and vector context files; without any the sheet says what to add.
     paper : {"A4", "A3"}
         Paper size (landscape).
     grid : {"utm", "national"}
-        Grid and coordinates of the map: UTM 34N or KOSOVAREF01 / Balkans zone 7.
-    source : str, optional
+        Map grid: UTM 34N or KOSOVAREF01 / Balkans zone 7.
+    lang : {"en", "sq", "sr", "sr-Cyrl"}
+        Language of the labels.
+    source : str
         The data source printed on the sheet.
     today : datetime.date, optional
-        The date printed on the sheet (default today).
+        The date printed (default ``facts.on``).
 
     Returns
     -------
-    matplotlib.figure.Figure
-        Sized to the paper: save it as PDF at 100 % for the stated scale to hold.
+    SheetDrawing
+        ``figure`` is the map page (print at 100 % for the stated scale to hold);
+        :meth:`SheetDrawing.pdf_parts` gives every page as PDF.
 
     Raises
     ------
     kosovo_cmr.errors.InputError
-        On an unknown ``paper`` or ``grid``, or a ``hazard`` that is not one row;
-        :class:`~kosovo_cmr.errors.CRSError` if it has no CRS.
+        On an unknown paper, grid or language, or an unreadable ground file.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-
-    _check_options(hazard, paper=paper, grid=grid)
+    _check_options(paper=paper, grid=grid)
+    text = sheet_text(lang)
     layers = layers or {}
-    row = hazard.iloc[0]
-    hid = str(row.get("hazard_id", "hazard"))
-    kind = str(row.get("kind", "CHA"))
-    synthetic = bool(row.get("synthetic", False)) or hid.startswith("DEMO-")
-    tps = turning_points(hazard, id_column="hazard_id" if "hazard_id" in hazard else None)
-    geom = hazard.to_crs(_GRIDS[grid][0]).geometry.iloc[0]
-
-    frame = _frame(geom, paper=paper, grid=grid)
-    legend = _draw_context(frame, layers, hazard_id=hid)
-    legend += _draw_hazard(frame, geom, kind=kind, hazard_id=hid)
-    legend += _draw_evidence(frame, layers.get("evidence"))
-    legend += _draw_turning_points(frame, tps)
-    _draw_grid(frame)
-    _draw_scale_bar(frame)
-    _draw_north_arrow(frame)
-    _draw_legend(frame, legend)
-    area = float(geodesic_area(hazard)[0])
-    _draw_panel(frame, _facts(row, kind=kind, hazard_id=hid, area_m2=area, n_points=len(tps)), tps)
-    _draw_footer(frame, source=source, today=today, synthetic=synthetic)
-    return frame.fig
-
-
-def _pick(hazards: gpd.GeoDataFrame, hazard_id: str) -> gpd.GeoDataFrame:
-    if "hazard_id" not in hazards.columns:
-        raise InputError("the hazards layer has no hazard_id column")
-    one = hazards[hazards["hazard_id"] == hazard_id]
-    if one.empty:
-        raise InputError(f"no hazard {hazard_id!r} in the hazards layer")
-    return one
-
-
-def _check(path: Path, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
-        raise InputError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
-    if not path.parent.exists():
-        raise InputError(f"folder {path.parent} does not exist")
+    header, rows = table_lines(facts.points, text)
+    line_chars = max(map(len, header + rows[:1]))
+    frame = _frame_for(facts, paper=paper, grid=grid, line_chars=line_chars)
+    printed = (today or facts.on).isoformat()
+    ground_drawn = draw_ground(frame, ground, text)
+    geom = facts.hazard.to_crs(frame.crs).geometry.iloc[0]
+    legend = ground_drawn.legend + _draw_layers(frame, layers, facts, text)
+    legend += _draw_hazard(frame, facts, geom)
+    legend += _draw_benchmark(frame, facts, text)
+    legend.append(
+        (text("legend.turning_point"), {"marker": "s", "color": "black", "ls": "none", "ms": 2.5})
+    )
+    layout.draw_grid(frame, text)
+    layout.draw_scale_bar(frame, text)
+    layout.draw_north_arrow(frame, facts, text, grid=grid)
+    layout.draw_legend(frame, legend)
+    obstacles = layout.obstacle_boxes(frame, ground_drawn.obstacles)
+    placed = _draw_points(frame, facts, obstacles)
+    notes = _notes(facts, text, placed)
+    first = layout.panel_rows(frame, notes)
+    per_page = np.prod(continuation_layout(PAPER_MM[paper], line_chars))
+    pages = 1 + int(np.ceil(max(len(rows) - first, 0) / per_page))
+    head = _page_header(facts, text, printed=printed)
+    layout.draw_header(frame, head, pages=pages)
+    layout.draw_panel(frame, notes, text("table_title"), header, rows[:first])
+    credits = [
+        text("source", source=source),
+        _ground_line(ground, ground_drawn, text),
+        text("coordinates", grid=frame.grid_name),
+    ]
+    layout.draw_footer(frame, credits, synthetic=head.synthetic)
+    return SheetDrawing(facts, frame.fig, frame, pages, header, rows[first:], head, text, placed)
 
 
-def write_field_map(
-    hazards: gpd.GeoDataFrame,
-    hazard_id: str,
+def write_sheets(
+    drawings: Iterable[SheetDrawing],
     path: str | os.PathLike,
     *,
-    layers: dict[str, gpd.GeoDataFrame] | None = None,
     overwrite: bool = False,
-    **options,
+    title: str = "kosovo_cmr field sheets",
 ) -> Path:
-    """Write the field sheet of one hazard as a one-page PDF.
+    """Write drawn sheets, in order, as one PDF (atomically: see ``_files.atomic_output``).
 
-    Parameters
-    ----------
-    hazards : GeoDataFrame
-        The hazards layer.
-    hazard_id : str
-        The hazard to draw.
-    path : path
-        The PDF file.
-    layers : dict, optional
-        Context layers (see :func:`field_sheet`).
-    overwrite : bool, default False
-        Replace ``path`` if it exists.
-    **options
-        ``paper``, ``grid``, ``source``, ``today`` (see :func:`field_sheet`).
-
-    Returns
-    -------
-    pathlib.Path
+    Each figure is closed once written, so an atlas holds one map page at a time.
     """
-    path = Path(path)
-    _check(path, overwrite)
-    fig = field_sheet(_pick(hazards, hazard_id), layers=layers, **options)
-    fig.savefig(path, format="pdf")
-    return path
+
+    def parts():
+        for drawing in drawings:
+            yield from drawing.pdf_parts()
+            drawing.figure.clear()
+
+    return write_pdf(parts(), path, overwrite=overwrite, title=title)
 
 
-def write_atlas(
-    hazards: gpd.GeoDataFrame,
-    path: str | os.PathLike,
-    *,
-    layers: dict[str, gpd.GeoDataFrame] | None = None,
-    overwrite: bool = False,
-    **options,
-) -> Path:
-    """Write the field sheets of every hazard in ``hazards`` as one multi-page PDF.
+def __getattr__(name: str):
+    """Names that moved to :mod:`kosovo_cmr.workflows.fieldsheets` (with a warning)."""
+    from kosovo_cmr._deprecated import moved_name
 
-    Sheets follow the order of ``hazard_id``. Options as for :func:`write_field_map`.
-    """
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    path = Path(path)
-    _check(path, overwrite)
-    ordered = hazards.sort_values("hazard_id") if "hazard_id" in hazards else hazards
-    ordered = ordered[~ordered.geometry.isna() & ~ordered.geometry.is_empty]
-    if ordered.empty:
-        raise InputError("no hazard to draw")
-    tmp = path.with_name(path.name + ".part")
-    with PdfPages(tmp, metadata={"Title": "kosovo_cmr field-map atlas"}) as pdf:
-        for i in range(len(ordered)):
-            pdf.savefig(field_sheet(ordered.iloc[[i]], layers=layers, **options))
-    os.replace(tmp, path)
-    return path
+    return moved_name(__name__, name)

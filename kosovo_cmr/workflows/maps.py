@@ -5,22 +5,19 @@ derives from them: the fade-out rings (the land the 2024 rule releases, from
 :func:`kosovo_cmr.analysis.fadeout.buffer_impact`) and the strike footprints
 (:func:`kosovo_cmr.analysis.strikes.strike_footprints`). :func:`map_from_store` hands
 them to the renderer (:func:`kosovo_cmr.outputs.maps.interactive_map`), which draws
-what it is given and computes nothing; :func:`field_maps_from_store` writes a field
-sheet or the atlas of the open hazards (:mod:`kosovo_cmr.outputs.fieldmap`).
+what it is given and computes nothing. Field sheets have their own workflow
+(:mod:`kosovo_cmr.workflows.fieldsheets`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
 import geopandas as gpd
 
 from kosovo_cmr.analysis import fadeout
 from kosovo_cmr.analysis.strikes import strike_footprints
 from kosovo_cmr.errors import InputError, KcmrError
-from kosovo_cmr.outputs.fieldmap import write_atlas, write_field_map
 from kosovo_cmr.outputs.maps import interactive_map
 from kosovo_cmr.workflows.forecast import tolerable_risk_layer
 
@@ -33,7 +30,6 @@ __all__ = [
     "fadeout_rings",
     "map_layers",
     "map_from_store",
-    "field_maps_from_store",
 ]
 
 #: The fade-out rules whose difference the map's rings show (old, new): 50 m -> 25 m in 2024.
@@ -170,50 +166,3 @@ def map_from_store(
         else strike_footprints,
         **options,
     )
-
-
-def field_maps_from_store(
-    store_or_layers,
-    path: str | os.PathLike,
-    *,
-    hazard_id: str | None = None,
-    overwrite: bool = False,
-    **options,
-) -> Path:
-    """Write the field sheet of one hazard, or the atlas of every active hazard, as PDF.
-
-    Parameters
-    ----------
-    store_or_layers : Store or dict of str to GeoDataFrame
-        A store (every layer it holds is read) or layers by name; the ``hazards`` layer
-        is needed, the others are drawn around each hazard.
-    path : path
-        The PDF file.
-    hazard_id : str, optional
-        The hazard to draw; without it, the atlas of every hazard whose status is
-        ``active``, one page each.
-    overwrite : bool, default False
-        Replace ``path`` if it exists.
-    **options
-        ``paper``, ``grid``, ``source``, ``today`` (see
-        :func:`kosovo_cmr.outputs.fieldmap.field_sheet`).
-
-    Returns
-    -------
-    pathlib.Path
-
-    Raises
-    ------
-    kosovo_cmr.errors.InputError
-        If there is no hazards layer, or no such hazard.
-    """
-    layers = _read(store_or_layers, what="field_maps_from_store")
-    if "hazards" not in layers:
-        raise InputError("the store has no hazards layer")
-    hazards = layers["hazards"]
-    if hazard_id is not None:
-        return write_field_map(
-            hazards, hazard_id, path, layers=layers, overwrite=overwrite, **options
-        )
-    active = hazards[hazards["status"] == "active"]
-    return write_atlas(active, path, layers=layers, overwrite=overwrite, **options)
