@@ -25,6 +25,8 @@ team-days, is counted as left out, never guessed.
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -181,10 +183,10 @@ def release_indicators(
     """
     rel = releases[pd.to_datetime(releases["date"]).dt.year == year]
     area = geodesic_area(rel) if len(rel) else np.zeros(0)
-    total = float(area.sum())
+    total = math.fsum(area)  # exact sums: the same whatever the order of the records
     methods = {}
     for m in ("cancellation_nts", "reduction_ts", "clearance"):
-        mine = float(area[(rel["method"] == m).to_numpy()].sum())
+        mine = math.fsum(area[(rel["method"] == m).to_numpy()])
         methods[m] = {"area_m2": mine, "share": mine / total if total else None}
     out = {"year": int(year), "released_m2": total, "methods": methods}
     if devices is None or not len(devices):

@@ -107,7 +107,8 @@ def land_release_report(
     verified_only : bool, default False
         Count only the releases the national authority verified (the release tables,
         Table 4 and the ledger); by default verified and pending ones count, each table
-        saying how much is which. Rejected records never count.
+        saying how much is which. Rejected records never count. Records are taken in
+        the order of their ids (the rows of Tables 5-7 in the order each first appears).
     staff : DataFrame, optional
         Staff by operator, sex and role (:func:`kosovo_cmr.programme.read_staff`;
         default: the shipped ``layers/staff.csv``), for Table 2.
@@ -137,8 +138,10 @@ def land_release_report(
         raise InputError(f"year must be a year such as 2024, got {year!r}")
     year = int(year)
     require_crs(hazards, name="hazards")
-    every_release = release_areas(releases)
-    every_hazard = hazards  # issue 15: rejected records are listed, never counted
+    # issue 15: records in the order of their ids, so that a verification (which rewrites
+    # a record) or a view as of another date keeps the rows of every table in place
+    every_release = release_areas(_by_id(releases, "release_id"))
+    every_hazard = hazards = _by_id(hazards, "hazard_id")  # rejected: listed, never counted
     hazards = counted(hazards)
     rel = counted(every_release, verified_only=verified_only)
     capacity = read_capacity() if capacity is None else capacity
@@ -241,6 +244,13 @@ def add_evidence_audit(report: dict, section: dict | None) -> dict:
 
 
 # --- issue 15: the programme's records ------------------------------------------------
+
+
+def _by_id(frame: gpd.GeoDataFrame, column: str) -> gpd.GeoDataFrame:
+    """Return the records sorted by id (stable; records without one keep their place last)."""
+    if column not in frame.columns or not len(frame):
+        return frame
+    return frame.sort_values(column, kind="stable", na_position="last").reset_index(drop=True)
 
 
 def _add_records(
