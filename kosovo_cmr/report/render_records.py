@@ -43,10 +43,10 @@ def _pct(count, share) -> str:
 
 
 def staff_sections(report: dict) -> list[dict]:
-    """Tables 2 (staff by sex and role) and 3 (capacity), as the publication lays them out."""
+    """Return Table 1's unclassified hazards (if any), Tables 2 (staff) and 3 (capacity)."""
     year = report["year"]
     staff, cap = report.get("staff_by_operator", []), report.get("capacity_by_operator", [])
-    out = []
+    out = _unclassified(report)
     if staff or "staff_by_operator" in report:
         rows = [_staff_row(r["operator"], r) for r in staff]
         total = (report.get("totals") or {}).get("staff_by_operator")
@@ -89,6 +89,29 @@ def staff_sections(report: dict) -> list[dict]:
             }
         )
     return out
+
+
+def _unclassified(report: dict) -> list[dict]:
+    rows = [r for r in report.get("contamination_by_region", []) if r.get("unclassified_count")]
+    if not rows:
+        return []
+    return [
+        {
+            "title": f"Table 1 (continued): unclassified hazards at end {report['year']}",
+            "headers": ["Region", "Unclassified areas", "Area (m²)"],
+            "numeric": [False, True, True],
+            "rows": [
+                [
+                    str(r["region"]),
+                    fmt(r["unclassified_count"], "int"),
+                    fmt(r["unclassified_area_m2"], "m2"),
+                ]
+                for r in rows
+            ],  # fmt: skip
+            "note": "Hazards recorded as neither CHA nor SHA (before HALO's 2022 survey there "
+            "was no classification); Table 1's totals include them.",
+        }
+    ]
 
 
 def _staff_row(label: str, r: dict) -> list[str]:
