@@ -86,6 +86,15 @@ def _source_options(func):
             help="Traverse misclosure tolerance, metres (default: settings).",
         ),
         format_option(["text", "json"], "text"),
+        click.option(  # issue 15
+            "--set",
+            "set_items",
+            multiple=True,
+            metavar="FIELD=VALUE",
+            help="Give every feature this value of a layer column the source lacks (e.g. "
+            "--set recorded=2024-12-31), or fill its empty cells; repeatable; reported in "
+            "the summary.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -120,8 +129,16 @@ def _report(fmt: str, make_report) -> None:
     "./SRC.rejects-TIME.gpkg, written only if a feature is rejected or repaired.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --rejects file.")
+@click.option(  # issue 15
+    "--valid-from",
+    "valid_from",
+    metavar="DATE",
+    default=None,
+    help="When the imported state became true, for the store's history (default: now); "
+    "load an archive oldest first. A date before the layer's latest version is refused.",
+)
 @click.pass_obj
-def import_command(state, src, layer, map_fields, fmt, **options):
+def import_command(state, src, layer, map_fields, fmt, set_items=(), **options):
     """Import SRC into a layer of the store, accounting for every feature.
 
     Reads GeoPackage, Shapefile (also zipped), GeoJSON, KML/KMZ, GPX, FlatGeobuf, CSV
@@ -129,26 +146,28 @@ def import_command(state, src, layer, map_fields, fmt, **options):
     read = imported + rejected, the reason codes, and where the rejects went. The store
     is written once, atomically, or not at all.
     """
+    from kosovo_cmr.import_set import parse_set
     from kosovo_cmr.importer import import_layer, parse_field_map
 
     _report(fmt, lambda: import_layer(
         src, layer, store=state.store(create=True), field_map=parse_field_map(map_fields),
-        progress=sys.stderr.isatty(), **options,
+        progress=sys.stderr.isatty(), set_values=parse_set(set_items), **options,
     ))  # fmt: skip
 
 
 @click.command("validate")
 @_source_options
 @click.pass_obj
-def validate_command(state, src, layer, map_fields, fmt, **options):
+def validate_command(state, src, layer, map_fields, fmt, set_items=(), **options):
     """Check SRC as `kcmr import` would, and write nothing (a dry run).
 
     Ids are checked against the store when it exists; ids already there are reported
     as id_in_store. Exit code 0 if every feature would be imported, 3 otherwise.
     """
+    from kosovo_cmr.import_set import parse_set
     from kosovo_cmr.importer import parse_field_map, validate_source
 
     _report(fmt, lambda: validate_source(
         src, layer, store=state.store_uri, field_map=parse_field_map(map_fields),
-        progress=sys.stderr.isatty(), **options,
+        progress=sys.stderr.isatty(), set_values=parse_set(set_items), **options,
     ))  # fmt: skip
