@@ -259,7 +259,6 @@ def test_a_traverse_table_keeps_its_benchmark_and_reference_point(tmp_path):
 def test_unclassified_hazards_count_in_table_1_and_are_drawn(municipalities):
     from kosovo_cmr.outputs.maps import interactive_map
     from kosovo_cmr.report import contamination_by_region
-
     from kosovo_cmr.schema import conform
 
     hz = conform(hazards(["H1", "H2"]).assign(kind=["CHA", "unclassified"]), "hazards")
