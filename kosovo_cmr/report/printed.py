@@ -11,9 +11,10 @@ rounded half up (:func:`round_half_up`).
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
+
+from kosovo_cmr._text import round_half_up  # the rounding rule of printed shares
 
 __all__ = ["PrintedCell", "parse_cell", "round_half_up", "strip_marks", "MARKS"]
 
@@ -68,17 +69,6 @@ def parse_cell(cell) -> PrintedCell:
         where = "before" if side == "opening" else "after"
         remark = f"the {side} parenthesis {where} '{m['pct']}%' is missing"
     return PrintedCell(text=text, value=value, percent=percent, marks=m["marks"], remark=remark)
-
-
-def round_half_up(value: float) -> int:
-    """Round to a whole number, halves up (35.5 -> 36), as shares are printed.
-
-    Examples
-    --------
-    >>> round_half_up(37.5), round_half_up(35.526), round_half_up(21.43)
-    (38, 36, 21)
-    """
-    return int(math.floor(value + 0.5))
 
 
 def strip_marks(label) -> str:

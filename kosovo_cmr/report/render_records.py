@@ -9,9 +9,8 @@ and XLSX (:func:`record_rows`, :func:`record_sheets`).
 
 from __future__ import annotations
 
-from kosovo_cmr.report.printed import round_half_up
+from kosovo_cmr._text import round_half_up
 from kosovo_cmr.report.render_cells import fmt
-from kosovo_cmr.report.verification import SPLIT_KEYS
 
 __all__ = [
     "staff_sections",
@@ -25,6 +24,16 @@ _METHODS = {
     "clearance": "Clearance",
     "reduction_ts": "Technical survey",
     "cancellation_nts": "Non-technical survey",
+}
+#: The release tables split by verification: key -> (row keys, the area split); as
+#: kosovo_cmr.report.verification.SPLIT_KEYS computes them.
+_SPLIT = {
+    "contamination_by_region": (("region",), "total_area_m2"),
+    "nts_by_municipality": (("district", "operator"), "area_m2"),
+    "ts_by_municipality": (("district", "operator"), "area_m2"),
+    "clearance_by_district": (("district", "operator"), "area_m2"),
+    "cleared_without_cmr": (("operator",), "area_m2"),
+    "clearance_by_year": (("year",), "area_m2"),
 }
 _TABLE_NAMES = {
     "contamination_by_region": "Table 1 (hazards open at the end of the year)",
@@ -176,7 +185,7 @@ def _ledger_split(report: dict) -> dict:
 
 def _tables_split(report: dict) -> dict:
     rows = []
-    for key, (keys, field) in SPLIT_KEYS.items():
+    for key, (keys, field) in _SPLIT.items():
         v_name = "verified_area_m2" if key == "contamination_by_region" else "verified_m2"
         p_name = v_name.replace("verified", "pending")
         for r in report.get(key, []):
