@@ -406,3 +406,27 @@ def test_the_demo_s_history_has_both_states_and_the_resubmission(demo_history_st
     nts = nts[(nts["method"] == "cancellation_nts") & (nts["district"] == "Zubin Potok")]
     assert (nts["verification"] == "verified").all()
     assert len(store.read("activities")) == 106 and len(store.read("devices")) == 1478
+
+
+def test_a_change_made_while_verifying_is_kept(store_uri, monkeypatch):
+    from kosovo_cmr.workflows import records
+
+    store = open_store(store_uri)
+    store.write(releases(["R1", "R2"]), "releases", source="npa-nts.gpkg")
+    real = records._current
+
+    def read_then_someone_writes(store, layer, ids):
+        out = real(store, layer, ids)  # the verification has read R1 ...
+        changed = store.read("releases")
+        changed.loc[changed["release_id"] == "R1", "operator"] = "HALO"
+        store.write(changed.iloc[[0]], "releases", mode="upsert", source="a resubmission")
+        return out  # ... and another writer changes R1 before it writes
+
+    monkeypatch.setattr(records, "_current", read_then_someone_writes)
+    records.verify(store, ["R1"], by="KMAC QA", on="2025-06-20")
+    r1 = store.read("releases").set_index("release_id").loc["R1"]
+    both = (r1["operator"], r1["verification"], r1["verified_by"])
+    assert both == ("HALO", "verified", "KMAC QA")
+    sources = feature_history(store, "R1", layer="releases")["source"].tolist()
+    assert sources == ["npa-nts.gpkg", "a resubmission", "kcmr verify",
+                       "kcmr verify (kept a concurrent change)"]  # fmt: skip

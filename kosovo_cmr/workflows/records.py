@@ -129,15 +129,70 @@ def verify(
     if not ids:
         raise InputError("give the id of at least one hazard or release to verify")
     out = []
+    options = {"state": state, "on": on, "by": by}
     for name, mine in _where(store, list(dict.fromkeys(ids)), layer).items():
-        schema = get_schema(name)
-        marked = set_verification(
-            store.read(name), mine, id_column=schema.id_column, state=state, on=on, by=by
-        )
+        current, seen = _current(store, name, mine)
+        marked = set_verification(current, mine, id_column=get_schema(name).id_column, **options)
         record = store.write(marked, name, mode="upsert", source=source, valid_from=valid_from)
+        _reapply(store, name, seen, record, source=source, **options)
         out.append(Verified(name, tuple(mine), state, int(record.changed or 0), record.import_id))
         log.info("%s: %d record(s) %s (%d changed)", name, len(mine), state, record.changed or 0)
     return out
+
+
+def _current(store, layer: str, ids: list[str]):
+    """Return the records as their current versions hold them, and those versions' ids."""
+    from kosovo_cmr.schema import conform
+
+    versions = store.versions(layer, ids=ids)
+    if not len(versions):  # a store without history for them: the layer as it reads
+        return store.read(layer), {}
+    now = versions[versions["valid_to"].isna()]
+    idcol = get_schema(layer).id_column
+    seen = dict(zip(now[idcol].astype(str), now["version_id"], strict=True))
+    return conform(_features(now, layer), layer), seen
+
+
+def _features(versions, layer: str):
+    """Return the feature columns of versions: no bookkeeping, none empty for them all."""
+    schema = get_schema(layer)
+    frame = versions.drop(
+        columns=["version_id", "valid_from", "valid_to", "import_id", "closed_by", "row_hash"]
+    ).reset_index(drop=True)
+    empty = [c for c in frame.columns if c not in schema.column_names
+             and c != frame.geometry.name and frame[c].isna().all()]  # fmt: skip
+    return frame.drop(columns=empty)
+
+
+def _reapply(store, layer: str, seen: dict, record, *, source: str, **options) -> None:
+    """Keep a change another writer made between this verification's read and its write.
+
+    The verification replaced each record as it read it; if another import changed one
+    in between, the history shows that the version this write closed is not the one it
+    read. Its content is then written again with the verification applied, so that both
+    changes stand (and a notice says so).
+    """
+    from kosovo_cmr.schema import conform
+
+    if record.import_id is None or not seen:
+        return
+    idcol = get_schema(layer).id_column
+    versions = store.versions(layer, ids=list(seen))
+    closed = versions[(versions["closed_by"] == record.import_id).fillna(False).to_numpy()]
+    stale = closed[[seen.get(str(i)) != v for i, v in zip(closed[idcol], closed["version_id"],
+                                                          strict=True)]]  # fmt: skip
+    if not len(stale):
+        return
+    theirs = conform(_features(stale, layer), layer)
+    ids = theirs[idcol].astype(str).tolist()
+    marked = set_verification(theirs, ids, id_column=idcol, **options)
+    store.write(marked, layer, mode="upsert", source=f"{source} (kept a concurrent change)")
+    log.warning(
+        "%s: %s changed by another writer while being verified: the verification was "
+        "applied to that change (both kept; kcmr history shows them)",
+        layer,
+        ", ".join(ids),
+    )
 
 
 #: Columns of :func:`later_changes`.
