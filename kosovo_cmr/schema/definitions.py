@@ -6,6 +6,12 @@ records) and ``boundaries`` (municipalities with their KMAC region). Each schema
 its columns with a logical kind (:data:`KINDS`: text, int, float, bool, date), whether
 nulls are allowed, the allowed values or range, and the geometry type. Checking a layer
 against its schema is :mod:`kosovo_cmr.schema.validation`.
+
+Issue 18 added ``incidents``; issue 15 the programme's records: the verification of
+hazards and releases, their benchmark and reference point, the class, source and depth
+of evidence, the depth a release was cleared to, ``kind = unclassified``, and the layers
+``activities`` (survey and clearance tasks) and ``devices`` (items found and destroyed);
+see ``docs/guides/records.rst``.
 """
 
 from __future__ import annotations
