@@ -136,6 +136,10 @@ def test_a_0_1_geopackage_opens_migrates_and_reports_identically(
     assert result.exit_code == 0, result.output
     after = json.loads(result.output)
     before = json.loads(json.dumps(before, default=str))
+    # the migrated store knows when its history began (its first versions): the report
+    # says so; a store read without history cannot (issue 15). Every figure is the same.
+    assert after["reconciliation"].pop("history_begins") == "2025-01-01T10:00:00.000Z"
+    assert before["reconciliation"].pop("history_begins") is None
     assert {k: v for k, v in after.items() if k != "store"} == {
         k: v for k, v in before.items() if k != "store"
     }

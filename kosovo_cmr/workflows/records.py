@@ -234,7 +234,8 @@ def later_changes(store, *, year: int) -> pd.DataFrame:
     try:
         prov = base.provenance()
         mine = prov[prov["layer"].isin(VERIFIABLE)] if len(prov) else prov
-        begins = mine["valid_from"].dropna().min() if len(mine) else None
+        dates = mine["valid_from"].dropna() if len(mine) else []
+        begins = str(min(dates)) if len(dates) else None
         empty.attrs["history_begins"] = begins
         if begins is None or begins > f"{year}-12-31T23:59:59.999Z":
             return empty  # no state of the records at the end of the year to compare with
