@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -11,7 +12,6 @@ import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
-from conftest import in_ci
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,19 +19,8 @@ from kosovo_cmr._deprecated import KcmrDeprecationWarning
 from kosovo_cmr.analysis.strikes import strike_footprints
 from kosovo_cmr.cli.main import cli
 from kosovo_cmr.crs import geodesic_area
-from kosovo_cmr.errors import CRSError, InputError, MissingDependencyError
+from kosovo_cmr.errors import CRSError, InputError
 from kosovo_cmr.outputs import _offline, maps
-
-
-@pytest.fixture
-def assets():
-    """The npm assets of offline maps: a skip without them locally, a failure in CI."""
-    if _offline.available():
-        return
-    reason = f"offline map assets missing; install with: {_offline.install_command()}"
-    if in_ci():
-        pytest.fail(f"{reason} (CI must run the offline-map tests: see .ci/setup.d/)")
-    pytest.skip(reason)
 
 
 def render(m) -> str:
@@ -176,12 +165,15 @@ def test_fadeout_rings_layer_when_given(municipalities):
     assert any(name.startswith("Fade-out rings") for name in specs(page))
 
 
-def test_offline_page_has_no_remote_reference(municipalities, assets):
+def test_offline_page_has_no_remote_reference(municipalities):
     page = render(maps.interactive_map(_mapdata.layers(municipalities), offline=True))
     assert not re.search(r"<script[^>]+src=", page)
-    assert not re.search(r"<link[^>]+href=", page)
+    links = re.findall(r"<link[^>]+href=\"([^\"]*)\"", page)
+    assert links and all(href.startswith("data:text/css;base64,") for href in links)
     assert "tile.openstreetmap.org" not in page
-    assert not re.search(r"url\(\s*['\"]?(https?:)?//", page)  # no remote CSS images
+    sheets = [base64.b64decode(href.split(",", 1)[1]).decode() for href in links]
+    for text in [page, *sheets]:
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", text)  # no remote CSS images
 
 
 def test_online_page_keeps_osm_tiles_with_attribution():
@@ -191,9 +183,24 @@ def test_online_page_keeps_osm_tiles_with_attribution():
     assert "OpenStreetMap</a> contributors" in json.loads(attribution)
 
 
-def test_offline_without_assets_names_the_fix(tmp_path):
-    with pytest.raises(MissingDependencyError, match="npm install"):
-        maps.interactive_map(_mapdata.layers(), offline=True, assets_dir=tmp_path)
+def test_offline_assets_come_from_the_installed_package():
+    # no npm step, no folder to fill: folium-offline holds every file the maps use
+    assert _offline.available()
+    for name in _offline.ASSETS:
+        assert len(_offline.asset_text(name)) > 500, name
+    assert "L.version" in _offline.asset_text("leaflet") or "1.9.3" in _offline.asset_text(
+        "leaflet"
+    )
+
+
+def test_assets_dir_is_ignored_with_a_warning(tmp_path):
+    with pytest.warns(KcmrDeprecationWarning, match="folium-offline"):
+        m = maps.interactive_map(_mapdata.layers(), offline=True, assets_dir=tmp_path)
+    assert "kcmr.layer(" in render(m)
+    with pytest.warns(KcmrDeprecationWarning, match="web_assets_dir"):
+        from kosovo_cmr import settings
+
+        assert settings.web_assets_dir is None
 
 
 def test_refuses_layers_without_crs():
@@ -248,9 +255,7 @@ def test_demo_step_writes_the_three_outputs(demo_store, tmp_path, boundaries_pat
     ctx = demo.DemoContext(out_dir=tmp_path, store=demo_store, boundaries_path=boundaries_path)
     demo._step_maps(ctx)
     names = {p.name for _, p in ctx.outputs}
-    expected = {"map.html", "fieldmaps.pdf"} | (
-        {"map-offline.html"} if _offline.available() or in_ci() else set()
-    )
+    expected = {"map.html", "map-offline.html", "fieldmaps.pdf"}
     assert expected <= names
     for _, path in ctx.outputs:
         assert path.stat().st_size > 10_000

@@ -1,7 +1,8 @@
 """The interactive maps in a real headless Chromium (Debian's, driven by Playwright).
 
-Run with ``pytest -m browser``. Locally these tests skip when /usr/bin/chromium or the
-offline assets are missing; in CI they fail instead (``.ci/setup.d`` installs both).
+Run with ``pytest -m browser``. Locally these tests skip when /usr/bin/chromium is
+missing; in CI they fail instead (``.ci/setup.d/chromium.sh`` installs it). The maps'
+scripts come from the folium-offline package, installed with kosovo_cmr.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ def _missing(reason: str):
 def browser():
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         _missing("Debian chromium is not installed (apt-get install -y chromium)")
-    if not _offline.available():
-        _missing(f"offline map assets missing: {_offline.install_command()}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -242,12 +241,11 @@ def test_online_map_loads_its_libraries_and_osm_tiles(browser, tmp_path, municip
     path = maps.save_map(
         maps.interactive_map(_mapdata.layers(municipalities)), tmp_path / "online.html"
     )
-    local = {url: name for name, (_, url) in _offline.ASSETS.items()}
+    local = set(_offline.ASSETS.values())
 
     def serve(url):
         if url in local:
-            file = _offline.asset_path(local[url])
-            return _offline.inline_css(file) if file.suffix == ".css" else file.read_text()
+            return _offline.asset_text(url)
         if "tile.openstreetmap.org" in url:
             return PNG
         return None
