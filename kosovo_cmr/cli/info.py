@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from kosovo_cmr.cli._options import format_option
@@ -14,18 +12,15 @@ from kosovo_cmr.cli._options import format_option
 @click.pass_obj
 def command(state, fmt):
     """List the store's layers with feature count, CRS, geodesic area and provenance."""
+    from kosovo_cmr._json import dumps
     from kosovo_cmr._text import render_table
 
     store = state.store(create=False)
     table = store.info()
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {"store": store.uri, "layers": table.to_dict(orient="records")},
-                default=str,
-                indent=2,
-            )
-        )
+        # strict JSON: a point layer's area is NaN in the table, null here (never NaN)
+        records = table.to_dict(orient="records")
+        click.echo(dumps({"store": store.uri, "layers": records}))
         return
     click.echo(f"store: {store.uri}")
     if table.empty:
