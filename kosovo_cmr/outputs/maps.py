@@ -19,18 +19,28 @@ Safe by construction
 
 Light
     Each layer is one compact block (a *spec*): geometries are simplified in the metric
-    CRS with a tolerance of :data:`SIMPLIFY_TOLERANCE_M` (0.5 m; any shape that then
-    strays more than 0.9 m, or is no longer valid, is simplified less), rounded to 1e-6
-    degree (at most 0.06 m in Kosovo) and delta-encoded as a polyline string, so every
-    displayed shape lies within 1 m of the stored geometry; the browser decodes it
-    (:mod:`kosovo_cmr.outputs._map_runtime`). ``benchmarks/map_size.py`` compares it with
-    plain ``folium.GeoJson``.
+    CRS with a tolerance of :data:`SIMPLIFY_TOLERANCE_M` (0.5 m; Douglas-Peucker ring by
+    ring, so that the bound holds by construction, see :mod:`kosovo_cmr.outputs._thin`),
+    rounded to 1e-6 degree (at most 0.06 m in Kosovo) and delta-encoded as a polyline
+    string, so every displayed shape lies within 0.56 m of the stored geometry; the
+    browser decodes it (:mod:`kosovo_cmr.outputs._map_runtime`).
+    ``benchmarks/map_size.py`` compares it with plain ``folium.GeoJson``.
 
 Offline
-    With ``offline=True`` the page has no tile layer and every script and stylesheet is
-    inlined from npm packages installed outside the repository (see
+    With ``offline=True`` the page has no tile layer and carries every script and
+    stylesheet, from the folium-offline package installed with kosovo_cmr (see
     :mod:`kosovo_cmr.outputs._offline`): one HTML file that makes no network request.
-    Online maps show OpenStreetMap tiles with their attribution.
+    Online maps show OpenStreetMap tiles with their attribution, and a message on the
+    page when the scripts or the tiles cannot load (no internet connection).
+
+Huge
+    An evidence layer of more than :data:`GRID_THRESHOLD` points travels as compact
+    columns and is drawn by the browser as counts on a grid until a few thousand
+    points are in view (:func:`kosovo_cmr.outputs._map_specs.layer_spec`).
+
+Valid
+    The page has a title and every script inside its body: it passes the W3C (vnu)
+    validator, online and offline.
 """
 
 from __future__ import annotations
