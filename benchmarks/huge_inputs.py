@@ -13,8 +13,13 @@ the evidence also computes its fade-out rings (50 m -> 25 m), as ``kcmr map`` do
 Targets (issue 14): a 100k-vertex hazard's ``map`` under 30 s and 2 GB; 2M evidence
 points' ``map`` without failure.
 
+With ``--browser`` the offline map is also opened in headless Chromium (Debian's
+/usr/bin/chromium, every request off the machine refused) and the time to its first
+frames drawn is printed ("load s").
+
 Run: ``python benchmarks/huge_inputs.py [--cases hazard-100k hazard-1m points-2m]
-[--commands map map-offline gpx]``. Figures on the shared 2-core machine are noisy.
+[--commands map map-offline gpx] [--browser]``. Figures on the shared 2-core machine are
+noisy.
 """
 
 from __future__ import annotations
@@ -126,13 +131,41 @@ def command_line(command: str, store: Path, out: Path, case: str) -> list[str]:
     return [*base, "map", *(["--offline"] if command == "map-offline" else []), "-o", str(out)]
 
 
+def load_seconds(path: Path) -> float:
+    """Seconds from navigation to the first frames drawn, in headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--headless"]
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.route(
+            "**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort()
+        )
+        started = time.perf_counter()
+        page.goto(path.resolve().as_uri(), wait_until="load", timeout=900_000)
+        page.evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
+        seconds = time.perf_counter() - started
+        browser.close()
+    if errors:
+        print(f"    page errors: {errors[:2]}")
+    return seconds
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     parser.add_argument("--commands", nargs="+", choices=COMMANDS, default=list(COMMANDS))
+    parser.add_argument("--browser", action="store_true", help="also time the offline map's load")
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="kcmr-huge-"))
-    print(f"{'case':<12} {'command':<12} {'seconds':>8} {'peak MB':>8} {'output MB':>9}")
+    print(f"{'case':<12} {'command':<12} {'seconds':>8} {'peak MB':>8} {'output MB':>9} "
+          f"{'load s':>7}")  # fmt: skip
     for case in args.cases:
         started = time.perf_counter()
         store = make_store(case, folder)
@@ -141,8 +174,11 @@ def main(argv=None):
             out = folder / f"{case}-{command}.{'gpx' if command == 'gpx' else 'html'}"
             seconds, peak_mb, code = run(command_line(command, store, out, case))
             size = out.stat().st_size / 1e6 if code == 0 and out.exists() else float("nan")
-            print(f"{case:<12} {command:<12} {seconds:>8.1f} {peak_mb:>8.0f} {size:>9.2f}",
-                  flush=True)  # fmt: skip
+            load = float("nan")
+            if args.browser and command == "map-offline" and code == 0:
+                load = load_seconds(out)
+            print(f"{case:<12} {command:<12} {seconds:>8.1f} {peak_mb:>8.0f} {size:>9.2f} "
+                  f"{load:>7.1f}", flush=True)  # fmt: skip
             if out.exists():
                 out.unlink()
         store.unlink()

@@ -405,7 +405,13 @@ def test_many_points_travel_as_columns_with_a_grid():
     assert spec["geom"] == "grid" and spec["count"] == 120 and "rows" not in spec
     assert spec["cluster"] is False
     cols = dict(zip(spec["cols"], spec["columns"], strict=True))
-    assert cols["evidence_id"] == {"v": evidence["evidence_id"].tolist()}  # distinct: as is
+    ids = cols["evidence_id"]  # distinct values: front-coded (prefix shared with the previous)
+    assert ids["s"][:12] == ["DEMO-E0", *"123456789", "10", "1"]
+    back, previous = [], ""
+    for n, rest in zip(_decode_ints(ids["p"]), ids["s"], strict=True):
+        previous = previous[:n] + rest
+        back.append(previous)
+    assert back == evidence["evidence_id"].tolist()
     ordnance = cols["ordnance"]  # few distinct values: the values and a code per point
     codes = _decode_ints(ordnance["i"])
     assert [ordnance["v"][c] for c in codes] == [

@@ -41,9 +41,15 @@ var kcmr = (function () {
     return out;
   }
   function ints(s) { return varints(s, false); }
+  function unfront(c) {  // front-coded texts: shared prefix lengths and the rest
+    var n = ints(c.p), out = new Array(n.length), prev = "";
+    for (var k = 0; k < n.length; k++) { prev = prev.slice(0, n[k]) + c.s[k]; out[k] = prev; }
+    return out;
+  }
   function rowOf(spec, k) {
     if (spec.rows) return spec.rows[k];
     if (!spec.codes) spec.codes = spec.columns.map(function (c) {
+      if (c.p !== undefined) { c.v = unfront(c); return null; }
       return c.i === undefined ? null : ints(c.i); });
     return spec.columns.map(function (c, j) {
       return spec.codes[j] ? c.v[spec.codes[j][k]] : c.v[k]; });

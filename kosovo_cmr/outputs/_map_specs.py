@@ -12,6 +12,8 @@ default) plus 0.06 m of its data.
 
 from __future__ import annotations
 
+import os
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -193,8 +195,26 @@ def _columns(present: gpd.GeoDataFrame, columns: list) -> list[dict]:
             codes = np.where(codes < 0, len(values) - 1, codes)
             out.append({"v": values, "i": encode_integers(codes)})
         else:
-            out.append({"v": [_text(v) for v in present[column].tolist()]})
+            out.append(_front_coded([_text(v) for v in present[column].tolist()]))
     return out
+
+
+def _front_coded(texts: list[str]) -> dict:
+    """Return the texts as they are, or front-coded when that is much shorter.
+
+    Front coding writes each text as the length of the prefix it shares with the one
+    before (:func:`encode_integers`) and the rest: ids such as ``HZ-0000123`` shrink to
+    a character or two each.
+    """
+    shared, rest, previous = [], [], ""
+    for text in texts:
+        n = len(os.path.commonprefix([previous, text]))
+        shared.append(n)
+        rest.append(text[n:])
+        previous = text
+    if sum(map(len, rest)) + len(rest) > 0.6 * sum(map(len, texts)):
+        return {"v": texts}
+    return {"p": encode_integers(shared), "s": rest}
 
 
 def layer_spec(
