@@ -269,19 +269,9 @@ def json_for_script(value) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def elements():
-    """Build the folium element classes (folium is imported lazily).
-
-    Everything this module generates reaches the page through :class:`Raw` elements,
-    whose text is written as is. (branca parses the output of a ``MacroElement`` macro
-    again as a Jinja template, which would evaluate a ``{{ ... }}`` in an attribute
-    value and cost seconds on a 10 MB page.) :class:`Page` is the HTML document: a
-    title, and every script inside the body (folium's page has no title and a script
-    after ``</body>``, which the W3C validator refuses).
-    """
-    from branca.element import Element, Figure, MacroElement
-    from folium.elements import JSCSSMixin
-    from folium.map import Layer
+def _page_elements():
+    """Build :class:`Raw` (text written as is) and :class:`Page` (the HTML document)."""
+    from branca.element import Element, Figure
     from jinja2 import Template
 
     class Raw(Element):
@@ -314,6 +304,25 @@ def elements():
             super().__init__(title=html.escape(title))
             self.header.add_child(Raw(f"<script>{NOTICE_JS}</script>"), name="kcmr_notice")
             self.html.add_child(Raw(NOTICE_HTML), name="kcmr_notice")
+
+    return Raw, Page
+
+
+def elements():
+    """Build the folium element classes (folium is imported lazily).
+
+    Everything this module generates reaches the page through :class:`Raw` elements,
+    whose text is written as is. (branca parses the output of a ``MacroElement`` macro
+    again as a Jinja template, which would evaluate a ``{{ ... }}`` in an attribute
+    value and cost seconds on a 10 MB page.) :class:`Page` is the HTML document: a
+    title, and every script inside the body (folium's page has no title and a script
+    after ``</body>``, which the W3C validator refuses).
+    """
+    from branca.element import MacroElement
+    from folium.elements import JSCSSMixin
+    from folium.map import Layer
+
+    Raw, Page = _page_elements()
 
     class Runtime(JSCSSMixin, MacroElement):
         def __init__(self, *, cluster: bool):

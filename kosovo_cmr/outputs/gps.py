@@ -52,7 +52,12 @@ from kosovo_cmr._version import __version__
 from kosovo_cmr.analysis.turning_points import turning_points as tp_table
 from kosovo_cmr.outputs._files import wgs84
 from kosovo_cmr.outputs._thin import simplify_bounded
-from kosovo_cmr.outputs.gps_names import NAME_LENGTH, element_names, short_names
+from kosovo_cmr.outputs.gps_names import (
+    NAME_LENGTH,
+    attribute_text,
+    element_names,
+    short_names,
+)
 from kosovo_cmr.outputs.kml import KML_COLOURS, to_kml, to_kmz
 
 log = logging.getLogger(__name__)
@@ -146,27 +151,10 @@ class GpxSummary:
 # --- attributes -----------------------------------------------------------------------------
 
 
-def _attr_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, pd.Timestamp):
-        return "" if pd.isna(value) else value.strftime("%Y-%m-%d")
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, float | np.floating):
-        return repr(float(value))
-    return str(value)
-
-
 def _column_texts(gdf: gpd.GeoDataFrame) -> dict[str, list[str]]:
     """Each attribute column as text, a column at a time."""
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    return {str(c): [_attr_text(v) for v in gdf[c].tolist()] for c in columns}
+    return {str(c): [attribute_text(v) for v in gdf[c].tolist()] for c in columns}
 
 
 def _describe(attrs: dict[str, str]) -> str:
@@ -372,7 +360,7 @@ def _labels(data: gpd.GeoDataFrame) -> list[str]:
     id_col = _id_column(data)
     if id_col is None:
         return [str(i + 1) for i in range(len(data))]
-    return [t or str(i + 1) for i, t in enumerate(_attr_text(v) for v in data[id_col].tolist())]
+    return [t or str(i + 1) for i, t in enumerate(attribute_text(v) for v in data[id_col].tolist())]
 
 
 def _point_names(builder: _Builder) -> Iterator[str]:

@@ -1,17 +1,21 @@
-"""Names for GPS units: waypoint names a unit shows whole, and XML names for attributes.
+"""Names and texts for GPS files: names a unit shows whole, XML names, attribute text.
 
 :func:`short_names` shortens waypoint and track names to what a handheld unit shows
 (:data:`NAME_LENGTH`), keeping them unique; :func:`element_names` turns column names
-into the XML element names of the GPX extensions (:mod:`kosovo_cmr.outputs.gps`).
+into the XML element names of the GPX extensions (:mod:`kosovo_cmr.outputs.gps`);
+:func:`attribute_text` writes a value as GPX and KML files carry it.
 """
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
+import pandas as pd
+
 from kosovo_cmr.errors import InputError
 
-__all__ = ["NAME_LENGTH", "short_names", "element_names"]
+__all__ = ["NAME_LENGTH", "short_names", "element_names", "attribute_text"]
 
 #: Default length of waypoint and track names. Garmin's chartplotters keep 10 characters
 #: of a waypoint name ("Waypoint - 10 characters", Garmin support, "Limited Character
@@ -104,3 +108,30 @@ def element_names(columns) -> dict[str, str]:
         seen.add(candidate)
         out[str(column)] = candidate
     return out
+
+
+def attribute_text(value) -> str:
+    """Return an attribute value as GPX and KML files write it.
+
+    Dates as ``YYYY-MM-DD``, booleans as ``true``/``false``, floats in full
+    (``repr``), missing values (None, NaN, NaT) as "".
+
+    Examples
+    --------
+    >>> [attribute_text(v) for v in (None, float("nan"), True, 2.5, pd.Timestamp("2024-01-02"))]
+    ['', '', 'true', '2.5', '2024-01-02']
+    """
+    if value is None:
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return "" if pd.isna(value) else value.strftime("%Y-%m-%d")
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    return str(value)

@@ -21,12 +21,12 @@ from xml.etree import ElementTree as ET
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from kosovo_cmr._escape import html_text
 from kosovo_cmr._files import atomic_output
 from kosovo_cmr.outputs._files import wgs84
+from kosovo_cmr.outputs.gps_names import attribute_text
 
 __all__ = ["KML_COLOURS", "kml_attributes", "to_kml", "to_kmz"]
 
@@ -46,23 +46,6 @@ KML_COLOURS = {
 _SYNTHETIC = "SYNTHETIC DEMO DATA - not real hazards - NOT FOR FIELD USE"
 
 
-def _attr_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, pd.Timestamp):
-        return "" if pd.isna(value) else value.strftime("%Y-%m-%d")
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, float | np.floating):
-        return repr(float(value))
-    return str(value)
-
-
 def kml_attributes(gdf: gpd.GeoDataFrame) -> list[dict[str, str]]:
     """Return each feature's attributes as the text written to ``<ExtendedData>``.
 
@@ -70,7 +53,7 @@ def kml_attributes(gdf: gpd.GeoDataFrame) -> list[dict[str, str]]:
     """
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
     return [
-        {str(c): _attr_text(v) for c, v in zip(columns, row, strict=True)}
+        {str(c): attribute_text(v) for c, v in zip(columns, row, strict=True)}
         for row in gdf[columns].itertuples(index=False)
     ]
 
