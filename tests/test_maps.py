@@ -392,8 +392,8 @@ def test_a_million_vertex_hazard_is_drawn_in_seconds():
     spec = specs(page)["CHA: confirmed hazardous areas"]
     assert 100 < sum(spec["verts"]) < 50_000  # thinned for display ...
     shown = gpd.GeoSeries(polygons_of(spec), crs=4326).to_crs(9141).iloc[0]
-    sample = shapely.points(ring[:: n // 2000])  # ... and every stored vertex within 0.56 m
-    assert shapely.distance(sample, shown.boundary).max() <= 0.5 + 0.06
+    sample = shapely.points(ring[:: n // 2000])  # ... and every stored vertex within 0.57 m
+    assert shapely.distance(sample, shown.boundary).max() <= 0.5 + 0.07
     assert seconds < 60, seconds  # a bound against the hang, not a benchmark
 
 

@@ -21,8 +21,8 @@ Light
     Each layer is one compact block (a *spec*): geometries are simplified in the metric
     CRS with a tolerance of :data:`SIMPLIFY_TOLERANCE_M` (0.5 m; Douglas-Peucker ring by
     ring, so that the bound holds by construction, see :mod:`kosovo_cmr.outputs._thin`),
-    rounded to 1e-6 degree (at most 0.06 m in Kosovo) and delta-encoded as a polyline
-    string, so every displayed shape lies within 0.56 m of the stored geometry; the
+    rounded to 1e-6 degree (at most 0.07 m in Kosovo) and delta-encoded as a polyline
+    string, so every displayed shape lies within 0.57 m of the stored geometry; the
     browser decodes it (:mod:`kosovo_cmr.outputs._map_runtime`).
     ``benchmarks/map_size.py`` compares it with plain ``folium.GeoJson``.
 
@@ -420,7 +420,7 @@ def interactive_map(
         The page's and the legend's title.
     tolerance_m : float, default :data:`SIMPLIFY_TOLERANCE_M`
         Simplification tolerance in metres (metric CRS, Douglas-Peucker); 0 keeps
-        every vertex. Displayed shapes stay within ``tolerance_m`` + 0.06 m of the
+        every vertex. Displayed shapes stay within ``tolerance_m`` + 0.07 m of the
         data (within 1 m up to :data:`MAX_SIMPLIFY_DEVIATION_M`).
     cluster_threshold : int, default :data:`CLUSTER_THRESHOLD`
         Cluster the evidence points when there are more than this many.
