@@ -29,6 +29,9 @@ from test_store_postgis import pg_server, pg_url  # noqa: F401  (the PostGIS fix
 from kosovo_cmr.cli.main import cli
 from kosovo_cmr.errors import StoreError
 from kosovo_cmr.schema import LAYERS
+
+#: The layers a 0.1.0 store could hold (incidents came with issue 18, in 0.2).
+V01_LAYERS = ("hazards", "evidence", "strikes", "releases", "boundaries")
 from kosovo_cmr.store import open_store
 from kosovo_cmr.store.base import Store, provenance_frame
 from kosovo_cmr.store.migrate import SCHEMA_VERSION
@@ -96,7 +99,7 @@ def _v1_layers_as_read(path) -> dict:
     """The layers of a 0.1.0 file read with GDAL and conformed, as 0.1.0's read did."""
     from kosovo_cmr.schema import conform
 
-    return {n: conform(pyogrio.read_dataframe(path, layer=n), n) for n in LAYERS}
+    return {n: conform(pyogrio.read_dataframe(path, layer=n), n) for n in V01_LAYERS}
 
 
 def test_a_0_1_geopackage_opens_migrates_and_reports_identically(
@@ -112,7 +115,7 @@ def test_a_0_1_geopackage_opens_migrates_and_reports_identically(
         store = open_store(path, create=False)
     assert "migrated store" in caplog.text and "from schema version 1 to 2" in caplog.text
     assert store.schema_version == SCHEMA_VERSION == 2
-    for name in LAYERS:  # every feature kept, and each is the first version of its history
+    for name in V01_LAYERS:  # every feature kept, each the first version of its history
         pd.testing.assert_frame_equal(store.read(name), before_layers[name])
         versions = store.versions(name)
         assert sorted(versions[versions.columns[0]]) == sorted(before_layers[name].iloc[:, 0])
@@ -194,10 +197,10 @@ def test_a_0_1_postgis_store_migrates(pg_url, demo_layers):  # noqa: F811
         for col in ("import_id", "valid_from", "source_sha256", "command", "added",
                     "changed", "removed"):  # fmt: skip
             conn.execute(f'ALTER TABLE "{schema}".kcmr_provenance DROP COLUMN {col}')
-    before = {name: store.read(name) for name in LAYERS}
+    before = {name: store.read(name) for name in V01_LAYERS}
     reopened = open_store(pg_url)
     assert reopened.schema_version == 2
-    for name in LAYERS:
+    for name in V01_LAYERS:
         pd.testing.assert_frame_equal(reopened.read(name), before[name])
         assert len(reopened.versions(name)) == len(before[name])
     prov = reopened.provenance()
