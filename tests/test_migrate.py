@@ -29,13 +29,13 @@ from test_store_postgis import pg_server, pg_url  # noqa: F401  (the PostGIS fix
 from kosovo_cmr.cli.main import cli
 from kosovo_cmr.errors import StoreError
 from kosovo_cmr.schema import LAYERS
-
-#: The layers a 0.1.0 store could hold (incidents came with issue 18, in 0.2).
-V01_LAYERS = ("hazards", "evidence", "strikes", "releases", "boundaries")
 from kosovo_cmr.store import open_store
 from kosovo_cmr.store.base import Store, provenance_frame
 from kosovo_cmr.store.migrate import SCHEMA_VERSION
 from kosovo_cmr.workflows.report import report_from_store
+
+#: The layers a 0.1.0 store could hold (incidents came with issue 18, in 0.2).
+V01_LAYERS = ("hazards", "evidence", "strikes", "releases", "boundaries")
 
 OLD_PROVENANCE = (
     "layer", "mode", "source", "written_at", "source_crs", "stored_crs", "feature_count",
