@@ -57,6 +57,9 @@ MGRS_COLUMNS = ("mgrs", "mgrs_ref", "grid_ref", "gridref")
 #: Attribute set on a table read by :func:`parse_csv`: row position -> problem.
 MALFORMED = "kcmr_malformed_rows"
 
+#: Attribute set on a table read by :func:`read_table` from text: how it was decoded.
+ENCODING = "kcmr_encoding"
+
 
 def parse_csv(text: str, *, name: str = "table") -> pd.DataFrame:
     r"""Parse CSV text into a table of strings, keeping malformed rows.
@@ -137,7 +140,8 @@ def read_table(
     Parameters
     ----------
     path : pathlib.Path
-        ``.csv``/``.txt`` (UTF-8 with or without BOM, else cp1252 unless ``encoding``),
+        ``.csv``/``.txt`` (UTF-8 with or without BOM, else detected by content unless
+        ``encoding``: :func:`kosovo_cmr.sources.safety.read_text`),
         or ``.xlsx`` (pre-scanned as a ZIP archive; openpyxl parses its XML with
         defusedxml when that is installed).
     encoding : str, optional
@@ -156,8 +160,10 @@ def read_table(
     """
     if path.suffix.lower() == ".xlsx":
         return _read_xlsx(path, sheet=sheet), []
-    text, notices = safety.decode_text(path.read_bytes(), encoding=encoding, name=path.name)
-    return parse_csv(text, name=path.name), notices
+    decoded = safety.read_text(path.read_bytes(), encoding=encoding, name=path.name)
+    frame = parse_csv(decoded.text, name=path.name)
+    frame.attrs[ENCODING] = decoded.encoding
+    return frame, decoded.notices
 
 
 def _read_xlsx(path: Path, *, sheet: str | None) -> pd.DataFrame:
