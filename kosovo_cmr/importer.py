@@ -212,6 +212,7 @@ def import_layer(
         crs=_crs_text(src_crs),
         notices=notices,
     )
+    report.encoding = src.encoding
     check_balance(report, read=len(src))
     if dry_run:
         return report
