@@ -34,6 +34,7 @@ __all__ = [
     "MODES",
     "ExpectedLayer",
     "open_for_import",
+    "check_writable",
     "read_existing",
     "accepted_features",
     "expected_layer",
@@ -58,17 +59,51 @@ def open_for_import(store: Store | str | os.PathLike | None, *, dry_run: bool) -
     Returns
     -------
     Store or None
+
+    Raises
+    ------
+    kosovo_cmr.errors.StoreError
+        If the store cannot be opened, or (not for a dry run) a GeoPackage store or its
+        folder is read-only: refused before the source is read, nothing written.
     """
     from kosovo_cmr.store import Store, open_store
 
     if isinstance(store, Store):
+        if not dry_run and "://" not in os.fspath(store.uri):
+            check_writable(store.uri)
         return store
     uri = os.fspath(store if store is not None else settings.store_path)
     if dry_run and not uri.startswith("postgres"):
         if not Path(uri).exists():
             return None
         return open_store(uri, create=False)
+    if "://" not in uri:
+        check_writable(uri)
     return open_store(uri, create=True)
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Refuse a GeoPackage store that cannot be written, before any work.
+
+    A GeoPackage is written with files beside it (a temporary copy, SQLite's journal),
+    so its folder must be writable too, and the file itself when it exists.
+
+    Raises
+    ------
+    kosovo_cmr.errors.StoreError
+        Naming what is read-only (exit code 4).
+    """
+    target = Path(os.path.realpath(path))
+    folder = target.parent
+    if not folder.is_dir():
+        raise StoreError(f"the store {path} cannot be created: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"the store {path} cannot be written: its folder {folder} is read-only; "
+            "nothing imported"
+        )
+    if target.exists() and not os.access(target, os.W_OK):
+        raise StoreError(f"the store {path} is read-only; nothing imported")
 
 
 def read_existing(

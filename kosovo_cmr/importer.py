@@ -29,7 +29,7 @@ import os
 
 from kosovo_cmr import settings
 from kosovo_cmr.crs import normalize_crs
-from kosovo_cmr.errors import CRSError, InputError
+from kosovo_cmr.errors import CRSError, InputError, StoreError
 from kosovo_cmr.import_fields import (
     FIELD_ALIASES,
     VALUE_ALIASES,
@@ -137,8 +137,10 @@ def import_layer(
         source of which nothing is imported leaves the layer as it was).
     rejects : path, optional
         Rejects file (``.gpkg``, or ``.geojson`` which also writes a ``.csv``); default
-        ``<source stem>.rejects-<UTC time>.gpkg`` in the working directory. Written only
-        when a feature is rejected or repaired.
+        ``<source stem>.rejects-<UTC time>.gpkg`` beside the store (beside the source
+        for a PostGIS store; :func:`kosovo_cmr.import_rejects.default_rejects_path`).
+        Written only when a feature is rejected or repaired; never over the store or the
+        source (:func:`kosovo_cmr._files.check_outputs`).
     rejects_format : {"gpkg", "geojson"}
         Format of the default rejects file.
     overwrite : bool, default False
@@ -251,9 +253,18 @@ def _store(store_obj, report, accepted, schema, existing, replaced_ids, *, mode)
         )
     if report.imported:
         expected = expected_layer(accepted, schema, existing, replaced_ids, mode=mode)
-        write_layer(
-            store_obj, accepted, schema, existing, replaced_ids, mode=mode, source=report.source
-        )
+        try:
+            write_layer(
+                store_obj, accepted, schema, existing, replaced_ids, mode=mode,
+                source=report.source,
+            )  # fmt: skip
+        except StoreError:
+            raise
+        except OSError as exc:  # a read-only or full file system met on the way
+            raise StoreError(
+                f"cannot write layer {schema.name!r} of {store_obj.uri}: "
+                f"{' '.join(str(exc).split())[:300]}; the store is left as it was"
+            ) from exc
         verify_stored(store_obj, schema, expected)
     elif mode == "replace":
         report.notices.append(

@@ -101,6 +101,11 @@ def _report(fmt: str, make_report) -> None:
         if fmt == "json":
             click.echo(dumps({"error": str(exc), "exit_code": exc.exit_code}, indent=None))
         raise
+    except Exception as exc:  # a defect: still one JSON object, then main's one line
+        if fmt == "json":
+            message = f"unexpected error ({type(exc).__name__}): {' '.join(str(exc).split())}"
+            click.echo(dumps({"error": message, "exit_code": 70}, indent=None))
+        raise
     click.echo(dumps(report.as_dict(), indent=None) if fmt == "json" else report.summary())
     if report.rejected:
         sys.exit(EXIT_REJECTED)
