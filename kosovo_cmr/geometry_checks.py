@@ -41,6 +41,7 @@ __all__ = [
 REASONS: dict[str, tuple[str, str]] = {
     # reading
     "unparseable_geometry": ("reject", "the geometry could not be parsed (WKT, WKB, MGRS, X/Y)"),
+    "mgrs_too_coarse": ("reject", "an MGRS square coarser than settings.mgrs_max_accuracy_m"),
     "malformed_row": ("reject", "a table row has more or fewer cells than the header"),
     # geometry
     "null_geometry": ("reject", "the feature has no geometry"),

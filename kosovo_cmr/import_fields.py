@@ -20,10 +20,11 @@ from collections.abc import Sequence
 import pandas as pd
 
 from kosovo_cmr.errors import InputError
-from kosovo_cmr.import_values import filled_later
+from kosovo_cmr.import_values import filled_later, is_null
 from kosovo_cmr.places import locate
 from kosovo_cmr.schema import LayerSchema, get_schema
 from kosovo_cmr.sources import SourceData
+from kosovo_cmr.sources.tabular import parse_number
 
 __all__ = [
     "FIELD_ALIASES",
@@ -34,6 +35,7 @@ __all__ = [
     "map_fields",
     "rename_reserved",
     "attach_regions",
+    "add_extra",
     "normalise_values",
     "require_columns",
     "map_attributes",
@@ -263,6 +265,42 @@ def attach_regions(attrs: pd.DataFrame, notices: list[str]) -> pd.DataFrame:
     return out
 
 
+def _coarser(given, computed) -> tuple[object, bool]:
+    """Return the larger of a source's accuracy and the computed one, and if it was raised."""
+    if is_null(computed):
+        return given, False
+    if is_null(given):
+        return computed, False
+    try:
+        value = parse_number(given)
+    except InputError:  # not a number: left for the attribute check to reject
+        return given, False
+    return (float(computed), True) if float(computed) > value else (given, False)
+
+
+def add_extra(attrs: pd.DataFrame, extra: dict, notices: list[str]) -> pd.DataFrame:
+    """Add the values a reader computed (``misclosure_m``, ``accuracy_m``...) to the attributes.
+
+    A computed ``accuracy_m`` (half the side of an MGRS square) never lets a source's own
+    accuracy claim better: each feature keeps the larger of the two, with a notice
+    counting the accuracies that were raised.
+    """
+    out = attrs.copy()
+    for name, values in extra.items():
+        if name != "accuracy_m" or name not in out.columns:
+            out[name] = pd.Series(list(values), index=out.index)
+            continue
+        pairs = [_coarser(g, c) for g, c in zip(out[name], values, strict=True)]
+        raised = sum(1 for _, up in pairs if up)
+        if raised:
+            notices.append(
+                f"accuracy_m raised to the precision of the MGRS reference on {raised} "
+                "feature(s): a position is no better than its square"
+            )
+        out[name] = pd.Series([value for value, _ in pairs], index=out.index)
+    return out
+
+
 def normalise_values(attrs: pd.DataFrame, notices: list[str]) -> pd.DataFrame:
     """Rewrite the values of :data:`VALUE_ALIASES` in the schema's spelling, with a notice."""
     out = attrs
@@ -343,9 +381,7 @@ def map_attributes(
     field_map = {k: v for k, v in field_map.items() if k in src.frame.columns}
     renames, alias_notes = map_fields(src.frame.columns, schema.name, mapping=field_map)
     notices.extend(alias_notes)
-    attrs = src.frame.rename(columns=renames)
-    for name, values in src.extra.items():
-        attrs[name] = values.to_numpy()
+    attrs = add_extra(src.frame.rename(columns=renames), src.extra, notices)
     if schema.name == "boundaries":
         attrs = attach_regions(attrs, notices)
     attrs = normalise_values(attrs, notices)
