@@ -196,7 +196,7 @@ def import_layer(
     issues = [list(i) for i in src.issues]
     attrs = map_attributes(src, schema, source=source, field_map=field_map, notices=notices)
     checked = check_geometries(src, src_crs, schema, issues, repair=repair, progress=progress)
-    attrs = check_attributes(attrs, schema, alive_mask(issues), issues)
+    attrs = check_attributes(attrs, schema, alive_mask(issues), issues, notices=notices)
     existing = read_existing(store_obj, schema, mode=mode)
     ids, replaced_ids = check_identity(
         attrs, schema, issues, existing, on_conflict=on_conflict, dry_run=dry_run

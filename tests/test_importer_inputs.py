@@ -1,0 +1,115 @@
+"""Odd and silent-wrong inputs of issue 14 (items 9 and 10), each from its own file.
+
+Dates with a time zone and in an ambiguous order, look-alike ids, KML placemarks under
+any container, columns that differ only by case. Every import goes through ``run``,
+which checks the accounting and compares ``validate`` with ``import``: both must give
+the same findings.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from _import_corpus import square
+
+from kosovo_cmr.importer import import_layer, validate_source
+from kosovo_cmr.store import open_store
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def run(src, layer="hazards", **kw):
+    """Validate, then import; both must find the same; the accounting must hold."""
+    store = src.parent / "s.gpkg"
+    check = validate_source(src, layer, store=store, **kw)
+    report = import_layer(src, layer, store=store, overwrite=True, **kw)
+    assert report.read == report.imported + report.rejected
+    assert (check.read, check.imported, check.rejected) == (
+        report.read, report.imported, report.rejected,
+    )  # fmt: skip
+    assert check.reasons == report.reasons
+    assert check.notices == report.notices
+    assert check.features[["id", "outcome", "reasons"]].equals(
+        report.features[["id", "outcome", "reasons"]]
+    )
+    return report
+
+
+def stored(src, layer="hazards"):
+    return open_store(src.parent / "s.gpkg").read(layer)
+
+
+def csv(path, header, rows):
+    wkt = square(0).wkt
+    path.write_text(header + ",wkt\n" + "".join(f'{r},"{wkt}"\n' for r in rows), encoding="utf-8")
+    return path
+
+
+# --- dates -------------------------------------------------------------------------------
+
+
+def test_a_date_with_a_time_zone_keeps_the_date_written(tmp_path):
+    src = csv(tmp_path / "tz.csv", "hazard_id,kind,recorded",
+              ["TZ-1,CHA,2024-01-02T23:30:00-05:00", "TZ-2,CHA,2024-01-02"])  # fmt: skip
+    report = run(src, crs="EPSG:4326")
+    dates = stored(src).set_index("hazard_id")["recorded"].dt.strftime("%Y-%m-%d")
+    assert dates.to_dict() == {"TZ-1": "2024-01-02", "TZ-2": "2024-01-02"}  # not 01-03
+    assert any("time zone" in n and "-05:00" in n and "not converted" in n for n in report.notices)
+
+
+@pytest.mark.parametrize("driver", ["GeoJSON", "GPKG"])
+def test_vector_dates_with_a_time_zone_keep_the_date_written(tmp_path, driver):
+    recorded = pd.to_datetime(["2024-01-02T23:30:00", "2024-05-01T00:30:00"]).tz_localize(
+        "America/New_York"
+    )
+    gdf = gpd.GeoDataFrame(
+        {"hazard_id": ["A", "B"], "kind": ["CHA", "SHA"], "recorded": recorded},
+        geometry=[square(0), square(1)],
+        crs=4326,
+    )
+    src = tmp_path / ("tz.geojson" if driver == "GeoJSON" else "tz.gpkg")
+    pyogrio.write_dataframe(gdf, src, driver=driver)
+    report = run(src)
+    dates = stored(src).set_index("hazard_id")["recorded"].dt.strftime("%Y-%m-%d")
+    assert dates.to_dict() == {"A": "2024-01-02", "B": "2024-05-01"}
+    assert any("time zone" in n for n in report.notices)
+
+
+def test_an_ambiguous_day_month_order_is_reported(tmp_path):
+    src = csv(tmp_path / "dm.csv", "hazard_id,kind,recorded",
+              ["A,CHA,01/02/2024", "B,CHA,13/02/2024", "C,CHA,2024-03-04"])  # fmt: skip
+    report = run(src, crs="EPSG:4326")
+    dates = stored(src).set_index("hazard_id")["recorded"].dt.strftime("%Y-%m-%d")
+    assert dates.to_dict() == {"A": "2024-02-01", "B": "2024-02-13", "C": "2024-03-04"}
+    note = next(n for n in report.notices if "could be day/month or month/day" in n)
+    assert "'01/02/2024'" in note and "default for Kosovo" in note and "1 date(s)" in note
+
+
+def test_unambiguous_dates_give_no_notice(tmp_path):
+    src = csv(tmp_path / "ok.csv", "hazard_id,kind,recorded",
+              ["A,CHA,13/02/2024", "B,CHA,15.07.2024", "C,CHA,01/01/2024"])  # fmt: skip
+    report = run(src, crs="EPSG:4326")
+    assert report.imported == 3
+    assert not any("recorded" in n for n in report.notices)
+
+
+def test_a_month_first_column_is_read_month_first_and_said_so(tmp_path):
+    src = csv(tmp_path / "us.csv", "hazard_id,kind,recorded",
+              ["A,CHA,02/13/2024", "B,CHA,03/01/2024"])  # fmt: skip
+    report = run(src, crs="EPSG:4326")
+    dates = stored(src).set_index("hazard_id")["recorded"].dt.strftime("%Y-%m-%d")
+    assert dates.to_dict() == {"A": "2024-02-13", "B": "2024-03-01"}
+    assert any("read month/day" in n for n in report.notices)
+
+
+def test_a_column_mixing_both_orders_rejects_the_odd_dates(tmp_path):
+    src = csv(tmp_path / "mix.csv", "hazard_id,kind,recorded",
+              ["A,CHA,13/02/2024", "B,CHA,02/13/2024"])  # fmt: skip
+    report = run(src, crs="EPSG:4326", rejects=tmp_path / "r.gpkg")
+    assert (report.imported, report.rejected) == (1, 1)
+    assert "month 13 in a column read day/month" in report.features["details"].iloc[1]
