@@ -74,6 +74,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "value_not_allowed": ("reject", "an attribute value is not in the allowed list"),
     "out_of_range": ("reject", "an attribute value is outside its range"),
     "missing_id": ("reject", "the feature has no id"),
+    "id_normalised": ("note", "the id held invisible or look-alike characters; normalised"),
+    "lookalike_id": ("reject", "the id looks like another id (of the source or the store)"),
     "duplicate_id": ("reject", "another feature of the source has the same id"),
     "id_in_store": ("reject", "the id is already in the store (--on-conflict skip)"),
     "replaced_in_store": ("note", "the stored feature with this id was replaced"),

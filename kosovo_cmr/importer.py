@@ -199,8 +199,9 @@ def import_layer(
     attrs = check_attributes(attrs, schema, alive_mask(issues), issues, notices=notices)
     existing = read_existing(store_obj, schema, mode=mode)
     ids, replaced_ids = check_identity(
-        attrs, schema, issues, existing, on_conflict=on_conflict, dry_run=dry_run
-    )
+        attrs, schema, issues, existing, on_conflict=on_conflict, dry_run=dry_run,
+        notices=notices,
+    )  # fmt: skip
     report = account(
         issues,
         ids=ids,

@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
-from _import_corpus import square
+from _import_corpus import LAT, LON, square
 
 from kosovo_cmr.importer import import_layer, validate_source
 from kosovo_cmr.store import open_store
@@ -113,3 +113,67 @@ def test_a_column_mixing_both_orders_rejects_the_odd_dates(tmp_path):
     report = run(src, crs="EPSG:4326", rejects=tmp_path / "r.gpkg")
     assert (report.imported, report.rejected) == (1, 1)
     assert "month 13 in a column read day/month" in report.features["details"].iloc[1]
+
+
+# --- look-alike ids ------------------------------------------------------------------------
+
+
+def _ids_csv(tmp_path, ids, name="ids.csv"):
+    rows = [f"{i},CHA,2024-01-01" for i in ids]
+    return csv(tmp_path / name, "hazard_id,kind,recorded", rows)
+
+
+@pytest.mark.parametrize(
+    "odd, what",
+    [
+        ("H\u200b-1", "zero width space"),
+        ("H-1\u202e", "right-to-left override"),
+        ("\ufeffH-1", "zero width no-break space"),
+        ("Ｈ-1", "NFKC"),
+        ("HАZ-1", "look-alike"),  # a Cyrillic А among Latin letters
+    ],
+)
+def test_an_id_with_hidden_or_look_alike_characters_is_normalised(tmp_path, odd, what):
+    src = _ids_csv(tmp_path, [odd, "B-2"])
+    report = run(src, crs="EPSG:4326")
+    assert report.imported == 2 and report.reasons.get("id_normalised") == 1
+    row = report.features.iloc[0]
+    assert row["outcome"] == "imported" and what in row["details"] and repr(odd) in row["details"]
+    assert any("normalised" in n for n in report.notices)
+    ids = set(stored(src)["hazard_id"])
+    assert ids == {odd.replace("\u200b", "").replace("\u202e", "").replace("\ufeff", "")
+                   .replace("Ｈ", "H").replace("А", "A"), "B-2"}  # fmt: skip
+    assert all(i.isascii() for i in ids)
+
+
+def test_two_ids_that_collapse_into_one_are_both_rejected(tmp_path):
+    src = _ids_csv(tmp_path, ["H-1", "H\u200b-1", "B-2"])
+    report = run(src, crs="EPSG:4326", on_conflict="skip", rejects=tmp_path / "r.gpkg")
+    assert (report.imported, report.rejected) == (1, 2)
+    assert report.reasons["lookalike_id"] == 2
+    assert "looks like 'H-1'" in report.features["details"].iloc[1]
+
+
+def test_a_cyrillic_id_that_looks_latin_is_rejected(tmp_path):
+    src = _ids_csv(tmp_path, ["H-1", "Н-1"])  # the second is all Cyrillic Н
+    report = run(src, crs="EPSG:4326", rejects=tmp_path / "r.gpkg")
+    assert report.reasons == {"lookalike_id": 2}
+
+
+def test_an_id_that_looks_like_a_stored_one_is_rejected(tmp_path):
+    first = _ids_csv(tmp_path, ["H-1"], name="first.csv")
+    import_layer(first, "hazards", store=tmp_path / "s.gpkg", crs="EPSG:4326")
+    later = _ids_csv(tmp_path, ["Н-1", "C-3"], name="later.csv")
+    report = run(later, crs="EPSG:4326", rejects=tmp_path / "r.gpkg")
+    assert (report.imported, report.rejected) == (1, 1)
+    assert "already in the store" in report.features["details"].iloc[0]
+    assert sorted(stored(later)["hazard_id"]) == ["C-3", "H-1"]
+
+
+def test_references_to_hazards_are_normalised_too(tmp_path):
+    rows = [f"E-1,H\u200b-1,crater,POINT ({LON} {LAT})"]
+    src = tmp_path / "e.csv"
+    src.write_text("evidence_id,hazard_id,item,wkt\n" + "\n".join(rows) + "\n")
+    report = run(src, "evidence", crs="EPSG:4326")
+    assert report.reasons == {"id_normalised": 1}
+    assert stored(src, "evidence")["hazard_id"].tolist() == ["H-1"]
