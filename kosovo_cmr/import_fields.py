@@ -34,6 +34,8 @@ __all__ = [
     "parse_field_map",
     "map_fields",
     "rename_reserved",
+    "case_twin_renames",
+    "rename_case_twins",
     "attach_regions",
     "add_extra",
     "normalise_values",
@@ -252,6 +254,59 @@ def rename_reserved(src: SourceData, notices: list[str]) -> None:
             notices.append(f"column {old!r} kept as {new!r} (a GeoPackage reserves the name)")
 
 
+def case_twin_renames(columns: Sequence, *, keep: Sequence = ()) -> dict[str, str]:
+    """Decide new names for columns whose names differ only by case.
+
+    A GeoPackage (SQLite) folds the case of column names, so ``Notes`` and ``notes``
+    cannot both be stored. In each group of such twins the column named in ``keep`` (a
+    layer column), else the first, keeps its name; the others get ``_2``, ``_3``...
+
+    Examples
+    --------
+    >>> case_twin_renames(["Notes", "notes", "NOTES", "kind"])
+    {'notes': 'notes_2', 'NOTES': 'NOTES_3'}
+    >>> case_twin_renames(["Kind", "kind"], keep=["kind"])
+    {'Kind': 'Kind_2'}
+    """
+    names = [str(c) for c in columns]
+    taken = {n.casefold() for n in names}
+    groups: dict[str, list[str]] = {}
+    for n in names:
+        groups.setdefault(n.casefold(), []).append(n)
+    renames: dict[str, str] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        keeper = next((m for m in members if m in keep), members[0])
+        suffix = 2
+        for m in members:
+            if m == keeper:
+                continue
+            while f"{m}_{suffix}".casefold() in taken:
+                suffix += 1
+            renames[m] = f"{m}_{suffix}"
+            taken.add(renames[m].casefold())
+            suffix += 1
+    return renames
+
+
+def rename_case_twins(
+    frame: pd.DataFrame, notices: list[str], *, keep: Sequence = ()
+) -> pd.DataFrame:
+    """Rename columns that differ only by case (:func:`case_twin_renames`), with a notice."""
+    renames = case_twin_renames(frame.columns, keep=keep)
+    if not renames:
+        return frame
+    for old, new in renames.items():
+        twin = next(str(c) for c in frame.columns if str(c).casefold() == old.casefold()
+                    and str(c) not in renames)  # fmt: skip
+        notices.append(
+            f"columns {twin!r} and {old!r} differ only by case, which a GeoPackage cannot "
+            f"hold: {old!r} kept as {new!r}"
+        )
+    return frame.rename(columns=renames)
+
+
 def attach_regions(attrs: pd.DataFrame, notices: list[str]) -> pd.DataFrame:
     """Give boundaries their district and region from the region table (enclaves too)."""
     if "municipality" not in attrs.columns or "region" in attrs.columns:
@@ -382,6 +437,7 @@ def map_attributes(
     renames, alias_notes = map_fields(src.frame.columns, schema.name, mapping=field_map)
     notices.extend(alias_notes)
     attrs = add_extra(src.frame.rename(columns=renames), src.extra, notices)
+    attrs = rename_case_twins(attrs, notices, keep=schema.column_names)
     if schema.name == "boundaries":
         attrs = attach_regions(attrs, notices)
     attrs = normalise_values(attrs, notices)

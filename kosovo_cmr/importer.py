@@ -36,6 +36,7 @@ from kosovo_cmr.import_fields import (
     map_attributes,
     map_fields,
     parse_field_map,
+    rename_case_twins,
     rename_reserved,
 )
 from kosovo_cmr.import_geometry import check_geometries
@@ -284,6 +285,8 @@ def _read(source, schema, *, crs, field_map, **options) -> tuple[SourceData, obj
     )
     notices = list(src.notices)
     rename_reserved(src, notices)
+    keep = [*field_map, *schema.column_names]  # names --map-fields uses stay as they are
+    src.frame = rename_case_twins(src.frame, notices, keep=keep)
     src_crs = _resolve_crs(src, crs, notices)
     return src, src_crs, notices
 

@@ -12,8 +12,9 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
-from _import_corpus import LAT, LON, square
+from _import_corpus import LAT, LON, D, feature, props, square, write_geojson, write_zip
 
+from kosovo_cmr.errors import InputError
 from kosovo_cmr.importer import import_layer, validate_source
 from kosovo_cmr.store import open_store
 
@@ -177,3 +178,90 @@ def test_references_to_hazards_are_normalised_too(tmp_path):
     report = run(src, "evidence", crs="EPSG:4326")
     assert report.reasons == {"id_normalised": 1}
     assert stored(src, "evidence")["hazard_id"].tolist() == ["H-1"]
+
+
+# --- KML placemarks under any container -----------------------------------------------------
+
+
+def _placemark(i: int) -> str:
+    x = LON + i * 3 * D
+    ring = f"{x},{LAT} {x + D},{LAT} {x + D},{LAT + D} {x},{LAT + D} {x},{LAT}"
+    data = "".join(
+        f'<Data name="{k}"><value>{v}</value></Data>'
+        for k, v in (("hazard_id", f"K-{i}"), ("kind", "CHA"), ("recorded", "2024-06-01"))
+    )
+    return (
+        f"<Placemark><name>K-{i}</name><ExtendedData>{data}</ExtendedData><Polygon>"
+        f"<outerBoundaryIs><LinearRing><coordinates>{ring}</coordinates></LinearRing>"
+        "</outerBoundaryIs></Polygon></Placemark>"
+    )
+
+
+KML = '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">{}</kml>'
+
+
+@pytest.mark.parametrize(
+    "body, n",
+    [
+        # Google Earth: placemarks right under an unnamed Document
+        ("<Document>{0}{1}</Document>", 2),
+        ("<Document><name>Survey</name>{0}<Folder><name>A</name>{1}</Folder></Document>", 2),
+        # nested folders, an unnamed one, and placemarks beside them
+        (
+            "<Document>{0}<Folder><name>A</name>{1}<Folder><name>A1</name>{2}</Folder></Folder>"
+            "<Folder>{3}</Folder></Document>",
+            4,
+        ),  # fmt: skip
+        ("{0}", 1),  # a placemark right under <kml>
+        ("<Folder>{0}{1}</Folder>", 2),
+    ],
+)
+@pytest.mark.parametrize("kmz", [False, True])
+def test_kml_placemarks_under_any_container_import(tmp_path, body, n, kmz):
+    text = KML.format(body.format(*(_placemark(i) for i in range(4))))
+    if kmz:
+        src = write_zip(tmp_path / "survey.kmz", {"doc.kml": text.encode()})
+    else:
+        src = tmp_path / "survey.kml"
+        src.write_text(text, encoding="utf-8")
+    report = run(src)
+    assert (report.read, report.imported) == (n, n), report.summary()
+    assert sorted(stored(src)["hazard_id"]) == [f"K-{i}" for i in range(n)]
+
+
+# --- columns that differ only by case ---------------------------------------------------
+
+
+def test_columns_differing_only_by_case_are_renamed_in_validate_and_import(tmp_path):
+    src = write_geojson(
+        tmp_path / "case.geojson",
+        [feature(props("C-1", Notes="upper", notes="lower", NOTES="caps"), square(0))],
+    )
+    report = run(src)  # validate passed and import failed (exit 4) before
+    assert report.imported == 1
+    row = stored(src).iloc[0]
+    assert (row["Notes"], row["notes_2"], row["NOTES_3"]) == ("upper", "lower", "caps")
+    assert sum("differ only by case" in n for n in report.notices) == 2
+
+
+def test_a_layer_column_keeps_its_name_among_case_twins(tmp_path):
+    src = csv(tmp_path / "k.csv", "hazard_id,KIND,kind,recorded", ["A,shrug,CHA,2024-01-01"])
+    report = run(src, crs="EPSG:4326")
+    assert report.imported == 1
+    row = stored(src).iloc[0]
+    assert (row["kind"], row["KIND_2"]) == ("CHA", "shrug")
+
+
+def test_a_kml_whose_placemarks_gdal_does_not_all_read_is_refused(tmp_path):
+    # a placemark inside a NetworkLinkControl update: GDAL skips it; nothing may be lost
+    body = (
+        "<NetworkLinkControl><Update><targetHref>x.kml</targetHref><Create>"
+        "<Document targetId='d'>{0}</Document></Create></Update></NetworkLinkControl>"
+        "<Document>{1}</Document>"
+    )
+    src = tmp_path / "update.kml"
+    src.write_text(KML.format(body.format(_placemark(0), _placemark(1))), encoding="utf-8")
+    for check in (validate_source, import_layer):
+        with pytest.raises(InputError, match="GDAL read 1 of its 2 placemarks"):
+            check(src, "hazards", store=tmp_path / "s.gpkg")
+    assert not (tmp_path / "s.gpkg").exists()
