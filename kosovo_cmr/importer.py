@@ -9,8 +9,12 @@ step per concern, each in the module named for it:
    (:mod:`kosovo_cmr.import_fields`);
 3. check geometry: check and repair every geometry, and its position against Kosovo's
    extent (:mod:`kosovo_cmr.import_geometry`, :mod:`kosovo_cmr.geometry_checks`);
+   then places: canonical municipality and region names, filled from the geometry and
+   the region table where missing (:mod:`kosovo_cmr.import_places`);
 4. check attributes against the layer schema (:mod:`kosovo_cmr.import_values`);
-5. check identity: ids against the source and the store (:mod:`kosovo_cmr.import_identity`);
+5. check identity: ids normalised and compared by what they look like
+   (:mod:`kosovo_cmr.import_lookalikes`), then against the source and the store
+   (:mod:`kosovo_cmr.import_identity`);
 6. account for every feature (:mod:`kosovo_cmr.import_report`)::
 
        read == imported + rejected
@@ -41,6 +45,7 @@ from kosovo_cmr.import_fields import (
 )
 from kosovo_cmr.import_geometry import check_geometries
 from kosovo_cmr.import_identity import ON_CONFLICT, IdConflictError, check_identity
+from kosovo_cmr.import_places import check_places
 from kosovo_cmr.import_rejects import REJECTS_FORMATS, rejects_path, write_rejects
 from kosovo_cmr.import_report import (
     AccountingError,
@@ -197,6 +202,8 @@ def import_layer(
     issues = [list(i) for i in src.issues]
     attrs = map_attributes(src, schema, source=source, field_map=field_map, notices=notices)
     checked = check_geometries(src, src_crs, schema, issues, repair=repair, progress=progress)
+    attrs = check_places(attrs, schema, checked.stored, alive_mask(issues), store=store_obj,
+                         notices=notices)  # fmt: skip
     attrs = check_attributes(attrs, schema, alive_mask(issues), issues, notices=notices)
     existing = read_existing(store_obj, schema, mode=mode)
     ids, replaced_ids = check_identity(
