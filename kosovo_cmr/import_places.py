@@ -135,20 +135,24 @@ def municipalities_at(geometries: list, boundaries: gpd.GeoDataFrame) -> list:
     )
     areas = boundaries.to_crs(settings.metric_crs)
     polys = np.asarray(areas.geometry.values)
-    pairs = shapely.STRtree(polys).query(np.asarray(metric.values), predicate="intersects")
-    if not pairs.size:
-        return out
-    shares = shapely.area(
-        shapely.intersection(np.asarray(metric.values)[pairs[0]], polys[pairs[1]])
-    )
-    best: dict[int, tuple[float, int]] = {}
-    for k, j, share in zip(pairs[0], pairs[1], shares, strict=True):
-        if k not in best or share > best[k][0]:
-            best[k] = (float(share), int(j))
+    geoms = shapely.make_valid(np.asarray(metric.values))  # stored geometries are valid
+    found = np.full(len(geoms), -1)
+    share = np.zeros(len(geoms))
+    for j, poly in enumerate(polys):  # prepared: point-in-polygon tests are cheap
+        shapely.prepare(poly)
+        inside = (found < 0) & shapely.contains(poly, geoms)
+        found[inside], share[inside] = j, np.inf  # most hazards lie in one municipality
+    rest = np.flatnonzero(found < 0)
+    for j, poly in enumerate(polys):  # the others: the largest share of area
+        near = rest[shapely.intersects(poly, geoms[rest])]
+        if near.size:
+            area = shapely.area(shapely.intersection(geoms[near], poly))
+            better = area > share[near]
+            found[near[better]], share[near[better]] = j, area[better]
     names = list(areas["municipality"])
-    for k, (_, j) in best.items():
-        place = locate(names[j])
-        out[idx[k]] = place.municipality if place else names[j]
+    for k in np.flatnonzero(found >= 0):
+        place = locate(names[found[k]])
+        out[idx[k]] = place.municipality if place else names[found[k]]
     return out
 
 
