@@ -203,3 +203,20 @@ def test_read_only_store_exits_4_with_one_line_and_json(runner, folders, monkeyp
         assert store.read_bytes() == before
     else:
         assert not store.exists()
+
+
+def test_an_unexpected_failure_still_prints_one_json_object(runner, tmp_path, monkeypatch):
+    import kosovo_cmr.importer as importer
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected\nsecond line")
+
+    monkeypatch.setattr(importer, "import_layer", broken)
+    src = write_gpkg(tmp_path / "h.gpkg", hazards(1))
+    result = runner.invoke(cli, ["--store", str(tmp_path / "s.gpkg"), "import", str(src),
+                                 "--layer", "hazards", "--format", "json"])  # fmt: skip
+    assert result.exit_code == 70
+    assert json.loads(result.stdout) == {
+        "error": "unexpected error (RuntimeError): injected second line", "exit_code": 70,
+    }  # fmt: skip
+    assert result.stderr.startswith("kcmr: error: unexpected error (RuntimeError)")

@@ -218,3 +218,18 @@ def test_any_file_name_imports(tmp_path, stem, suffix):
     crs = "EPSG:4326" if suffix == ".csv" else None
     report = import_layer(odd, "hazards", store=store, crs=crs)
     assert (report.read, report.imported) == (2, 2), report.summary()
+
+
+def test_a_zip_named_xlsx_that_is_no_workbook_is_refused(tmp_path):
+    write_zip(tmp_path / "t.xlsx", {"doc.kml": b"<kml/>"})
+    with pytest.raises(InputError, match="no Excel workbook"):
+        read_source(tmp_path / "t.xlsx")
+
+
+def test_the_guard_leaves_gdal_configuration_as_it_was(tmp_path):
+    before = {key: pyogrio.get_gdal_config_option(key) for key in gdal_env.CONFIG}
+    src = write_geojson(tmp_path / "h.geojson", [feature(props("A"), square(0))])
+    assert read_source(src).frame["hazard_id"].tolist() == ["A"]
+    with gdal_env.gdal_env():
+        assert pyogrio.get_gdal_config_option("GDAL_HTTP_PROXY") == "127.0.0.1:9"
+    assert {key: pyogrio.get_gdal_config_option(key) for key in gdal_env.CONFIG} == before

@@ -175,7 +175,12 @@ def read_table(
 
 
 def _read_xlsx(path: Path, *, sheet: str | None) -> pd.DataFrame:
-    safety.prescan_zip(path)
+    entries = {e.filename for e in safety.prescan_zip(path)}
+    if "xl/workbook.xml" not in entries:
+        raise InputError(
+            f"{path.name} is named .xlsx but holds a ZIP archive that is no Excel workbook "
+            "(no xl/workbook.xml); refused"
+        )
     import openpyxl
 
     try:
