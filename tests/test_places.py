@@ -80,9 +80,7 @@ def test_a_bad_alias_table_is_refused(tmp_path):
     with pytest.raises(InputError, match="not in the region table: Atlantis"):
         read_place_names(unknown)
     twice = tmp_path / "twice.csv"
-    twice.write_text(
-        "canonical,alias,language,source\nPejë,Dukagjin,sq,x\nGjakovë,Dukagjin,sq,x\n"
-    )
+    twice.write_text("canonical,alias,language,source\nPejë,Dukagjin,sq,x\nGjakovë,Dukagjin,sq,x\n")
     with pytest.raises(InputError, match="an alias names two places: dukagjin"):
         read_place_names(twice)
     missing = tmp_path / "missing.csv"
