@@ -14,6 +14,7 @@ naming the difference.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,11 +100,27 @@ def check_writable(path: str | os.PathLike) -> None:
         raise StoreError(f"the store {path} cannot be created: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise StoreError(
-            f"the store {path} cannot be written: its folder {folder} is read-only; "
-            "nothing imported"
+            f"the store {path} cannot be written: its folder {folder} is read-only "
+            f"({_why_not_writable(folder)}); nothing imported"
         )
     if target.exists() and not os.access(target, os.W_OK):
-        raise StoreError(f"the store {path} is read-only; nothing imported")
+        raise StoreError(
+            f"the store {path} is read-only ({_why_not_writable(target)}); nothing imported"
+        )
+
+
+def _why_not_writable(path: Path) -> str:
+    """Return the system's reason why ``path`` cannot be written ("read-only file system")."""
+    try:
+        if path.is_dir():
+            fd, probe = tempfile.mkstemp(prefix=".kcmr-probe-", dir=path)
+            os.close(fd)
+            os.unlink(probe)
+        else:
+            os.close(os.open(path, os.O_WRONLY))
+    except OSError as exc:
+        return (exc.strerror or type(exc).__name__).lower()
+    return "no write permission"
 
 
 def read_existing(
