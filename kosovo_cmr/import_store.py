@@ -100,7 +100,7 @@ def check_writable(path: str | os.PathLike) -> None:
         raise StoreError(f"the store {path} cannot be created: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise StoreError(
-            f"the store {path} cannot be written: its folder {folder} is read-only "
+            f"the store {path} cannot be written, its folder is read-only "
             f"({_why_not_writable(folder)}); nothing imported"
         )
     if target.exists() and not os.access(target, os.W_OK):
