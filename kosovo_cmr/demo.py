@@ -40,6 +40,7 @@ DEMO_STEPS: list[str] = [
     # issue 18: SYNTHETIC context layers and incidents, then the priority model
     "kosovo_cmr.demo:_step_context",
     "kosovo_cmr.demo:_step_priority",
+    "kosovo_cmr.demo:_step_import_check",  # issue 14/19: an operator's file, checked
     "kosovo_cmr.demo:_step_fadeout",
     "kosovo_cmr.demo:_step_forecast",
     "kosovo_cmr.demo:_step_audit",  # issue 17
@@ -105,6 +106,51 @@ def load_layers(ctx: DemoContext) -> None:
         ctx.summary.append(f"{row.layer}: {row.features} features{area}")
     if "://" not in ctx.store.uri:  # a server store (PostGIS) is not a file to list
         ctx.add_output("layer store", Path(ctx.store.uri))
+
+
+# --- issue 14/19: checking an operator's delivery before importing it ---------------------
+
+
+def _step_import_check(ctx: DemoContext) -> None:
+    """Validate a SYNTHETIC operator delivery: cp1250 without .cpg, Serbian place names.
+
+    A dry run against the store (nothing is written to it): the report shows the
+    encoding detected from the letters, the names written canonically and the
+    municipality taken from the geometry where the delivery has none.
+    """
+    from kosovo_cmr._json import dumps
+    from kosovo_cmr.importer import validate_source
+    from kosovo_cmr.places import read_place_names
+
+    hazards = ctx.store.read("hazards").head(6)
+    names = read_place_names()
+    serbian = names[names["language"] == "sr-Latn"].drop_duplicates("canonical")
+    serbian = dict(zip(serbian["canonical"], serbian["alias"], strict=True))
+    delivery = gpd.GeoDataFrame(
+        {
+            "HazardID": [f"DEMO-OP-{i + 1:04d}" for i in range(len(hazards))],
+            "HazardType": hazards["kind"].to_numpy(),
+            "DateRecord": hazards["recorded"].dt.strftime("%d.%m.%Y").to_numpy(),
+            "Opstina": [serbian.get(m, m) for m in hazards["municipality"]][:-1] + [None],
+            "synthetic": True,
+        },
+        geometry=hazards.geometry.to_numpy(),
+        crs=hazards.crs,
+    )
+    folder = ctx.output("operator-delivery")
+    folder.mkdir(exist_ok=True)
+    shp = folder / "DEMO-operator-north.shp"
+    pyogrio.write_dataframe(delivery, shp, encoding="cp1250")
+    shp.with_suffix(".cpg").unlink()  # as operators' files often come: no .cpg
+    report = validate_source(shp, "hazards", store=ctx.store)
+    path = ctx.output("import-check.json")
+    path.write_text(dumps({"synthetic": True, **report.as_dict()}) + "\n", encoding="utf-8")
+    ctx.add_output("SYNTHETIC operator delivery (cp1250 Shapefile, no .cpg)", shp)
+    ctx.add_output("import check of that delivery (kcmr validate, JSON)", path)
+    ctx.summary.append(
+        f"import check (SYNTHETIC delivery, dry run): read {report.read}, would import "
+        f"{report.imported}; text {report.encoding}"
+    )
 
 
 def _resolve(step: str | Callable) -> Callable:

@@ -80,6 +80,14 @@ traverse_max_misclosure_m: float = 5.0
 #: A GPX track becomes a polygon if its ends are at most this many metres apart.
 gpx_max_ring_gap_m: float = 25.0
 
+# --- issue 14: MGRS precision (kosovo_cmr.sources.tabular) ----------------------------------
+
+#: An MGRS reference stands for a square (``34TDN9020`` a 1 km square): its point is the
+#: square's centre and its ``accuracy_m`` half the square's side. A reference whose
+#: accuracy is coarser than this many metres (a 1 km square and coarser, by default) is
+#: rejected as ``mgrs_too_coarse``.
+mgrs_max_accuracy_m: float = 100.0
+
 #: Default GeoPackage store (relative to the working directory).
 store_path: str = os.environ.get("KCMR_STORE", "kcmr.gpkg")
 

@@ -5,7 +5,8 @@ Each command passes its options to :func:`~kosovo_cmr.importer.import_layer` (or
 
 Exit codes: 0 every feature imported (repairs included), 3 some features rejected (see
 the rejects file), 2 usage error, 1 unreadable source or refused import (nothing
-written), 4 store error.
+written), 4 store error (a read-only store or folder included). With ``--format json``
+every failure also prints one JSON object ``{"error": ..., "exit_code": ...}``.
 """
 
 from __future__ import annotations
@@ -43,7 +44,11 @@ def _source_options(func):
             help="CRS of a source without one (CSV X/Y or WKT), e.g. EPSG:4326; "
             "overrides a file's own with a notice.",
         ),
-        click.option("--encoding", default=None, help="Text encoding (overrides .cpg)."),
+        click.option(
+            "--encoding",
+            default=None,
+            help="Text encoding (overrides .cpg and detection by content).",
+        ),
         click.option(
             "--map-fields",
             "map_fields",
@@ -116,8 +121,9 @@ def _report(fmt: str, make_report) -> None:
     "--rejects",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Rejects file (.gpkg, or .geojson plus .csv); default "
-    "./SRC.rejects-TIME.gpkg, written only if a feature is rejected or repaired.",
+    help="Rejects file (.gpkg, or .geojson plus .csv); default SRC.rejects-TIME.gpkg "
+    "beside the store, written only if a feature is rejected or repaired; never the "
+    "store or the source.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --rejects file.")
 @click.pass_obj
