@@ -4,9 +4,10 @@ Makes N fade-out-like CHA polygons (unions of 25 m discs round synthetic evidenc
 about 200-300 vertices each) spread over Kosovo, writes them (1) with plain
 ``folium.GeoJson`` and (2) with :func:`kosovo_cmr.outputs.maps.interactive_map` (offline, one
 file), and prints the HTML size, the write time, the load time in headless Chromium
-(Debian's /usr/bin/chromium; the CDN scripts of the plain map are served from the local
-npm copies, so both load without network) and, for ours, the largest distance between a
-displayed polygon and its stored geometry (Hausdorff, metres, EPSG:9141).
+(Debian's /usr/bin/chromium; the CDN scripts of the plain map are served from the
+copies in the folium-offline package, so both load without network) and, for ours, the
+largest distance between a displayed polygon and its stored geometry (Hausdorff,
+metres, EPSG:9141).
 
 Run: ``python benchmarks/map_size.py [--sizes 1000 10000] [--no-browser]``.
 Timings on a shared machine are noisy; run it more than once.
@@ -107,7 +108,7 @@ def deviation_m(gdf, path: Path) -> float:
 
 
 def load_seconds(browser, path: Path) -> float:
-    local = {url.rsplit("/", 1)[1]: name for name, (_, url) in _offline.ASSETS.items()}
+    local = {url.rsplit("/", 1)[1]: url for url in _offline.ASSETS.values()}
     page = browser.new_page(viewport={"width": 1200, "height": 800})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -117,8 +118,7 @@ def load_seconds(browser, path: Path) -> float:
         if url.startswith("file://"):
             return r.continue_()
         if url.rsplit("/", 1)[1] in local:  # folium's CDN copies of the same libraries
-            f = _offline.asset_path(local[url.rsplit("/", 1)[1]])
-            return r.fulfill(body=_offline.inline_css(f) if f.suffix == ".css" else f.read_text())
+            return r.fulfill(body=_offline.asset_text(local[url.rsplit("/", 1)[1]]))
         return r.abort()  # tiles, jquery, bootstrap...: no network here
 
     page.route("**/*", route)
@@ -138,7 +138,7 @@ def main(argv=None):
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args(argv)
     browser = None
-    if not args.no_browser and Path(CHROMIUM).exists() and _offline.available():
+    if not args.no_browser and Path(CHROMIUM).exists():
         from playwright.sync_api import sync_playwright
 
         pw = sync_playwright().start()

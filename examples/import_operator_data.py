@@ -2,9 +2,14 @@
 
 The delivery is made up here, in a temporary folder (no real hazard data is public):
 a Shapefile of hazardous areas with IMSMA field names and one bow-tie polygon, a CSV of
-evidence points with MGRS references (one of them mistyped), and an IMSMA turning-point
-table whose second polygon does not close. The real municipal boundaries are imported
-too, all 40 features. Every import prints read = imported + rejected.
+evidence points with MGRS references (one of them mistyped, one only a 1 km square), an
+IMSMA turning-point table whose second polygon does not close, and a Shapefile from the
+north written in cp1250 without its ``.cpg``, with Serbian municipality names (one
+hazard has none). The real municipal boundaries are imported first, all 40 features.
+Every import prints read = imported + rejected; the notices say how the text was
+decoded, which names were written canonically and which municipalities were taken from
+the geometry. Last, a file that is not what its name says (an OGR VRT document named
+``.geojson``) is refused before GDAL opens it.
 
 Run it from anywhere: ``python examples/import_operator_data.py``.
 """
@@ -19,6 +24,7 @@ import pyogrio
 from shapely.geometry import Polygon, box
 
 from kosovo_cmr import settings
+from kosovo_cmr.errors import InputError
 from kosovo_cmr.importer import IdConflictError, import_layer, validate_source
 from kosovo_cmr.store import open_store
 
@@ -54,7 +60,8 @@ def make_delivery(folder: Path) -> dict[str, Path]:
         "\ufeffevidence_id;item;ordnance;MGRS;found\n"
         "NPA-E-1;submunition;BLU-97;34T EN 08203 16401;12.05.2024\n"
         "NPA-E-2;fragments;BLU-97;34T EN 08250 16420;12.05.2024\n"
-        "NPA-E-3;crater;BLU-97;34T EN 0825 1642O;13.05.2024\n",  # letter O for a zero
+        "NPA-E-3;crater;BLU-97;34T EN 0825 1642O;13.05.2024\n"  # letter O for a zero
+        "NPA-E-4;crater;BLU-97;34T EN 08 16;14.05.2024\n",  # a 1 km square: too coarse
         encoding="utf-8",
     )
 
@@ -68,10 +75,31 @@ def make_delivery(folder: Path) -> dict[str, Path]:
             f"{poly},5,EP,EP,,0,{last},TP2,,",
         ]
     (folder / "ksf_turning_points.csv").write_text("\n".join(rows) + "\n")
+
+    north = gpd.GeoDataFrame(
+        {
+            "HazardID": ["NPA-24-N1", "NPA-24-N2", "NPA-24-N3", "NPA-24-N4"],
+            "HazardType": ["CHA", "CHA", "SHA", "SHA"],
+            "DateRecord": ["2024-09-02", "2024-09-03", "2024-09-03", "2024-09-04"],
+            "Opstina": ["Leposavić", "Zvečan", "Severna Mitrovica", None],
+        },
+        geometry=[box(x, y, x + D, y + D) for x, y in
+                  ((20.80, 43.10), (20.84, 42.91), (20.867, 42.895), (20.79, 43.09))],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    pyogrio.write_dataframe(north, folder / "npa_north.shp", encoding="cp1250")
+    (folder / "npa_north.cpg").unlink()  # as delivered: GDAL alone would read mojibake
+
+    (folder / "areas.geojson").write_text(
+        '<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/etc/hostname'
+        "</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>"
+    )
     return {
         "hazards": folder / "halo_hazards.shp",
         "evidence": folder / "npa_finds.csv",
         "traverse": folder / "ksf_turning_points.csv",
+        "north": folder / "npa_north.shp",
+        "disguised": folder / "areas.geojson",
     }
 
 
@@ -85,10 +113,11 @@ def main() -> None:
         print(validate_source(files["hazards"], "hazards", store=store).summary())
 
         jobs = [
+            (settings.resolve_boundaries_path(), "boundaries", {}),
             (files["hazards"], "hazards", {}),
             (files["evidence"], "evidence", {}),
             (files["traverse"], "hazards", {"bearing": "grid"}),
-            (settings.resolve_boundaries_path(), "boundaries", {}),
+            (files["north"], "hazards", {}),
         ]
         for path, layer, options in jobs:
             print(f"\n== kcmr import {path.name} --layer {layer}")
@@ -102,6 +131,16 @@ def main() -> None:
         try:
             import_layer(files["hazards"], "hazards", store=store)
         except IdConflictError as exc:
+            print(f"refused: {exc}")
+
+        print("\n== the north's names, as stored")
+        hazards = open_store(store).read("hazards").set_index("hazard_id")
+        print(hazards.loc[hazards.index.str.startswith("NPA"), ["municipality", "region"]])
+
+        print("\n== a file that is not what its name says")
+        try:
+            import_layer(files["disguised"], "hazards", store=store)
+        except InputError as exc:
             print(f"refused: {exc}")
 
         print("\n== the store")

@@ -41,6 +41,7 @@ DEMO_STEPS: list[str] = [
     # issue 18: SYNTHETIC context layers and incidents, then the priority model
     "kosovo_cmr.demo:_step_context",
     "kosovo_cmr.demo:_step_priority",
+    "kosovo_cmr.demo:_step_import_check",  # issue 14/19: an operator's file, checked
     "kosovo_cmr.demo:_step_fadeout",
     "kosovo_cmr.demo:_step_forecast",
     "kosovo_cmr.demo:_step_audit",  # issue 17
@@ -106,6 +107,51 @@ def load_layers(ctx: DemoContext) -> None:
         ctx.summary.append(f"{row.layer}: {row.features} features{area}")
     if "://" not in ctx.store.uri:  # a server store (PostGIS) is not a file to list
         ctx.add_output("layer store", Path(ctx.store.uri))
+
+
+# --- issue 14/19: checking an operator's delivery before importing it ---------------------
+
+
+def _step_import_check(ctx: DemoContext) -> None:
+    """Validate a SYNTHETIC operator delivery: cp1250 without .cpg, Serbian place names.
+
+    A dry run against the store (nothing is written to it): the report shows the
+    encoding detected from the letters, the names written canonically and the
+    municipality taken from the geometry where the delivery has none.
+    """
+    from kosovo_cmr._json import dumps
+    from kosovo_cmr.importer import validate_source
+    from kosovo_cmr.places import read_place_names
+
+    hazards = ctx.store.read("hazards").head(6)
+    names = read_place_names()
+    serbian = names[names["language"] == "sr-Latn"].drop_duplicates("canonical")
+    serbian = dict(zip(serbian["canonical"], serbian["alias"], strict=True))
+    delivery = gpd.GeoDataFrame(
+        {
+            "HazardID": [f"DEMO-OP-{i + 1:04d}" for i in range(len(hazards))],
+            "HazardType": hazards["kind"].to_numpy(),
+            "DateRecord": hazards["recorded"].dt.strftime("%d.%m.%Y").to_numpy(),
+            "Opstina": [serbian.get(m, m) for m in hazards["municipality"]][:-1] + [None],
+            "synthetic": True,
+        },
+        geometry=hazards.geometry.to_numpy(),
+        crs=hazards.crs,
+    )
+    folder = ctx.output("operator-delivery")
+    folder.mkdir(exist_ok=True)
+    shp = folder / "DEMO-operator-north.shp"
+    pyogrio.write_dataframe(delivery, shp, encoding="cp1250")
+    shp.with_suffix(".cpg").unlink()  # as operators' files often come: no .cpg
+    report = validate_source(shp, "hazards", store=ctx.store)
+    path = ctx.output("import-check.json")
+    path.write_text(dumps({"synthetic": True, **report.as_dict()}) + "\n", encoding="utf-8")
+    ctx.add_output("SYNTHETIC operator delivery (cp1250 Shapefile, no .cpg)", shp)
+    ctx.add_output("import check of that delivery (kcmr validate, JSON)", path)
+    ctx.summary.append(
+        f"import check (SYNTHETIC delivery, dry run): read {report.read}, would import "
+        f"{report.imported}; text {report.encoding}"
+    )
 
 
 def _resolve(step: str | Callable) -> Callable:
@@ -333,7 +379,6 @@ def _step_report(ctx: DemoContext) -> None:
 
 def _step_maps(ctx: DemoContext) -> None:
     """Write the interactive maps (online, offline) and the field-map atlas (demo step)."""
-    from kosovo_cmr.errors import MissingDependencyError
     from kosovo_cmr.outputs.maps import interactive_map, save_map
     from kosovo_cmr.workflows.maps import DERIVED, map_layers
 
@@ -342,12 +387,10 @@ def _step_maps(ctx: DemoContext) -> None:
     derived = {key: layers.pop(key, None) for key in DERIVED}
     online = save_map(interactive_map(layers, **derived), ctx.output("map.html"), overwrite=True)
     ctx.add_output("interactive map (OpenStreetMap tiles)", online)
-    try:
-        offline = interactive_map(layers, offline=True, **derived)
-        path = save_map(offline, ctx.output("map-offline.html"), overwrite=True)
-        ctx.add_output("interactive map, offline (one file, no network)", path)
-    except MissingDependencyError as exc:
-        ctx.summary.append(f"map-offline.html not written: {exc}")
+    # Leaflet and its plugins come with the folium-offline package: nothing to install
+    offline = interactive_map(layers, offline=True, **derived)
+    path = save_map(offline, ctx.output("map-offline.html"), overwrite=True)
+    ctx.add_output("interactive map, offline (one file, no network)", path)
     hazards = layers.get("hazards")
     if hazards is not None and len(hazards):
         # issue 19: sheets v2, on the forecast step's SYNTHETIC DEM for ground context

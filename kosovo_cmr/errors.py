@@ -261,6 +261,8 @@ def describe(exc: BaseException, *, store=None) -> Failure:
     if isinstance(exc, KeyboardInterrupt):
         return Failure(130, "KeyboardInterrupt", "interrupted")
     if _disk_full(exc):
+        if isinstance(exc, StoreError) and "disk full" in str(exc):
+            return _failure(4, "StoreError", str(exc))  # the store says what it kept
         what = f"cannot write to store {store}" if isinstance(exc, StoreError) else None
         text = "disk full: no space left on device"
         return _failure(4, "StoreError", f"{what}: {text}" if what else text, str(exc))

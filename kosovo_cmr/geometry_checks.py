@@ -41,6 +41,7 @@ __all__ = [
 REASONS: dict[str, tuple[str, str]] = {
     # reading
     "unparseable_geometry": ("reject", "the geometry could not be parsed (WKT, WKB, MGRS, X/Y)"),
+    "mgrs_too_coarse": ("reject", "an MGRS square coarser than settings.mgrs_max_accuracy_m"),
     "malformed_row": ("reject", "a table row has more or fewer cells than the header"),
     # geometry
     "null_geometry": ("reject", "the feature has no geometry"),
@@ -73,6 +74,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "value_not_allowed": ("reject", "an attribute value is not in the allowed list"),
     "out_of_range": ("reject", "an attribute value is outside its range"),
     "missing_id": ("reject", "the feature has no id"),
+    "id_normalised": ("note", "the id held invisible or look-alike characters; normalised"),
+    "lookalike_id": ("reject", "the id looks like another id (of the source or the store)"),
     "duplicate_id": ("reject", "another feature of the source has the same id"),
     "id_in_store": ("reject", "the id is already in the store (--on-conflict skip)"),
     "replaced_in_store": ("note", "the stored feature with this id was replaced"),

@@ -20,10 +20,11 @@ from collections.abc import Sequence
 import pandas as pd
 
 from kosovo_cmr.errors import InputError
-from kosovo_cmr.import_values import filled_later
+from kosovo_cmr.import_values import filled_later, is_null
 from kosovo_cmr.places import locate
 from kosovo_cmr.schema import LayerSchema, get_schema
 from kosovo_cmr.sources import SourceData
+from kosovo_cmr.sources.tabular import parse_number
 from kosovo_cmr.store.versions import RESERVED_COLUMNS
 
 __all__ = [
@@ -34,7 +35,10 @@ __all__ = [
     "parse_field_map",
     "map_fields",
     "rename_reserved",
+    "case_twin_renames",
+    "rename_case_twins",
     "attach_regions",
+    "add_extra",
     "normalise_values",
     "require_columns",
     "map_attributes",
@@ -253,6 +257,59 @@ def rename_reserved(src: SourceData, notices: list[str]) -> None:
             notices.append(f"column {old!r} kept as {new!r} (the store reserves the name)")
 
 
+def case_twin_renames(columns: Sequence, *, keep: Sequence = ()) -> dict[str, str]:
+    """Decide new names for columns whose names differ only by case.
+
+    A GeoPackage (SQLite) folds the case of column names, so ``Notes`` and ``notes``
+    cannot both be stored. In each group of such twins the column named in ``keep`` (a
+    layer column), else the first, keeps its name; the others get ``_2``, ``_3``...
+
+    Examples
+    --------
+    >>> case_twin_renames(["Notes", "notes", "NOTES", "kind"])
+    {'notes': 'notes_2', 'NOTES': 'NOTES_3'}
+    >>> case_twin_renames(["Kind", "kind"], keep=["kind"])
+    {'Kind': 'Kind_2'}
+    """
+    names = [str(c) for c in columns]
+    taken = {n.casefold() for n in names}
+    groups: dict[str, list[str]] = {}
+    for n in names:
+        groups.setdefault(n.casefold(), []).append(n)
+    renames: dict[str, str] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        keeper = next((m for m in members if m in keep), members[0])
+        suffix = 2
+        for m in members:
+            if m == keeper:
+                continue
+            while f"{m}_{suffix}".casefold() in taken:
+                suffix += 1
+            renames[m] = f"{m}_{suffix}"
+            taken.add(renames[m].casefold())
+            suffix += 1
+    return renames
+
+
+def rename_case_twins(
+    frame: pd.DataFrame, notices: list[str], *, keep: Sequence = ()
+) -> pd.DataFrame:
+    """Rename columns that differ only by case (:func:`case_twin_renames`), with a notice."""
+    renames = case_twin_renames(frame.columns, keep=keep)
+    if not renames:
+        return frame
+    for old, new in renames.items():
+        twin = next(str(c) for c in frame.columns if str(c).casefold() == old.casefold()
+                    and str(c) not in renames)  # fmt: skip
+        notices.append(
+            f"columns {twin!r} and {old!r} differ only by case, which a GeoPackage cannot "
+            f"hold: {old!r} kept as {new!r}"
+        )
+    return frame.rename(columns=renames)
+
+
 def attach_regions(attrs: pd.DataFrame, notices: list[str]) -> pd.DataFrame:
     """Give boundaries their district and region from the region table (enclaves too)."""
     if "municipality" not in attrs.columns or "region" in attrs.columns:
@@ -263,6 +320,42 @@ def attach_regions(attrs: pd.DataFrame, notices: list[str]) -> pd.DataFrame:
         out["district"] = [p.district if p else None for p in places]
     out["region"] = [p.region if p else None for p in places]
     notices.append("district and region taken from the region table (layers/regions.csv)")
+    return out
+
+
+def _coarser(given, computed) -> tuple[object, bool]:
+    """Return the larger of a source's accuracy and the computed one, and if it was raised."""
+    if is_null(computed):
+        return given, False
+    if is_null(given):
+        return computed, False
+    try:
+        value = parse_number(given)
+    except InputError:  # not a number: left for the attribute check to reject
+        return given, False
+    return (float(computed), True) if float(computed) > value else (given, False)
+
+
+def add_extra(attrs: pd.DataFrame, extra: dict, notices: list[str]) -> pd.DataFrame:
+    """Add the values a reader computed (``misclosure_m``, ``accuracy_m``...) to the attributes.
+
+    A computed ``accuracy_m`` (half the side of an MGRS square) never lets a source's own
+    accuracy claim better: each feature keeps the larger of the two, with a notice
+    counting the accuracies that were raised.
+    """
+    out = attrs.copy()
+    for name, values in extra.items():
+        if name != "accuracy_m" or name not in out.columns:
+            out[name] = pd.Series(list(values), index=out.index)
+            continue
+        pairs = [_coarser(g, c) for g, c in zip(out[name], values, strict=True)]
+        raised = sum(1 for _, up in pairs if up)
+        if raised:
+            notices.append(
+                f"accuracy_m raised to the precision of the MGRS reference on {raised} "
+                "feature(s): a position is no better than its square"
+            )
+        out[name] = pd.Series([value for value, _ in pairs], index=out.index)
     return out
 
 
@@ -346,9 +439,8 @@ def map_attributes(
     field_map = {k: v for k, v in field_map.items() if k in src.frame.columns}
     renames, alias_notes = map_fields(src.frame.columns, schema.name, mapping=field_map)
     notices.extend(alias_notes)
-    attrs = src.frame.rename(columns=renames)
-    for name, values in src.extra.items():
-        attrs[name] = values.to_numpy()
+    attrs = add_extra(src.frame.rename(columns=renames), src.extra, notices)
+    attrs = rename_case_twins(attrs, notices, keep=schema.column_names)
     if schema.name == "boundaries":
         attrs = attach_regions(attrs, notices)
     attrs = normalise_values(attrs, notices)

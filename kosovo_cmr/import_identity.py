@@ -21,6 +21,7 @@ import pandas as pd
 
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.geometry_checks import Issue
+from kosovo_cmr.import_lookalikes import check_lookalikes
 from kosovo_cmr.import_report import alive_mask, is_rejected
 from kosovo_cmr.import_values import is_null
 from kosovo_cmr.schema import LayerSchema
@@ -136,8 +137,13 @@ def check_identity(
     *,
     on_conflict: str,
     dry_run: bool,
+    notices: list[str] | None = None,
 ) -> tuple[list, set[str]]:
     """Run the step: read the ids and check them (see the module notes).
+
+    Ids (and ``hazard_id`` references) are first normalised and compared by what they
+    look like (:func:`kosovo_cmr.import_lookalikes.check_lookalikes`); ``attrs`` is
+    updated in place with the normalised ids.
 
     Returns
     -------
@@ -151,6 +157,10 @@ def check_identity(
     IdConflictError
         As :func:`check_ids`.
     """
+    check_lookalikes(
+        attrs, schema, issues, existing, alive=alive_mask(issues),
+        notices=notices if notices is not None else [],
+    )  # fmt: skip
     ids = feature_ids(attrs, schema.id_column)
     replaced = check_ids(
         ids,

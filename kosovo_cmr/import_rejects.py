@@ -5,15 +5,15 @@ Written only when a feature is rejected or repaired: a GeoPackage with the layer
 beside each. Every row holds the source's original attributes and geometry (in the
 source CRS) and ``kcmr_row`` (1-based position in the source), ``kcmr_reasons``,
 ``kcmr_details``, ``kcmr_source_geometry`` (the text of a geometry that could not be
-parsed) and, for repaired features, ``kcmr_area_change_m2``. The file is written to a
-temporary name first and moved into place.
+parsed) and, for repaired features, ``kcmr_area_change_m2``. Every file is written to a
+temporary file beside it and renamed into place (:func:`kosovo_cmr._files.atomic_output`):
+an interrupted import leaves no partial rejects file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,16 +22,46 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from kosovo_cmr._files import atomic_output, check_outputs, real_path
 from kosovo_cmr.errors import InputError, StoreError
 from kosovo_cmr.geometry_checks import Issue
 from kosovo_cmr.import_report import alive_mask
 from kosovo_cmr.import_values import is_null
 from kosovo_cmr.sources import SourceData
+from kosovo_cmr.sources.gdal_env import plain_name, staging_dir
 
-__all__ = ["REJECTS_FORMATS", "rejects_path", "rejects_files", "write_rejects"]
+__all__ = [
+    "REJECTS_FORMATS",
+    "default_rejects_path",
+    "rejects_path",
+    "rejects_files",
+    "write_rejects",
+]
 
 #: Formats of a rejects file.
 REJECTS_FORMATS = ("gpkg", "geojson")
+
+
+def default_rejects_path(
+    source: str | os.PathLike, fmt: str, *, store: str | os.PathLike | None = None
+) -> Path:
+    """Return the default rejects file: ``<source stem>.rejects-<UTC time>.<fmt>``.
+
+    It lies beside the store (a GeoPackage), so that an import run from a read-only
+    working directory still writes it; beside the source when the store is a URL
+    (PostGIS). The stem keeps letters, digits, ``.``, ``-`` and ``_`` only.
+
+    Examples
+    --------
+    >>> default_rejects_path("in/halo;q3.shp", "gpkg", store="/data/kmac.gpkg").parent
+    PosixPath('/data')
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    if store is not None and "://" not in os.fspath(store):
+        folder = real_path(store).parent
+    else:
+        folder = real_path(source).parent
+    return folder / f"{plain_name(Path(source).stem)}.rejects-{stamp}.{fmt}"
 
 
 def rejects_path(
@@ -44,13 +74,18 @@ def rejects_path(
 ) -> Path:
     """Decide the rejects file, refusing one that would replace what it must not.
 
+    Every file the rejects writer may produce (:func:`rejects_files`) is checked with the
+    package's one output guard, :func:`kosovo_cmr._files.check_outputs`: none may be the
+    store (or one of its SQLite files), the source, or another of them, through links
+    and whatever ``overwrite`` says; an existing one needs ``overwrite``.
+
     Parameters
     ----------
     source : str or path-like
-        The source; names the default file ``<stem>.rejects-<UTC time>.<fmt>`` in the
-        working directory.
+        The source.
     rejects : str, path-like or None
-        The file asked for (``.gpkg`` or ``.geojson``).
+        The file asked for (``.gpkg`` or ``.geojson``); default
+        :func:`default_rejects_path`.
     fmt : {"gpkg", "geojson"}
         Format of the default file.
     overwrite : bool
@@ -61,39 +96,17 @@ def rejects_path(
     Raises
     ------
     kosovo_cmr.errors.InputError
-        A bad suffix, a missing folder, a file the rejects would write (see
-        :func:`rejects_files`) that is the source or the store (whatever ``overwrite``
-        says), or that exists without ``overwrite``.
+        A bad suffix, a missing folder, a file that is the source or the store, or that
+        exists without ``overwrite``.
     """
-    if rejects is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        return Path.cwd() / f"{Path(source).stem}.rejects-{stamp}.{fmt}"
-    path = Path(rejects)
+    path = default_rejects_path(source, fmt, store=store) if rejects is None else Path(rejects)
     if path.suffix.lower() not in (".gpkg", ".geojson"):
         raise InputError(f"rejects file must end in .gpkg or .geojson, got {path.name}")
-    protected = [(source, f"the source {source}")]
-    if store is not None and "://" not in os.fspath(store):  # a URL names no file
-        protected.append((store, f"the store {store}"))
-    for target in rejects_files(path):
-        for other, what in protected:
-            if _same_file(target, other):
-                raise InputError(f"--rejects {path} would replace {what}; choose another file")
-        if target.exists() and not overwrite:
-            raise InputError(f"{target} exists; pass --overwrite to replace it")
-    if not path.parent.exists():
-        raise InputError(f"folder {path.parent} does not exist")
+    label = "--rejects" if rejects is not None else "the rejects file"
+    outputs = {label if i == 0 else f"{label} ({p.name})": p
+               for i, p in enumerate(rejects_files(path))}  # fmt: skip
+    check_outputs(outputs, overwrite=overwrite, store=store, sources=[source])
     return path
-
-
-def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
-    """Whether two paths name the same file, through symbolic and hard links."""
-    ra, rb = os.path.realpath(a), os.path.realpath(b)
-    if ra == rb:
-        return True
-    try:
-        return os.path.samefile(ra, rb)
-    except OSError:  # one of them does not exist: different files
-        return False
 
 
 def rejects_files(path: Path) -> list[Path]:
@@ -173,39 +186,48 @@ def write_rejects(
     kosovo_cmr.errors.StoreError
         If the file cannot be written (no partial file is left).
     """
-    import pyogrio
-
     alive = alive_mask(issues)
     rej = np.flatnonzero(~alive)
     rep = np.flatnonzero(alive & repaired)
-    tables = (("rejects", rej, None), ("repaired", rep, area_change))
-    plain = _plain(src.frame)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".kcmr-rejects-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
+    tables = [
+        (name, _table(src, _plain(src.frame), src_crs, issues, idx, area_change=change))
+        for name, idx, change in (("rejects", rej, None), ("repaired", rep, area_change))
+        if len(idx)
+    ]
     try:
         if path.suffix.lower() == ".gpkg":
-            for name, idx, change in tables:
-                if len(idx):
-                    gdf = _table(src, plain, src_crs, issues, idx, area_change=change)
-                    pyogrio.write_dataframe(
-                        gdf, tmp, layer=name, driver="GPKG", geometry_type="Unknown"
-                    )
-            os.replace(tmp, path)
+            with atomic_output(path, overwrite=True) as tmp:
+                _write_vector(tables, tmp, driver="GPKG")
             return
         files = rejects_files(path)  # rejects .geojson, .csv; repaired .geojson, .csv
-        for (_, idx, change), target, csv_path in zip(tables, files[::2], files[1::2], strict=True):
-            if not len(idx):
-                continue
-            gdf = _table(src, plain, src_crs, issues, idx, area_change=change)
-            pyogrio.write_dataframe(gdf, tmp, driver="GeoJSON", geometry_type="Unknown")
-            os.replace(tmp, target)
+        places = {"rejects": (files[0], files[1]), "repaired": (files[2], files[3])}
+        for name, gdf in tables:
+            target, csv_path = places[name]
+            with atomic_output(target, overwrite=True) as tmp:
+                _write_vector([(None, gdf)], tmp, driver="GeoJSON")
             csv = pd.DataFrame(gdf.drop(columns="geometry"))
             csv["kcmr_wkt"] = [None if g is None else g.wkt for g in gdf.geometry.values]
-            csv.to_csv(csv_path, index=False, encoding="utf-8")
-    except Exception as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise StoreError(f"cannot write the rejects file {path}: {exc}") from exc
+            with atomic_output(csv_path, overwrite=True) as tmp:
+                csv.to_csv(tmp, index=False, encoding="utf-8")
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise StoreError(f"cannot write the rejects file {path}: {_one_line(exc)}") from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def _write_vector(tables: list, target: Path, *, driver: str) -> None:
+    """Write ``[(layer, frame), ...]`` with GDAL into a plainly named file, then copy it.
+
+    GDAL (through pyogrio) reads ``;``, ``!``, ``?`` and newlines in a path as URL
+    syntax, so the file is written in a private folder and copied to ``target`` (the
+    temporary file of :func:`kosovo_cmr._files.atomic_output`).
+    """
+    import pyogrio
+
+    with staging_dir() as folder:
+        plain = folder / ("rejects" + target.suffix.lower())
+        for layer, gdf in tables:
+            pyogrio.write_dataframe(gdf, plain, layer=layer, driver=driver, geometry_type="Unknown")
+        shutil.copyfile(plain, target)

@@ -59,6 +59,9 @@ class ImportReport:
         ``repaired`` or ``rejected``), ``reasons``, ``details``, ``area_change_m2``.
     rejects_path : str or None
         The rejects file written (also holding the originals of repaired features).
+    encoding : str or None
+        How the source's text was decoded and why (``"cp1250 (no .cpg; detected from its
+        letters)"``); ``None`` for formats that fix their encoding (GeoPackage, GeoJSON).
     """
 
     source: str
@@ -75,6 +78,7 @@ class ImportReport:
     notices: list[str]
     features: pd.DataFrame = field(repr=False)
     rejects_path: str | None = None
+    encoding: str | None = None
 
     @property
     def balanced(self) -> bool:
@@ -95,6 +99,7 @@ class ImportReport:
             "rejected": self.rejected,
             "replaced": self.replaced,
             "rejects_path": self.rejects_path,
+            "encoding": self.encoding,
             "reasons": dict(sorted(self.reasons.items())),
             "notices": list(self.notices),
         }
@@ -108,6 +113,8 @@ class ImportReport:
             f"read {self.read} = {verb} {self.imported} + rejected {self.rejected}"
             f"   (repaired {self.repaired}, replaced {self.replaced})",
         ]
+        if self.encoding:
+            lines.append(f"encoding: {self.encoding}")
         for note in self.notices:
             lines.append(f"note: {note}")
         if self.reasons:

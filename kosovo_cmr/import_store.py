@@ -18,6 +18,7 @@ error; one the history does not explain is an error.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +39,7 @@ __all__ = [
     "MODES",
     "ExpectedLayer",
     "open_for_import",
+    "check_writable",
     "read_existing",
     "accepted_features",
     "expected_layer",
@@ -62,17 +64,67 @@ def open_for_import(store: Store | str | os.PathLike | None, *, dry_run: bool) -
     Returns
     -------
     Store or None
+
+    Raises
+    ------
+    kosovo_cmr.errors.StoreError
+        If the store cannot be opened, or (not for a dry run) a GeoPackage store or its
+        folder is read-only: refused before the source is read, nothing written.
     """
     from kosovo_cmr.store import Store, open_store
 
     if isinstance(store, Store):
+        if not dry_run and "://" not in os.fspath(store.uri):
+            check_writable(store.uri)
         return store
     uri = os.fspath(store if store is not None else settings.store_path)
     if dry_run and not uri.startswith("postgres"):
         if not Path(uri).exists():
             return None
         return open_store(uri, create=False)
+    if "://" not in uri:
+        check_writable(uri)
     return open_store(uri, create=True)
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Refuse a GeoPackage store that cannot be written, before any work.
+
+    A GeoPackage is written with files beside it (a temporary copy, SQLite's journal),
+    so its folder must be writable too, and the file itself when it exists.
+
+    Raises
+    ------
+    kosovo_cmr.errors.StoreError
+        Naming what is read-only (exit code 4).
+    """
+    target = Path(os.path.realpath(path))
+    folder = target.parent
+    if not folder.is_dir():
+        raise StoreError(f"the store {path} cannot be created: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"the store {path} cannot be written, its folder is read-only "
+            f"({_why_not_writable(folder)}); nothing imported"
+        )
+    if target.exists() and not os.access(target, os.W_OK):
+        raise StoreError(
+            f"the store {path} is read-only ({_why_not_writable(target)}); nothing imported"
+        )
+
+
+def _why_not_writable(path: Path) -> str:
+    """Return the system's reason why ``path`` cannot be written ("read-only file system")."""
+    try:
+        if path.is_dir():
+            fd, probe = tempfile.mkstemp(prefix=".kcmr-probe-", dir=path)
+            os.close(fd)
+            os.unlink(probe)
+        else:
+            os.close(os.open(path, os.O_WRONLY))
+    except OSError as exc:
+        return (exc.strerror or type(exc).__name__).lower()
+    return "no write permission"
 
 
 def read_existing(

@@ -9,8 +9,12 @@ step per concern, each in the module named for it:
    (:mod:`kosovo_cmr.import_fields`);
 3. check geometry: check and repair every geometry, and its position against Kosovo's
    extent (:mod:`kosovo_cmr.import_geometry`, :mod:`kosovo_cmr.geometry_checks`);
+   then places: canonical municipality and region names, filled from the geometry and
+   the region table where missing (:mod:`kosovo_cmr.import_places`);
 4. check attributes against the layer schema (:mod:`kosovo_cmr.import_values`);
-5. check identity: ids against the source and the store (:mod:`kosovo_cmr.import_identity`);
+5. check identity: ids normalised and compared by what they look like
+   (:mod:`kosovo_cmr.import_lookalikes`), then against the source and the store
+   (:mod:`kosovo_cmr.import_identity`);
 6. account for every feature (:mod:`kosovo_cmr.import_report`)::
 
        read == imported + rejected
@@ -29,17 +33,19 @@ import os
 
 from kosovo_cmr import settings
 from kosovo_cmr.crs import normalize_crs
-from kosovo_cmr.errors import CRSError, InputError
+from kosovo_cmr.errors import CRSError, InputError, StoreError
 from kosovo_cmr.import_fields import (
     FIELD_ALIASES,
     VALUE_ALIASES,
     map_attributes,
     map_fields,
     parse_field_map,
+    rename_case_twins,
     rename_reserved,
 )
 from kosovo_cmr.import_geometry import check_geometries
 from kosovo_cmr.import_identity import ON_CONFLICT, IdConflictError, check_identity
+from kosovo_cmr.import_places import check_places
 from kosovo_cmr.import_rejects import REJECTS_FORMATS, rejects_path, write_rejects
 from kosovo_cmr.import_report import (
     AccountingError,
@@ -140,8 +146,10 @@ def import_layer(
         source of which nothing is imported leaves the layer as it was).
     rejects : path, optional
         Rejects file (``.gpkg``, or ``.geojson`` which also writes a ``.csv``); default
-        ``<source stem>.rejects-<UTC time>.gpkg`` in the working directory. Written only
-        when a feature is rejected or repaired.
+        ``<source stem>.rejects-<UTC time>.gpkg`` beside the store (beside the source
+        for a PostGIS store; :func:`kosovo_cmr.import_rejects.default_rejects_path`).
+        Written only when a feature is rejected or repaired; never over the store or the
+        source (:func:`kosovo_cmr._files.check_outputs`).
     rejects_format : {"gpkg", "geojson"}
         Format of the default rejects file.
     overwrite : bool, default False
@@ -205,11 +213,14 @@ def import_layer(
     fill_columns(src, schema, dict(set_values or {}), field_map=field_map, notices=notices)
     attrs = map_attributes(src, schema, source=source, field_map=field_map, notices=notices)
     checked = check_geometries(src, src_crs, schema, issues, repair=repair, progress=progress)
-    attrs = check_attributes(attrs, schema, alive_mask(issues), issues)
+    attrs = check_places(attrs, schema, checked.stored, alive_mask(issues), store=store_obj,
+                         notices=notices)  # fmt: skip
+    attrs = check_attributes(attrs, schema, alive_mask(issues), issues, notices=notices)
     existing = read_existing(store_obj, schema, mode=mode)
     ids, replaced_ids = check_identity(
-        attrs, schema, issues, existing, on_conflict=on_conflict, dry_run=dry_run
-    )
+        attrs, schema, issues, existing, on_conflict=on_conflict, dry_run=dry_run,
+        notices=notices,
+    )  # fmt: skip
     report = account(
         issues,
         ids=ids,
@@ -223,6 +234,7 @@ def import_layer(
         crs=_crs_text(src_crs),
         notices=notices,
     )
+    report.encoding = src.encoding
     check_balance(report, read=len(src))
     if dry_run:
         return report
@@ -262,10 +274,18 @@ def _store(store_obj, report, accepted, schema, existing, replaced_ids, *, mode,
         )
     if report.imported:
         expected = expected_layer(accepted, schema, existing, replaced_ids, mode=mode)
-        written = write_layer(
-            store_obj, accepted, schema, existing, replaced_ids, mode=mode, source=report.source,
-            valid_from=valid_from,
-        )  # fmt: skip
+        try:
+            written = write_layer(
+                store_obj, accepted, schema, existing, replaced_ids, mode=mode,
+                source=report.source, valid_from=valid_from,
+            )  # fmt: skip
+        except StoreError:
+            raise
+        except OSError as exc:  # a read-only or full file system met on the way
+            raise StoreError(
+                f"cannot write layer {schema.name!r} of {store_obj.uri}: "
+                f"{' '.join(str(exc).split())[:300]}; the store is left as it was"
+            ) from exc
         import_id = getattr(written, "import_id", None)
         report.notices.extend(
             verify_stored(store_obj, schema, expected, import_id=import_id, accepted=accepted)
@@ -287,6 +307,8 @@ def _read(source, schema, *, crs, field_map, **options) -> tuple[SourceData, obj
     )
     notices = list(src.notices)
     rename_reserved(src, notices)
+    keep = [*field_map, *schema.column_names]  # names --map-fields uses stay as they are
+    src.frame = rename_case_twins(src.frame, notices, keep=keep)
     src_crs = _resolve_crs(src, crs, notices)
     return src, src_crs, notices
 

@@ -18,8 +18,6 @@ Environment variables (read once, at import):
     Memory budget of one dask worker (see :data:`dask_worker_memory`).
 ``KCMR_DASK_SPILL_DIR``
     Where the dask engine writes its working files (see :data:`dask_spill_dir`).
-``KCMR_WEB_ASSETS``
-    Folder of the npm packages inlined into offline maps (see :data:`web_assets_dir`).
 """
 
 from __future__ import annotations
@@ -82,6 +80,14 @@ traverse_max_misclosure_m: float = 5.0
 #: A GPX track becomes a polygon if its ends are at most this many metres apart.
 gpx_max_ring_gap_m: float = 25.0
 
+# --- issue 14: MGRS precision (kosovo_cmr.sources.tabular) ----------------------------------
+
+#: An MGRS reference stands for a square (``34TDN9020`` a 1 km square): its point is the
+#: square's centre and its ``accuracy_m`` half the square's side. A reference whose
+#: accuracy is coarser than this many metres (a 1 km square and coarser, by default) is
+#: rejected as ``mgrs_too_coarse``.
+mgrs_max_accuracy_m: float = 100.0
+
 #: Default GeoPackage store (relative to the working directory).
 store_path: str = os.environ.get("KCMR_STORE", "kcmr.gpkg")
 
@@ -102,13 +108,6 @@ boundaries_path: str | None = os.environ.get("KCMR_BOUNDARIES")
 
 #: Attribute of the boundaries file that holds the municipality name.
 boundaries_name_field: str = "XK_NAME"
-
-#: Folder holding the npm packages (``node_modules/leaflet``, ...) whose JavaScript and
-#: CSS an offline map inlines (``KCMR_WEB_ASSETS``; default ``~/.cache/kosovo_cmr/web``).
-#: Nothing third-party is shipped in the package; see :mod:`kosovo_cmr.outputs.maps`.
-web_assets_dir: str = os.environ.get(
-    "KCMR_WEB_ASSETS", str(Path.home() / ".cache" / "kosovo_cmr" / "web")
-)
 
 #: Default output folder of ``kcmr demo``.
 demo_dir: str = "kcmr-demo"
@@ -169,3 +168,17 @@ def resolve_boundaries_path(path: str | os.PathLike | None = None) -> Path:
         "municipal boundaries not found; pass --boundaries PATH or set KCMR_BOUNDARIES "
         "(expected ../shared/data/kosovo-municipalities-2018/XK_EA_2018.shp)"
     )
+
+
+def __getattr__(name: str):
+    # 0.1 setting, gone in 0.3: offline maps took Leaflet from npm packages in this folder;
+    # they come with the folium-offline package now, and nothing reads a folder
+    if name == "web_assets_dir":
+        from kosovo_cmr import _deprecated
+
+        _deprecated.warn(
+            "settings.web_assets_dir is no longer used: the maps' scripts come from the "
+            "folium-offline package (no npm step)"
+        )
+        return None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

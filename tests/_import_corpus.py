@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -83,3 +86,27 @@ def evidence_points(n: int = 3) -> gpd.GeoDataFrame:
         geometry=[Point(LON + i * D, LAT) for i in range(n)],
         crs=4326,
     )
+
+
+@contextlib.contextmanager
+def read_only(*paths: Path):
+    """Make files and folders read-only for this process, root included, then restore.
+
+    Root ignores permission bits, so as root the paths are made immutable
+    (``chattr +i``: nobody may write them); otherwise their write bits are removed.
+    """
+    as_root = os.geteuid() == 0
+    modes = {p: p.stat().st_mode for p in paths}
+    try:
+        for p in paths:
+            if as_root:
+                subprocess.run(["chattr", "+i", str(p)], check=True, capture_output=True)
+            else:
+                p.chmod(modes[p] & ~0o222)
+        yield
+    finally:
+        for p in paths:
+            if as_root:
+                subprocess.run(["chattr", "-i", str(p)], check=False, capture_output=True)
+            else:
+                p.chmod(modes[p])

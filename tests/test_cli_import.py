@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from _import_corpus import bowtie_coords, feature, hazards, props, ring, write_geojson, write_gpkg
+from _import_corpus import (
+    bowtie_coords,
+    feature,
+    hazards,
+    props,
+    read_only,
+    ring,
+    write_geojson,
+    write_gpkg,
+)
 from click.testing import CliRunner
 
 from kosovo_cmr.cli.main import cli
@@ -123,3 +132,90 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(runner, tmp_path):
     result = kcmr(runner, tmp_path, "import", str(src), "--layer", "hazards")
     assert result.exit_code == 0
     assert result.stderr == ""  # CliRunner's stderr is not a TTY: no tqdm output
+
+
+# --- read-only places (issue 14): exit 4, one line, and JSON ------------------------------
+
+
+def _with_reject(tmp_path):
+    gdf = hazards(3)
+    gdf.loc[1, "geometry"] = None
+    return write_gpkg(tmp_path / "src" / "h.gpkg", gdf)
+
+
+@pytest.fixture
+def folders(tmp_path):
+    for name in ("src", "work", "data"):
+        (tmp_path / name).mkdir()
+    return tmp_path
+
+
+def _run_in(runner, cwd, monkeypatch, *args):
+    monkeypatch.chdir(cwd)
+    return runner.invoke(cli, list(map(str, args)), catch_exceptions=False)
+
+
+def test_read_only_working_directory_does_not_matter(runner, folders, monkeypatch):
+    src = _with_reject(folders)
+    store = folders / "data" / "s.gpkg"
+    with read_only(folders / "work"):
+        result = _run_in(runner, folders / "work", monkeypatch, "--store", store, "import",
+                         src, "--layer", "hazards", "--format", "json")  # fmt: skip
+    assert result.exit_code == 3, result.output
+    report = json.loads(result.stdout)
+    assert report["imported"] == 2
+    assert report["rejects_path"].startswith(str(folders / "data"))  # beside the store
+    assert list((folders / "work").iterdir()) == []
+
+
+@pytest.mark.parametrize("what", ["folder", "file"])
+def test_read_only_store_exits_4_with_one_line_and_json(runner, folders, monkeypatch, what):
+    src = _with_reject(folders)
+    store = folders / "data" / "s.gpkg"
+    if what == "file":  # a store that exists, read-only, in a read-only folder
+        runner.invoke(
+            cli,
+            [
+                "--store",
+                str(store),
+                "import",
+                str(write_gpkg(folders / "src" / "a.gpkg", hazards(1, prefix="A"))),
+                "--layer",
+                "hazards",
+            ],
+        )
+        before = store.read_bytes()
+    targets = [folders / "data"] + ([store] if what == "file" else [])
+    with read_only(*targets):
+        result = _run_in(runner, folders / "work", monkeypatch, "--store", store, "import",
+                         src, "--layer", "hazards", "--format", "json")  # fmt: skip
+        text = _run_in(runner, folders / "work", monkeypatch, "--store", store, "import",
+                       src, "--layer", "hazards")  # fmt: skip
+        check = _run_in(runner, folders / "work", monkeypatch, "--store", store, "validate",
+                        src, "--layer", "hazards", "--format", "json")  # fmt: skip
+    assert result.exit_code == 4, result.output
+    error = json.loads(result.stdout)  # {"error": message or {code, class, message}, ...}
+    assert error["exit_code"] == 4 and "read-only" in json.dumps(error["error"])
+    assert text.exit_code == 4
+    assert text.stderr.count("\n") == 1 and text.stderr.startswith("kcmr: error: the store")
+    assert check.exit_code == 3 and json.loads(check.stdout)["dry_run"]  # reading is fine
+    if what == "file":
+        assert store.read_bytes() == before
+    else:
+        assert not store.exists()
+
+
+def test_an_unexpected_failure_still_prints_one_json_object(runner, tmp_path, monkeypatch):
+    import kosovo_cmr.importer as importer
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected\nsecond line")
+
+    monkeypatch.setattr(importer, "import_layer", broken)
+    src = write_gpkg(tmp_path / "h.gpkg", hazards(1))
+    result = runner.invoke(cli, ["--store", str(tmp_path / "s.gpkg"), "import", str(src),
+                                 "--layer", "hazards", "--format", "json"])  # fmt: skip
+    assert result.exit_code == 70
+    payload = json.loads(result.stdout)  # exactly one JSON object
+    assert payload["exit_code"] == 70 and "injected" in json.dumps(payload["error"])
+    assert result.stderr.startswith("kcmr: error: unexpected error (RuntimeError)")

@@ -1,7 +1,8 @@
 """The interactive maps in a real headless Chromium (Debian's, driven by Playwright).
 
-Run with ``pytest -m browser``. Locally these tests skip when /usr/bin/chromium or the
-offline assets are missing; in CI they fail instead (``.ci/setup.d`` installs both).
+Run with ``pytest -m browser``. Locally these tests skip when /usr/bin/chromium is
+missing; in CI they fail instead (``.ci/setup.d/chromium.sh`` installs it). The maps'
+scripts come from the folium-offline package, installed with kosovo_cmr.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ def _missing(reason: str):
 def browser():
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         _missing("Debian chromium is not installed (apt-get install -y chromium)")
-    if not _offline.available():
-        _missing(f"offline map assets missing: {_offline.install_command()}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -242,12 +241,11 @@ def test_online_map_loads_its_libraries_and_osm_tiles(browser, tmp_path, municip
     path = maps.save_map(
         maps.interactive_map(_mapdata.layers(municipalities)), tmp_path / "online.html"
     )
-    local = {url: name for name, (_, url) in _offline.ASSETS.items()}
+    local = set(_offline.ASSETS.values())
 
     def serve(url):
         if url in local:
-            file = _offline.asset_path(local[url])
-            return _offline.inline_css(file) if file.suffix == ".css" else file.read_text()
+            return _offline.asset_text(url)
         if "tile.openstreetmap.org" in url:
             return PNG
         return None
@@ -275,5 +273,122 @@ def test_demo_map_offline_renders(browser, demo_store, tmp_path):
         assert p.eval(COUNT, maps.COLOURS["CHA"]) == 22
         assert p.eval(COUNT, maps.COLOURS["SHA"]) == 13
         assert page.locator(".kcmr-banner").count() == 1
+    finally:
+        p.close()
+
+
+# --- issue 19: the online map says when it cannot load; issue 14: millions of points -------
+
+
+@pytest.fixture(scope="module")
+def online_file(tmp_path_factory, municipalities):
+    path = tmp_path_factory.mktemp("online") / "online.html"
+    return maps.save_map(maps.interactive_map(_mapdata.layers(municipalities)), path)
+
+
+def test_online_map_without_network_says_so(browser, online_file):
+    """Every request off the machine refused: a visible message, not a blank page."""
+    p = Page(browser)
+    try:
+        p.page.goto(Path(online_file).resolve().as_uri(), wait_until="load")
+        notice = p.page.locator("#kcmr-notice")
+        notice.wait_for(state="visible", timeout=5000)
+        text = notice.inner_text()
+        assert "could not load its map library (Leaflet)" in text
+        assert "kcmr map --offline" in text
+        assert notice.bounding_box()["width"] > 200  # really on screen
+        assert any("leaflet" in u for u in p.requests)  # it did try, and was refused
+    finally:
+        p.close()
+
+
+def test_online_map_without_tiles_says_so_and_still_draws(browser, online_file):
+    """Scripts at hand (served from the package) but no tile server: the layers are drawn
+    and a message says the background map is missing."""
+    local = set(_offline.ASSETS.values())
+    p = Page(browser, serve=lambda url: _offline.asset_text(url) if url in local else None)
+    try:
+        page = p.open(online_file)
+        notice = page.locator("#kcmr-notice")
+        notice.wait_for(state="visible", timeout=5000)
+        assert "OpenStreetMap tiles) could not be loaded" in notice.inner_text()
+        assert p.eval(COUNT, maps.COLOURS["CHA"]) == 2  # the layers are there
+        assert any("tile.openstreetmap.org" in u for u in p.requests)
+    finally:
+        p.close()
+
+
+def test_online_map_with_network_shows_no_notice(browser, online_file):
+    local = set(_offline.ASSETS.values())
+
+    def serve(url):
+        if url in local:
+            return _offline.asset_text(url)
+        return PNG if "tile.openstreetmap.org" in url else None
+
+    p = Page(browser, serve=serve)
+    try:
+        page = p.open(online_file)
+        page.wait_for_timeout(500)
+        assert not page.locator("#kcmr-notice").is_visible()
+        assert p.errors == []
+    finally:
+        p.close()
+
+
+def test_offline_map_makes_no_request_at_all(browser, offline_file):
+    """Every request the page makes is recorded (file: and data: are the page itself)."""
+    path, _ = offline_file
+    p = Page(browser)
+    seen = []
+    p.page.on("request", lambda r: seen.append(r.url))
+    try:
+        page = p.open(path)
+        page.mouse.move(500, 350)
+        page.mouse.wheel(0, -400)
+        page.wait_for_timeout(500)
+        assert seen and all(u.startswith(("file:", "data:")) for u in seen), seen[:5]
+        assert p.requests == [] and p.errors == []
+        assert not page.locator("#kcmr-notice").is_visible()
+    finally:
+        p.close()
+
+
+def test_a_large_point_layer_is_drawn_as_a_grid_then_points(browser, tmp_path):
+    """Above the grid threshold: counts at low zoom, the points (with popups) zoomed in."""
+    evidence = _mapdata.evidence(2000)  # 6,000 points in three clusters: over 4,000 in view
+    m = maps.interactive_map({"evidence": evidence}, offline=True, grid_threshold=1000)
+    path = maps.save_map(m, tmp_path / "grid.html")
+    p = Page(browser)
+    try:
+        page = p.open(path)
+        p.eval("() => { const m = (" + MAP + ")(); m.setView([42.5, 20.9], 8); }")
+        page.wait_for_timeout(300)
+        bins = page.locator(".kcmr-bin")
+        counts = [int(t.replace(",", "")) for t in bins.all_inner_texts()]
+        assert sum(counts) == 6000 and len(counts) <= 10
+        first = evidence.geometry.iloc[0]
+        p.eval(
+            "([lat, lng]) => { const m = (" + MAP + ")(); m.setView([lat, lng], 18); }",
+            [first.y, first.x],
+        )
+        page.wait_for_timeout(300)
+        assert page.locator(".kcmr-bin").count() == 0
+        n = p.eval(
+            """() => { let n = 0; const m = window[document.querySelector('.folium-map').id];
+            m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n; }"""
+        )
+        assert 0 < n <= 2000
+        xy = p.eval(
+            "([lat, lng]) => { const m = (" + MAP + ")(); const q = m.latLngToContainerPoint("
+            "[lat, lng]); const r = m.getContainer().getBoundingClientRect();"
+            "return [r.left + q.x, r.top + q.y]; }",
+            [first.y, first.x],
+        )
+        page.mouse.click(*xy)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=3000)
+        assert "DEMO-E" in popup.inner_text() and "BLU-97" in popup.inner_text()
+        assert p.errors == [] and p.requests == []
     finally:
         p.close()

@@ -5,16 +5,24 @@ from __future__ import annotations
 import math
 
 import openpyxl
+import pyproj
 import pytest
 import shapely
 from _import_corpus import LAT, LON, D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kosovo_cmr import settings as kcmr_settings
 from kosovo_cmr.errors import CRSError, InputError
 from kosovo_cmr.geometry_checks import parse_wkt_geometry
 from kosovo_cmr.importer import import_layer
-from kosovo_cmr.sources.tabular import parse_csv, parse_mgrs, parse_number
+from kosovo_cmr.sources.tabular import (
+    check_mgrs_precision,
+    mgrs_square,
+    parse_csv,
+    parse_mgrs,
+    parse_number,
+)
 from kosovo_cmr.store import open_store
 
 
@@ -249,3 +257,69 @@ def test_reserved_column_names_are_kept_renamed(tmp_path):
     assert (report.imported, report.rejected) == (1, 1)
     assert open_store(tmp_path / "s.gpkg").read("evidence")["fid_source"].tolist() == ["abc"]
     assert any("fid_source" in n for n in report.notices)
+
+
+# --- MGRS precision (issue 14, item 6) ---------------------------------------------------
+
+
+def test_mgrs_precision_becomes_accuracy_and_coarse_squares_are_rejected(tmp_path):
+    src = write(
+        tmp_path / "finds.csv",
+        "evidence_id,item,MGRS\n"
+        "E-100km,crater,34TDN\n"  # the 100 km square of the report
+        "E-1km,crater,34TDN9020\n"  # a 1 km square
+        "E-100m,crater,34TDN902204\n"  # 100 m: accuracy 50 m, within the default 100 m
+        "E-1m,crater,34TEN0820316401\n",
+    )
+    report = accounted(
+        import_layer(src, "evidence", store=tmp_path / "s.gpkg", rejects=tmp_path / "r.gpkg")
+    )
+    assert (report.imported, report.rejected) == (2, 2)
+    assert report.reasons == {"mgrs_too_coarse": 2}
+    details = report.features.set_index("id")["details"]
+    assert "100 km square" in details["E-100km"] and "accuracy 50 km" in details["E-100km"]
+    assert "1 km square" in details["E-1km"] and "coarser than 100 m" in details["E-1km"]
+    stored = open_store(tmp_path / "s.gpkg").read("evidence").set_index("evidence_id")
+    assert stored["accuracy_m"].to_dict() == {"E-100m": 50.0, "E-1m": 0.5}
+    assert any("centre of their square" in n and "1 km square" in n for n in report.notices)
+    # the point is the centre of the square: 34TDN902204 is easting 490200 + 50
+    x, y = pyproj.Transformer.from_crs(4326, 32634, always_xy=True).transform(
+        stored.geometry["E-100m"].x, stored.geometry["E-100m"].y
+    )
+    assert (x, y) == (pytest.approx(490250, abs=0.01), pytest.approx(4720450, abs=0.01))
+
+
+def test_a_source_accuracy_is_never_better_than_its_square(tmp_path, monkeypatch):
+    src = write(
+        tmp_path / "finds.csv",
+        "evidence_id,item,accuracy,MGRS\nE-1,crater,2.5,34TDN902204\nE-2,crater,80,34TDN902204\n"
+        "E-3,crater,,34TEN0820316401\n",
+    )
+    report = accounted(import_layer(src, "evidence", store=tmp_path / "s.gpkg"))
+    stored = open_store(tmp_path / "s.gpkg").read("evidence").set_index("evidence_id")
+    assert stored["accuracy_m"].to_dict() == {"E-1": 50.0, "E-2": 80.0, "E-3": 0.5}
+    assert any("raised" in n and "1 feature" in n for n in report.notices)
+    monkeypatch.setattr(kcmr_settings, "mgrs_max_accuracy_m", 500.0)  # a survey that accepts 1 km
+    coarse = write(tmp_path / "c.csv", "evidence_id,item,MGRS\nE-9,crater,34TDN9020\n")
+    report = accounted(import_layer(coarse, "evidence", store=tmp_path / "s.gpkg"))
+    assert report.imported == 1
+    assert open_store(tmp_path / "s.gpkg").read("evidence").set_index("evidence_id")["accuracy_m"][
+        "E-9"
+    ] == pytest.approx(500.0)
+
+
+def test_mgrs_square_sizes():
+    sizes = [
+        mgrs_square(ref).size_m
+        for ref in (
+            "34TDN",
+            "34TDN92",
+            "34TDN9020",
+            "34TDN902204",
+            "34TDN90222044",
+            "34TEN0820316401",
+        )
+    ]
+    assert sizes == [100_000, 10_000, 1000, 100, 10, 1]  # fmt: skip
+    with pytest.raises(InputError, match="coarser than 100 m"):
+        check_mgrs_precision(mgrs_square("34TDN9020"), "34TDN9020")

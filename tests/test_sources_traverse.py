@@ -175,3 +175,14 @@ def test_parse_csv_feeds_read_traverse():
     frame = parse_csv(table(["A", "B"]))
     src = read_traverse(frame, path="t", crs="EPSG:9141", bearing="grid")
     assert len(src) == 2 and all(not i for i in src.issues)
+
+
+def test_a_coarse_mgrs_turning_point_is_a_bad_point(tmp_path):
+    rows = ["PolyID,PointNo,PointID,PointType,MGRS,Kind,Recorded",
+            "HZ-1,1,SP,SP,34TEN0820316401,CHA,2024-01-01", "HZ-1,2,TP1,TP,34TEN0830016401,,",
+            "HZ-1,3,TP2,TP,34TEN0830016500,,", "HZ-1,4,TP3,TP,34TEN0820,,"]  # fmt: skip
+    src = tmp_path / "tp.csv"
+    src.write_text("\n".join(rows) + "\n")
+    report = run(src, tmp_path)
+    assert report.reasons == {"traverse_bad_point": 1}
+    assert "1 km square" in report.features["details"].iloc[0]

@@ -60,7 +60,7 @@ CLOSED_STATUSES: tuple[str, ...] = ("released", "removed")
 
 #: The most turning points a sheet lists: about 1,750 pages of table. A hazard with
 #: more is refused with a clear error (simplify it in the data first): the limit keeps
-#: a sheet within seconds and well under 2 GB (``benchmarks/huge_inputs.py``).
+#: a sheet within seconds and well under 2 GB (``benchmarks/huge_sheets.py``).
 MAX_TURNING_POINTS = 200_000
 
 #: Distance (m) north of TP1 of the proposed benchmark when none is recorded.

@@ -5,7 +5,8 @@ Each command passes its options to :func:`~kosovo_cmr.importer.import_layer` (or
 
 Exit codes: 0 every feature imported (repairs included), 3 some features rejected (see
 the rejects file), 2 usage error, 1 unreadable source or refused import (nothing
-written), 4 store error.
+written), 4 store error (a read-only store or folder included). With ``--format json``
+every failure also prints one JSON object ``{"error": ..., "exit_code": ...}``.
 """
 
 from __future__ import annotations
@@ -22,81 +23,89 @@ from kosovo_cmr.schema import LAYERS
 EXIT_REJECTED = 3
 
 
+#: The options every command that reads a source shares (import, validate).
+_SOURCE_OPTIONS = [
+    click.argument("src", type=click.Path(dir_okay=False)),
+    click.option(
+        "--layer",
+        "layer",
+        type=click.Choice(LAYERS),
+        required=True,
+        help="The store layer the features are for.",
+    ),
+    click.option(
+        "--src-layer",
+        default=None,
+        help="Layer of a GeoPackage/KML/GPX/zip, or sheet of a workbook.",
+    ),
+    click.option(
+        "--crs",
+        default=None,
+        help="CRS of a source without one (CSV X/Y or WKT), e.g. EPSG:4326; "
+        "overrides a file's own with a notice.",
+    ),
+    click.option(
+        "--encoding",
+        default=None,
+        help="Text encoding (overrides .cpg and detection by content).",
+    ),
+    click.option(
+        "--map-fields",
+        "map_fields",
+        default=None,
+        metavar="SRC=DST,...",
+        help="Rename source columns to layer columns; unmapped columns are kept.",
+    ),
+    click.option(
+        "--repair/--no-repair",
+        default=True,
+        show_default=True,
+        help="Mend invalid polygons (make_valid structure) or reject them.",
+    ),
+    click.option(
+        "--on-conflict",
+        type=click.Choice(["error", "skip", "replace"]),
+        default="error",
+        show_default=True,
+        help="Ids repeated in the source or already in the store.",
+    ),
+    click.option(
+        "--bearing",
+        type=click.Choice(["grid", "true", "magnetic"]),
+        default="true",
+        show_default=True,
+        help="Reference of turning-point bearings.",
+    ),
+    click.option(
+        "--declination",
+        "declination_deg",
+        type=float,
+        default=None,
+        help="Magnetic declination in degrees, east positive (with --bearing magnetic).",
+    ),
+    click.option(
+        "--max-misclosure",
+        "max_misclosure_m",
+        type=float,
+        default=None,
+        help="Traverse misclosure tolerance, metres (default: settings).",
+    ),
+    format_option(["text", "json"], "text"),
+    click.option(  # issue 15
+        "--set",
+        "set_items",
+        multiple=True,
+        metavar="FIELD=VALUE",
+        help="Give every feature this value of a layer column the source lacks (e.g. "
+        "--set recorded=2024-12-31), or fill its empty cells; repeatable; reported in "
+        "the summary.",
+    ),
+]
+
+
 def _source_options(func):
-    options = [
-        click.argument("src", type=click.Path(dir_okay=False)),
-        click.option(
-            "--layer",
-            "layer",
-            type=click.Choice(LAYERS),
-            required=True,
-            help="The store layer the features are for.",
-        ),
-        click.option(
-            "--src-layer",
-            default=None,
-            help="Layer of a GeoPackage/KML/GPX/zip, or sheet of a workbook.",
-        ),
-        click.option(
-            "--crs",
-            default=None,
-            help="CRS of a source without one (CSV X/Y or WKT), e.g. EPSG:4326; "
-            "overrides a file's own with a notice.",
-        ),
-        click.option("--encoding", default=None, help="Text encoding (overrides .cpg)."),
-        click.option(
-            "--map-fields",
-            "map_fields",
-            default=None,
-            metavar="SRC=DST,...",
-            help="Rename source columns to layer columns; unmapped columns are kept.",
-        ),
-        click.option(
-            "--repair/--no-repair",
-            default=True,
-            show_default=True,
-            help="Mend invalid polygons (make_valid structure) or reject them.",
-        ),
-        click.option(
-            "--on-conflict",
-            type=click.Choice(["error", "skip", "replace"]),
-            default="error",
-            show_default=True,
-            help="Ids repeated in the source or already in the store.",
-        ),
-        click.option(
-            "--bearing",
-            type=click.Choice(["grid", "true", "magnetic"]),
-            default="true",
-            show_default=True,
-            help="Reference of turning-point bearings.",
-        ),
-        click.option(
-            "--declination",
-            "declination_deg",
-            type=float,
-            default=None,
-            help="Magnetic declination in degrees, east positive (with --bearing magnetic).",
-        ),
-        click.option(
-            "--max-misclosure",
-            "max_misclosure_m",
-            type=float,
-            default=None,
-            help="Traverse misclosure tolerance, metres (default: settings).",
-        ),
-        format_option(["text", "json"], "text"),
-        click.option(  # issue 15
-            "--set",
-            "set_items",
-            multiple=True,
-            metavar="FIELD=VALUE",
-            help="Give every feature this value of a layer column the source lacks (e.g. "
-            "--set recorded=2024-12-31), or fill its empty cells; repeatable; reported in "
-            "the summary.",
-        ),
-    ]
-    for option in reversed(options):
+    """Decorate ``func`` with :data:`_SOURCE_OPTIONS`."""
+    for option in reversed(_SOURCE_OPTIONS):
         func = option(func)
     return func
 
@@ -125,8 +134,9 @@ def _report(fmt: str, make_report) -> None:
     "--rejects",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Rejects file (.gpkg, or .geojson plus .csv); default "
-    "./SRC.rejects-TIME.gpkg, written only if a feature is rejected or repaired.",
+    help="Rejects file (.gpkg, or .geojson plus .csv); default SRC.rejects-TIME.gpkg "
+    "beside the store, written only if a feature is rejected or repaired; never the "
+    "store or the source.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --rejects file.")
 @click.option(  # issue 15

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from kosovo_cmr.cli._as_of import as_of_option
@@ -16,21 +14,22 @@ from kosovo_cmr.cli._options import format_option
 @click.pass_obj
 def command(state, fmt):
     """List the store's layers with feature count, CRS, geodesic area and provenance."""
+    from kosovo_cmr._json import dumps
     from kosovo_cmr._text import render_table
 
     store = state.store(create=False)
     table = store.info()
     if fmt == "json":
+        # strict JSON: a point layer's area is NaN in the table, null here (never NaN)
+        records = table.to_dict(orient="records")
         click.echo(
-            json.dumps(
+            dumps(
                 {
                     "store": store.uri,
                     "schema_version": store.schema_version,  # issue 15
                     "as_of": getattr(store, "label", None),
-                    "layers": table.to_dict(orient="records"),
-                },
-                default=str,
-                indent=2,
+                    "layers": records,
+                }
             )
         )
         return

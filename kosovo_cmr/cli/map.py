@@ -13,7 +13,8 @@ from kosovo_cmr.cli._options import check_output, output_option
 @click.option(
     "--offline",
     is_flag=True,
-    help="One self-contained file: no tiles, scripts inlined, no network request.",
+    help="One self-contained file: no tiles, scripts and styles inside, no network "
+    "request (nothing to install: they come with the folium-offline package).",
 )
 @click.option(
     "--tolerance-m",
@@ -26,16 +27,19 @@ from kosovo_cmr.cli._options import check_output, output_option
 def command(state, output, overwrite, offline, tolerance_m):
     """Write an interactive map (HTML) of every layer in the store.
 
-    CHAs and SHAs, released land by method, evidence (clustered when many), strike
-    footprints, boundaries and fade-out rings, with layer control, legend, scale bar,
-    measuring tool and full screen. A banner marks synthetic data.
+    CHAs and SHAs, released land by method, evidence (clustered when many, counted on
+    a grid when very many), strike footprints, boundaries and fade-out rings, with
+    layer control, legend, scale bar, measuring tool and full screen. A banner marks
+    synthetic data; an online map says so on the page when it cannot load its scripts
+    or tiles.
     """
     from kosovo_cmr.outputs.maps import SIMPLIFY_TOLERANCE_M, save_map
     from kosovo_cmr.workflows.maps import map_from_store
 
-    check_output(output, overwrite)
+    check_output(output, overwrite)  # the one guard: never the store, a source, or twice
+    store = state.store(create=False)
     m = map_from_store(
-        state.store(create=False),
+        store,
         offline=offline,
         tolerance_m=SIMPLIFY_TOLERANCE_M if tolerance_m is None else tolerance_m,
     )

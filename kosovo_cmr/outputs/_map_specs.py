@@ -6,10 +6,13 @@ string (:func:`encode_coordinates`; the browser's ``kcmr.decode`` in
 polygon's geodesic area), the columns its tooltip shows and its Leaflet style.
 
 Geometries are simplified in the metric CRS before they are encoded (see
-:func:`prepare_geometry`): every displayed shape lies within 1 m of its data.
+:func:`prepare_geometry`): every displayed shape lies within the tolerance (0.5 m by
+default) plus 0.07 m (the rounding) of its data.
 """
 
 from __future__ import annotations
+
+import os
 
 import geopandas as gpd
 import numpy as np
@@ -18,12 +21,15 @@ import shapely
 
 from kosovo_cmr import settings
 from kosovo_cmr.crs import geodesic_area
+from kosovo_cmr.outputs._thin import simplify_bounded
 
-#: Largest distance (metres) a simplified shape may stray from its data; with the
-#: rounding below (at most 0.06 m) every displayed shape stays within 1 m.
+#: Largest simplification tolerance (metres) for which every displayed shape stays within
+#: 1 m of its data: a simplified ring strays at most the tolerance (Douglas-Peucker's own
+#: bound, see :mod:`kosovo_cmr.outputs._thin`), and the rounding below adds at most 0.07 m.
 MAX_SIMPLIFY_DEVIATION_M: float = 0.9
 
-#: Coordinates are written as integers of this many degrees (1e-6 deg: <= 0.06 m here).
+#: Coordinates are written as integers of this many degrees: rounding moves a point at most
+#: 0.056 m north-south and 0.042 m east-west in Kosovo, 0.07 m in all.
 COORDINATE_PRECISION_DEG: float = 1e-6
 
 # --- compact coordinate encoding -----------------------------------------------------------
@@ -56,14 +62,39 @@ def encode_coordinates(lonlat: np.ndarray) -> str:
         return ""
     ints = np.round(lonlat[:, ::-1] / COORDINATE_PRECISION_DEG).astype(np.int64)
     deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
-    zig = ((deltas << 1) ^ (deltas >> 63)).astype(np.uint64)
-    chunks = np.stack([(zig >> np.uint64(5 * k)) & np.uint64(31) for k in range(8)], axis=1)
-    bits = np.maximum(1, np.ceil(np.log2(zig.astype(float) + 1) / 5)).astype(int)
-    k = np.arange(8)
-    valid = k[None, :] < bits[:, None]
-    more = k[None, :] < (bits - 1)[:, None]
-    chars = (chunks + np.uint64(63) + more * np.uint64(32)).astype(np.uint8)
-    return chars[valid].tobytes().decode("ascii")
+    return _varints(((deltas << 1) ^ (deltas >> 63)).astype(np.uint64))
+
+
+def _varints(values: np.ndarray) -> str:
+    """Non-negative integers as 5-bit groups, low first, in ``?``..``~`` (polyline)."""
+    out = []
+    for start in range(0, len(values), 1_000_000):  # bounded temporaries on huge layers
+        zig = values[start : start + 1_000_000]
+        chunks = np.stack([(zig >> np.uint64(5 * k)) & np.uint64(31) for k in range(13)], axis=1)
+        bits = np.maximum(1, np.ceil(np.log2(zig.astype(float) + 1) / 5)).astype(int)
+        k = np.arange(13)
+        valid = k[None, :] < bits[:, None]
+        more = k[None, :] < (bits - 1)[:, None]
+        chars = (chunks + np.uint64(63) + more * np.uint64(32)).astype(np.uint8)
+        out.append(chars[valid].tobytes().decode("ascii"))
+    return "".join(out)
+
+
+def encode_integers(values) -> str:
+    """Encode non-negative integers as one string (the polyline groups, no deltas).
+
+    Codes below 32 take one character, below 1024 two. The browser's ``kcmr.ints``
+    reads it back.
+
+    Examples
+    --------
+    >>> encode_integers([0, 1, 31, 32, 1000])
+    '?@^_@g^'
+    """
+    values = np.asarray(values, dtype=np.int64).ravel()
+    if (values < 0).any():
+        raise ValueError("encode_integers takes non-negative integers")
+    return _varints(values.astype(np.uint64)) if len(values) else ""
 
 
 def decode_coordinates(text: str) -> np.ndarray:
@@ -108,28 +139,20 @@ def prepare_geometry(
 ) -> gpd.GeoSeries:
     """Simplify in the metric CRS and return the geometry in EPSG:4326.
 
-    Douglas-Peucker keeps each ring within ``tolerance_m`` of its original, but may
-    collapse a thin part or a ring, so each result is measured (Hausdorff distance to the
-    original, metres): one that strays past :data:`MAX_SIMPLIFY_DEVIATION_M` is
-    simplified again, topology preserved, at a quarter of the tolerance, and kept
-    unsimplified if it still strays. ``context`` layers (the boundaries, drawn at 5 m)
-    are simplified with topology preserved and not measured.
+    Polygons are simplified by :func:`kosovo_cmr.outputs._thin.simplify_bounded`: every
+    ring by Douglas-Peucker as a line, so that it stays within ``tolerance_m`` of its
+    data by construction (no distance is measured: a Hausdorff check took minutes on a
+    million-vertex hazard), again at half the tolerance where that gives an invalid
+    shape, and the shape kept as it is where it never comes out valid. ``context`` layers (the
+    boundaries, drawn at 5 m) are simplified with their topology preserved.
     """
     geoms = gdf.geometry
     if tolerance_m > 0 and (geoms.geom_type.isin(["Polygon", "MultiPolygon"])).any():
         metric = np.asarray(geoms.to_crs(settings.metric_crs).values, dtype=object)
         if context:
             simplified = shapely.simplify(metric, tolerance_m, preserve_topology=True)
-            return gpd.GeoSeries(simplified, index=gdf.index, crs=settings.metric_crs).to_crs(4326)
-        simplified = shapely.simplify(metric, tolerance_m, preserve_topology=False)
-        limit = max(MAX_SIMPLIFY_DEVIATION_M, tolerance_m)
-        far = (shapely.hausdorff_distance(metric, simplified) > limit) | ~shapely.is_valid(
-            simplified
-        )
-        if far.any():
-            finer = shapely.simplify(metric[far], tolerance_m / 4, preserve_topology=True)
-            still = shapely.hausdorff_distance(metric[far], finer) > limit
-            simplified[far] = np.where(still, metric[far], finer)
+        else:
+            simplified, _ = simplify_bounded(metric, tolerance_m)
         geoms = gpd.GeoSeries(simplified, index=gdf.index, crs=settings.metric_crs)
     return geoms.to_crs(4326)
 
@@ -159,6 +182,42 @@ def _point_spec(geoms: gpd.GeoSeries) -> dict:
     return {"geom": "point", "coords": encode_coordinates(coords)}
 
 
+def _columns(present: gpd.GeoDataFrame, columns: list) -> list[dict]:
+    """Return the attribute table column by column.
+
+    A column with few distinct values travels as its values and one code per feature
+    (:func:`encode_integers`), others as their texts.
+    """
+    out = []
+    for column in columns:
+        codes, uniques = pd.factorize(present[column], use_na_sentinel=True)
+        if len(uniques) <= len(present) // 2:
+            values = [_text(v) for v in uniques] + [""]  # the last one: missing values
+            codes = np.where(codes < 0, len(values) - 1, codes)
+            out.append({"v": values, "i": encode_integers(codes)})
+        else:
+            out.append(_front_coded([_text(v) for v in present[column].tolist()]))
+    return out
+
+
+def _front_coded(texts: list[str]) -> dict:
+    """Return the texts as they are, or front-coded when that is much shorter.
+
+    Front coding writes each text as the length of the prefix it shares with the one
+    before (:func:`encode_integers`) and the rest: ids such as ``HZ-0000123`` shrink to
+    a character or two each.
+    """
+    shared, rest, previous = [], [], ""
+    for text in texts:
+        n = len(os.path.commonprefix([previous, text]))
+        shared.append(n)
+        rest.append(text[n:])
+        previous = text
+    if sum(map(len, rest)) + len(rest) > 0.6 * sum(map(len, texts)):
+        return {"v": texts}
+    return {"p": encode_integers(shared), "s": rest}
+
+
 def layer_spec(
     gdf: gpd.GeoDataFrame,
     *,
@@ -171,7 +230,15 @@ def layer_spec(
     dash: str | None = None,
     cluster: bool = False,
     context: bool = False,
+    grid: bool = False,
 ) -> dict | None:
+    """Return one layer's spec (None when no feature has a geometry).
+
+    ``cluster`` points are clustered by Leaflet.markercluster; ``grid`` points (a layer
+    of many, see :data:`kosovo_cmr.outputs.maps.GRID_THRESHOLD`) carry their attributes
+    column by column and are drawn by the browser as counts on a grid until few enough
+    are in view, so that no marker exists for a point out of sight.
+    """
     present = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty]
     if present.empty:
         return None
@@ -179,16 +246,19 @@ def layer_spec(
     polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"]).all()
     spec = _polygon_spec(geoms) if polygonal else _point_spec(geoms)
     columns = [c for c in present.columns if c != present.geometry.name]
-    rows = [[_text(v) for v in row] for row in present[columns].itertuples(index=False)]
-    if polygonal:
-        areas = geodesic_area(present.geometry)
-        columns.append("area_m2 (geodesic)")
-        for row, area in zip(rows, areas, strict=True):
-            row.append(f"{area:,.0f}")
+    if grid and not polygonal:
+        spec.update(geom="grid", count=len(present), columns=_columns(present, columns))
+    else:
+        rows = [[_text(v) for v in row] for row in present[columns].itertuples(index=False)]
+        if polygonal:
+            areas = geodesic_area(present.geometry)
+            columns.append("area_m2 (geodesic)")
+            for row, area in zip(rows, areas, strict=True):
+                row.append(f"{area:,.0f}")
+        spec["rows"] = rows
     spec.update(
         name=label,
         cols=[str(c) for c in columns],
-        rows=rows,
         tip=[columns.index(c) for c in tooltip if c in columns],
         style={
             "color": colour,
@@ -198,6 +268,6 @@ def layer_spec(
             "opacity": 0.9,
             "dashArray": dash,
         },
-        cluster=bool(cluster),
+        cluster=bool(cluster) and not grid,
     )
     return spec

@@ -1,130 +1,95 @@
-"""Inline the JavaScript and CSS of a folium map so that it opens with no network.
+"""Leaflet and its plugins for the maps: one set of files, online by URL, offline inlined.
 
-Nothing third-party is shipped in this repository: the files are read from npm packages
-installed outside it, in :data:`kosovo_cmr.settings.web_assets_dir` (``node_modules/...``),
-by the command that :func:`install_command` returns (the CI setup script runs it). Images
-that a stylesheet refers to (``url(images/layers.png)``) are inlined as ``data:`` URIs, so
-the page makes no request at all.
+The files come from the ``folium-offline`` package (import name ``offlinefolium``), a
+dependency installed by ``pip install kosovo_cmr`` like any other: it embeds, as
+strings, the JavaScript and CSS of Leaflet 1.9.3 and of the plugins folium uses, keyed
+by the CDN address folium links them from, with their images already written as
+``data:`` URIs. Nothing third-party is kept in this repository and no other install
+step exists (no npm, no download).
+
+An online map links the same files from those addresses (:data:`ASSETS`), so online
+and offline pages run the same code; an offline map carries them inside the page: the
+scripts inline, the stylesheets as ``data:`` links (:func:`inline_block`).
 """
 
 from __future__ import annotations
 
 import base64
-import mimetypes
+import functools
 import re
-from pathlib import Path
 
-from kosovo_cmr import settings
 from kosovo_cmr.errors import MissingDependencyError
 
-#: npm packages (pinned) whose files offline maps inline.
-NPM_PACKAGES: tuple[str, ...] = (
-    "leaflet@1.9.4",
-    "leaflet.markercluster@1.5.3",
-    "leaflet.fullscreen@3.0.0",
-    "leaflet-measure@3.1.0",
-)
-
-#: The resources a map may use: name -> (file under node_modules, CDN URL used online).
-#: The CDN URLs are folium's own for the same libraries (Leaflet at the pinned version).
-ASSETS: dict[str, tuple[str, str]] = {
-    "leaflet": (
-        "leaflet/dist/leaflet.js",
-        "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js",
-    ),
-    "leaflet_css": (
-        "leaflet/dist/leaflet.css",
-        "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css",
-    ),
+#: The files a map may use: name -> address (the CDN copy an online map links; the key
+#: under which folium-offline holds the same file).
+ASSETS: dict[str, str] = {
+    "leaflet": "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js",
+    "leaflet_css": "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css",
     "markercluster": (
-        "leaflet.markercluster/dist/leaflet.markercluster.js",
-        "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.5.3/dist/leaflet.markercluster.js",
+        "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
+        "leaflet.markercluster.js"
     ),
     "markercluster_css": (
-        "leaflet.markercluster/dist/MarkerCluster.css",
-        "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.5.3/dist/MarkerCluster.css",
+        "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css"
     ),
     "markercluster_default_css": (
-        "leaflet.markercluster/dist/MarkerCluster.Default.css",
-        "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.5.3/dist/MarkerCluster.Default.css",
+        "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
+        "MarkerCluster.Default.css"
     ),
-    "fullscreen": (
-        "leaflet.fullscreen/Control.FullScreen.js",
-        "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js",
-    ),
-    "fullscreen_css": (
-        "leaflet.fullscreen/Control.FullScreen.css",
-        "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css",
-    ),
-    "measure": (
-        "leaflet-measure/dist/leaflet-measure.js",
-        "https://cdn.jsdelivr.net/npm/leaflet-measure@3.1.0/dist/leaflet-measure.js",
-    ),
+    "fullscreen": "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js",
+    "fullscreen_css": "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css",
+    "measure": "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.js",
     "measure_css": (
-        "leaflet-measure/dist/leaflet-measure.css",
-        "https://cdn.jsdelivr.net/npm/leaflet-measure@3.1.0/dist/leaflet-measure.css",
+        "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.css"
     ),
 }
 
-_CSS_URL = re.compile(r"url\(\s*(['\"]?)([^'\")]+)\1\s*\)")
+_REMOTE_CSS_URL = re.compile(r"url\(\s*['\"]?\s*(https?:)?//", re.IGNORECASE)
 
 
-def assets_root(root: str | Path | None = None) -> Path:
-    """Return the ``node_modules`` folder the assets are read from (it may not exist)."""
-    base = Path(root if root is not None else settings.web_assets_dir).expanduser()
-    return base if base.name == "node_modules" else base / "node_modules"
+@functools.cache
+def _table() -> dict[str, str]:
+    """folium-offline's table of embedded files, by address."""
+    try:
+        from offlinefolium import elements
+    except ImportError as exc:  # pragma: no cover - an install dependency
+        raise MissingDependencyError(
+            "the maps need the folium-offline package (a dependency of kosovo_cmr): "
+            "pip install folium-offline"
+        ) from exc
+    table = getattr(elements, "_res", None)
+    missing = [url for url in ASSETS.values() if not isinstance(table, dict) or url not in table]
+    if missing:
+        raise MissingDependencyError(
+            "the installed folium-offline does not embed "
+            f"{missing[0]}; install the version kosovo_cmr names (pip install -e .)"
+        )
+    return table
 
 
-def install_command(root: str | Path | None = None) -> str:
-    """Return the shell command that installs the offline assets."""
-    base = assets_root(root).parent
-    return f"npm install --prefix {base} --no-save --no-audit --no-fund " + " ".join(NPM_PACKAGES)
-
-
-def asset_path(name: str, *, root: str | Path | None = None) -> Path:
-    """Return the installed file of one asset.
+def asset_text(name: str) -> str:
+    """Return the text of one file of :data:`ASSETS`, by name or by address.
 
     Raises
     ------
+    KeyError
+        If the name is not one of :data:`ASSETS`.
     kosovo_cmr.errors.MissingDependencyError
-        If the file is not installed; the message gives the install command.
+        If folium-offline is missing or does not hold the file.
     """
-    relative, _ = ASSETS[name]
-    path = assets_root(root) / relative
-    if not path.is_file():
-        raise MissingDependencyError(
-            f"offline map assets not found ({path}); install them with: "
-            f"{install_command(root)}  (or set KCMR_WEB_ASSETS to a folder holding them)"
-        )
-    return path
+    url = ASSETS.get(name, name)
+    if url not in ASSETS.values():
+        raise KeyError(name)
+    return _table()[url]
 
 
-def available(*, root: str | Path | None = None) -> bool:
-    """Return whether every offline asset is installed."""
-    return all((assets_root(root) / relative).is_file() for relative, _ in ASSETS.values())
-
-
-def _data_uri(path: Path) -> str:
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-
-def inline_css(path: Path) -> str:
-    """Return a stylesheet's text with its relative ``url(...)`` images as data URIs."""
-    text = path.read_text(encoding="utf-8")
-
-    def replace(match):
-        url = match.group(2).strip()
-        if url.startswith(("data:", "#")):
-            return match.group(0)
-        if "://" in url or url.startswith("//"):
-            raise MissingDependencyError(f"{path.name} refers to a remote resource {url!r}")
-        target = (path.parent / url.split("?")[0].split("#")[0]).resolve()
-        if not target.is_file():
-            return "url(data:,)"  # a missing optional image: never a request
-        return f'url("{_data_uri(target)}")'
-
-    return _CSS_URL.sub(replace, text)
+def available() -> bool:
+    """Return whether every file is at hand (folium-offline installed, with them all)."""
+    try:
+        _table()
+    except MissingDependencyError:
+        return False
+    return True
 
 
 def _script_safe(text: str) -> str:
@@ -132,34 +97,29 @@ def _script_safe(text: str) -> str:
     return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
 
 
-def inline_block(names_js: list[str], names_css: list[str], *, root=None) -> str:
-    """Return ``<style>`` and ``<script>`` elements holding the named assets' text."""
-    parts = []
-    for name in names_css:
-        css = inline_css(asset_path(name, root=root)).replace("</style", "<\\/style")
-        parts.append(f"<style>/* {name} */\n{css}\n</style>")
+def css_link(name: str) -> str:
+    """Return a ``<link>`` to one stylesheet as a ``data:`` URI: nothing to fetch.
+
+    A link rather than a ``<style>`` element: the page's own markup and stylesheets are
+    what the HTML validator checks, and a library's stylesheet stays the library's, as
+    it is when an online page links it (vnu 20.6 does not know some properties Leaflet
+    1.9 uses, such as ``print-color-adjust``).
+
+    Raises
+    ------
+    kosovo_cmr.errors.MissingDependencyError
+        If a stylesheet refers to a remote address (it would be a request).
+    """
+    css = asset_text(name)
+    if _REMOTE_CSS_URL.search(css):
+        raise MissingDependencyError(f"the stylesheet {name} refers to a remote resource")
+    data = base64.b64encode(css.encode("utf-8")).decode("ascii")
+    return f'<link rel="stylesheet" href="data:text/css;base64,{data}">'
+
+
+def inline_block(names_js: list[str], names_css: list[str]) -> str:
+    """Return the named stylesheets (as ``data:`` links) and scripts (inline)."""
+    parts = [css_link(name) for name in names_css]
     for name in names_js:
-        js = asset_path(name, root=root).read_text(encoding="utf-8")
-        parts.append(f"<script>/* {name} */\n{_script_safe(js)}\n</script>")
-        if name == "leaflet":
-            parts.append(_default_icon_script(root))
+        parts.append(f"<script>/* {name} */\n{_script_safe(asset_text(name))}\n</script>")
     return "\n".join(parts)
-
-
-def _default_icon_script(root) -> str:
-    """Point Leaflet's default marker icon at inlined images (a plugin may use it)."""
-    images = assets_root(root) / "leaflet" / "dist" / "images"
-    urls = {
-        key: _data_uri(images / name)
-        for key, name in (
-            ("iconUrl", "marker-icon.png"),
-            ("iconRetinaUrl", "marker-icon-2x.png"),
-            ("shadowUrl", "marker-shadow.png"),
-        )
-        if (images / name).is_file()
-    }
-    options = ", ".join(f'{key}: "{url}"' for key, url in urls.items())
-    return (
-        "<script>/* leaflet default icon, inlined */\n"
-        f'L.Icon.Default.imagePath = ""; L.Icon.Default.mergeOptions({{{options}}});\n</script>'
-    )

@@ -19,18 +19,28 @@ Safe by construction
 
 Light
     Each layer is one compact block (a *spec*): geometries are simplified in the metric
-    CRS with a tolerance of :data:`SIMPLIFY_TOLERANCE_M` (0.5 m; any shape that then
-    strays more than 0.9 m, or is no longer valid, is simplified less), rounded to 1e-6
-    degree (at most 0.06 m in Kosovo) and delta-encoded as a polyline string, so every
-    displayed shape lies within 1 m of the stored geometry; the browser decodes it
-    (:mod:`kosovo_cmr.outputs._map_runtime`). ``benchmarks/map_size.py`` compares it with
-    plain ``folium.GeoJson``.
+    CRS with a tolerance of :data:`SIMPLIFY_TOLERANCE_M` (0.5 m; Douglas-Peucker ring by
+    ring, so that the bound holds by construction, see :mod:`kosovo_cmr.outputs._thin`),
+    rounded to 1e-6 degree (at most 0.07 m in Kosovo) and delta-encoded as a polyline
+    string, so every displayed shape lies within 0.57 m of the stored geometry; the
+    browser decodes it (:mod:`kosovo_cmr.outputs._map_runtime`).
+    ``benchmarks/map_size.py`` compares it with plain ``folium.GeoJson``.
 
 Offline
-    With ``offline=True`` the page has no tile layer and every script and stylesheet is
-    inlined from npm packages installed outside the repository (see
+    With ``offline=True`` the page has no tile layer and carries every script and
+    stylesheet, from the folium-offline package installed with kosovo_cmr (see
     :mod:`kosovo_cmr.outputs._offline`): one HTML file that makes no network request.
-    Online maps show OpenStreetMap tiles with their attribution.
+    Online maps show OpenStreetMap tiles with their attribution, and a message on the
+    page when the scripts or the tiles cannot load (no internet connection).
+
+Huge
+    An evidence layer of more than :data:`GRID_THRESHOLD` points travels as compact
+    columns and is drawn by the browser as counts on a grid until a few thousand
+    points are in view (:func:`kosovo_cmr.outputs._map_specs.layer_spec`).
+
+Valid
+    The page has a title and every script inside its body: it passes the W3C (vnu)
+    validator, online and offline.
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from kosovo_cmr import _deprecated
+from kosovo_cmr._files import atomic_output
 from kosovo_cmr.crs import require_crs
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.outputs import _map_runtime, _map_specs, _offline
@@ -59,6 +70,7 @@ __all__ = [
     "MAX_SIMPLIFY_DEVIATION_M",
     "COORDINATE_PRECISION_DEG",
     "CLUSTER_THRESHOLD",
+    "GRID_THRESHOLD",
     "COLOURS",
     "interactive_map",
     "save_map",
@@ -71,6 +83,11 @@ SIMPLIFY_TOLERANCE_M: float = 0.5
 
 #: Evidence layers with more points than this are clustered (Leaflet.markercluster).
 CLUSTER_THRESHOLD: int = 200
+
+#: Evidence layers with more points than this travel as compact columns and are drawn by
+#: the browser as counts on a grid until a few thousand are in view: a marker per point
+#: (clustered or not) for millions of points exhausts a browser.
+GRID_THRESHOLD: int = 50_000
 
 #: Colours of the map's layers; CHAs and SHAs, and the three release methods, differ.
 COLOURS: dict[str, str] = {
@@ -231,10 +248,14 @@ def _footprint_specs(footprints, tolerance_m: float) -> list:
     return [(spec, True, "area")]
 
 
-def _evidence_specs(evidence, cluster_threshold: int) -> list:
-    """Draw the evidence points, clustered when more than ``cluster_threshold``."""
+def _evidence_specs(evidence, thresholds: tuple[int, int]) -> list:
+    """Draw the evidence points.
+
+    Clustered above the first threshold, counted on a grid above the second.
+    """
     if not _present(evidence):
         return []
+    cluster_threshold, grid_threshold = thresholds
     spec = _map_specs.layer_spec(
         evidence,
         label="Evidence points",
@@ -244,6 +265,7 @@ def _evidence_specs(evidence, cluster_threshold: int) -> list:
         fill_opacity=0.8,
         weight=1.0,
         cluster=len(evidence) > cluster_threshold,
+        grid=len(evidence) > grid_threshold,
     )
     return [(spec, True, "point")]
 
@@ -308,7 +330,7 @@ def _unclassified_specs(hazards, tolerance_m: float) -> list:
     return [(spec, True, "area")]
 
 
-def _specs(layers, *, tolerance_m, cluster_threshold, rings, footprints) -> list:
+def _specs(layers, *, tolerance_m, thresholds, rings, footprints) -> list:
     """Return (spec, show, legend swatch kind) per map layer, bottom to top."""
     out = (
         _boundary_specs(layers.get("boundaries"), tolerance_m)
@@ -317,7 +339,7 @@ def _specs(layers, *, tolerance_m, cluster_threshold, rings, footprints) -> list
         + _release_specs(layers.get("releases"), tolerance_m)
         + _ring_specs(rings, tolerance_m)
         + _footprint_specs(footprints, tolerance_m)
-        + _evidence_specs(layers.get("evidence"), cluster_threshold)
+        + _evidence_specs(layers.get("evidence"), thresholds)
         + _unsupported_specs(layers.get("unsupported_land"), tolerance_m)  # issue 17
         + _unclassified_specs(layers.get("hazards"), tolerance_m)  # issue 15
     )
@@ -348,20 +370,25 @@ def _is_store(obj) -> bool:
     return not isinstance(obj, dict) and hasattr(obj, "read") and hasattr(obj, "layers")
 
 
-def _base_map(*, offline: bool):
-    """Return a map of Kosovo with no layer yet; OpenStreetMap tiles unless offline."""
+def _base_map(*, offline: bool, title: str):
+    """Return a map of Kosovo with no layer yet, on a page titled ``title``.
+
+    OpenStreetMap tiles unless offline.
+    """
     import folium
 
+    Page = _map_runtime.elements()[4]
     m = folium.Map(
         location=[42.58, 20.9],
         zoom_start=9,
         tiles=None,
         control_scale=True,
-        prefer_canvas=True,
+        prefer_canvas=False,  # our layers use a canvas of their own (see _map_runtime)
     )
+    Page(title).add_child(m)
     m.options["maxZoom"] = 19  # without tiles Leaflet has no zoom limit; clustering needs one
-    m.default_js = [("leaflet", _offline.ASSETS["leaflet"][1])]
-    m.default_css = [("leaflet_css", _offline.ASSETS["leaflet_css"][1])]
+    m.default_js = [("leaflet", _offline.ASSETS["leaflet"])]
+    m.default_css = [("leaflet_css", _offline.ASSETS["leaflet_css"])]
     if not offline:
         folium.TileLayer(
             "OpenStreetMap",
@@ -374,7 +401,7 @@ def _base_map(*, offline: bool):
 
 def _add_layers(m, specs: list, *, title: str, synthetic: bool) -> None:
     """Add the runtime, one compact layer per spec, the legend and the synthetic banner."""
-    _, Runtime, CompactLayer, Overlay = _map_runtime.elements()
+    _, Runtime, CompactLayer, Overlay, _ = _map_runtime.elements()
     Runtime(cluster=any(spec["cluster"] for spec, _, _ in specs)).add_to(m)
     legend = []
     for spec, show, swatch in specs:
@@ -391,8 +418,8 @@ def _add_controls(m) -> None:
     from folium.plugins import Fullscreen, MeasureControl
 
     fullscreen = Fullscreen(position="topleft")
-    fullscreen.default_js = [("fullscreen", _offline.ASSETS["fullscreen"][1])]
-    fullscreen.default_css = [("fullscreen_css", _offline.ASSETS["fullscreen_css"][1])]
+    fullscreen.default_js = [("fullscreen", _offline.ASSETS["fullscreen"])]
+    fullscreen.default_css = [("fullscreen_css", _offline.ASSETS["fullscreen_css"])]
     fullscreen.add_to(m)
     measure = MeasureControl(
         position="topleft",
@@ -401,8 +428,8 @@ def _add_controls(m) -> None:
         primary_area_unit="sqmeters",
         secondary_area_unit="hectares",
     )
-    measure.default_js = [("measure", _offline.ASSETS["measure"][1])]
-    measure.default_css = [("measure_css", _offline.ASSETS["measure_css"][1])]
+    measure.default_js = [("measure", _offline.ASSETS["measure"])]
+    measure.default_css = [("measure_css", _offline.ASSETS["measure_css"])]
     measure.add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
 
@@ -424,6 +451,7 @@ def interactive_map(
     title: str = "Cluster munition remnants - Kosovo",
     tolerance_m: float = SIMPLIFY_TOLERANCE_M,
     cluster_threshold: int = CLUSTER_THRESHOLD,
+    grid_threshold: int = GRID_THRESHOLD,
     assets_dir: str | os.PathLike | None = None,
 ):
     """Draw layers on an interactive folium map.
@@ -447,19 +475,23 @@ def interactive_map(
         Strike footprints to show (:func:`kosovo_cmr.analysis.strikes.strike_footprints`);
         no footprint layer without them.
     offline : bool, default False
-        Inline every script and stylesheet and leave the tile layer out, so that the
-        saved page makes no network request (needs the npm assets, see
-        :mod:`kosovo_cmr.outputs._offline`). Online maps use OpenStreetMap tiles.
+        Put every script and stylesheet in the page and leave the tile layer out, so
+        that the saved page makes no network request (the files come with the
+        folium-offline package, see :mod:`kosovo_cmr.outputs._offline`). Online maps
+        use OpenStreetMap tiles, and say so on the page when they cannot load.
     title : str, optional
-        The legend's title.
+        The page's and the legend's title.
     tolerance_m : float, default :data:`SIMPLIFY_TOLERANCE_M`
         Simplification tolerance in metres (metric CRS, Douglas-Peucker); 0 keeps
-        every vertex. Displayed shapes stay within max(``tolerance_m``,
-        :data:`MAX_SIMPLIFY_DEVIATION_M`) + 0.06 m of the data.
+        every vertex. Displayed shapes stay within ``tolerance_m`` + 0.07 m of the
+        data (within 1 m up to :data:`MAX_SIMPLIFY_DEVIATION_M`).
     cluster_threshold : int, default :data:`CLUSTER_THRESHOLD`
         Cluster the evidence points when there are more than this many.
+    grid_threshold : int, default :data:`GRID_THRESHOLD`
+        Above this many evidence points, draw counts on a grid until few are in view.
     assets_dir : path, optional
-        Where the npm assets are (default :data:`kosovo_cmr.settings.web_assets_dir`).
+        Ignored, with a deprecation warning: the web assets come from the
+        folium-offline package since 0.2 (it named a folder of npm packages).
 
     Returns
     -------
@@ -470,15 +502,18 @@ def interactive_map(
     kosovo_cmr.errors.InputError
         If a layer is not a GeoDataFrame; :class:`~kosovo_cmr.errors.CRSError` if one
         has no CRS.
-    kosovo_cmr.errors.MissingDependencyError
-        If ``offline`` and the npm assets are not installed.
     """
+    if assets_dir is not None:
+        _deprecated.warn(
+            "interactive_map(assets_dir=...) is ignored: the maps' scripts come from the "
+            "folium-offline package"
+        )
     options = dict(
         offline=offline,
         title=title,
         tolerance_m=tolerance_m,
         cluster_threshold=cluster_threshold,
-        assets_dir=assets_dir,
+        grid_threshold=grid_threshold,
     )
     if _is_store(layers):
         # 0.1 API, gone in 0.3: the workflow reads the store and computes what the map shows
@@ -495,23 +530,23 @@ def interactive_map(
     specs = _specs(
         layers,
         tolerance_m=tolerance_m,
-        cluster_threshold=cluster_threshold,
+        thresholds=(cluster_threshold, grid_threshold),
         rings=fadeout_rings,
         footprints=strike_footprints,
     )
     shown = [gdf for gdf in (*layers.values(), fadeout_rings, strike_footprints) if _present(gdf)]
-    m = _base_map(offline=offline)
+    m = _base_map(offline=offline, title=title)
     _add_layers(m, specs, title=title, synthetic=any(_is_synthetic(gdf) for gdf in shown))
     _add_controls(m)
     _fit_bounds(m, shown)
     m.kcmr_offline = bool(offline)
     if offline:
-        _map_runtime.inline_assets(m, root=assets_dir)
+        _map_runtime.inline_assets(m)
     return m
 
 
 def save_map(m, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    """Write a map to one HTML file.
+    """Write a map to one HTML file (through a temporary file beside it, renamed).
 
     Parameters
     ----------
@@ -531,11 +566,8 @@ def save_map(m, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     kosovo_cmr.errors.InputError
         If ``path`` exists and ``overwrite`` is false.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise InputError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
-    text = m.get_root().render()
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        root = m.get_root()
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(root.render())
+    return Path(path)

@@ -5,7 +5,12 @@
 - :mod:`~kosovo_cmr.sources.tabular`: CSV (and XLSX) tables with a WKT column, X/Y
   columns or an MGRS column;
 - :mod:`~kosovo_cmr.sources.traverse`: IMSMA turning-point tables (CSV, XLSX);
-- :mod:`~kosovo_cmr.sources.safety`: size limits, archive pre-scans, safe XML, encodings.
+- :mod:`~kosovo_cmr.sources.safety`: size limits, archive pre-scans, safe XML, text;
+- :mod:`~kosovo_cmr.sources.sniff`: what a file holds, from its bytes (a file is read as
+  what its content is, and only as what its suffix allows);
+- :mod:`~kosovo_cmr.sources.gdal_env`: the one place GDAL opens a source (pinned
+  drivers, no network, plain paths);
+- :mod:`~kosovo_cmr.sources.encodings`: text encodings detected by content.
 
 Each reader returns a :class:`SourceData`: the features' original attributes, their
 geometries (``None`` where none could be read), the problems met while reading each
@@ -17,7 +22,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -54,6 +58,9 @@ class SourceData:
     extra : dict of str to pandas.Series
         Per-feature values the reader computed (e.g. ``misclosure_m``), added to the
         imported attributes.
+    encoding : str or None
+        How the text was decoded and why (``"cp1250 (no .cpg; detected from its
+        letters)"``, ``"UTF-8 (.cpg)"``), for sources that do not fix it themselves.
     """
 
     frame: pd.DataFrame
@@ -65,6 +72,7 @@ class SourceData:
     notices: list[str] = field(default_factory=list)
     raw_geometry: list | None = None
     extra: dict = field(default_factory=dict)
+    encoding: str | None = None
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -83,6 +91,10 @@ def read_source(
     max_misclosure_m: float | None = None,
 ) -> SourceData:
     """Read any supported source, choosing the reader by its suffix and columns.
+
+    The path must name a local file (no ``/vsi`` path, no URL) whose content is what its
+    suffix says (:func:`kosovo_cmr.sources.sniff.check_content`); anything else is
+    refused before it is parsed.
 
     Parameters
     ----------
@@ -113,15 +125,16 @@ def read_source(
         If the file cannot be read at all (missing, unsupported, truncated, hostile, over
         a limit); the message is one line.
     """
-    from kosovo_cmr.sources import safety, tabular, traverse, vector
+    from kosovo_cmr.sources import safety, sniff, tabular, traverse, vector
 
-    p = Path(path)
+    p = sniff.check_path(path)
     safety.check_size(p)
     suffix = p.suffix.lower()
     if suffix in TABLE_SUFFIXES:
+        sniff.check_content(p)
         table, notices = tabular.read_table(p, encoding=encoding, sheet=src_layer)
         if traverse.is_traverse_table(table.columns):
-            return traverse.read_traverse(
+            data = traverse.read_traverse(
                 table,
                 path=str(p),
                 crs=crs,
@@ -130,9 +143,12 @@ def read_source(
                 max_misclosure_m=max_misclosure_m,
                 notices=notices,
             )
-        return tabular.geometry_from_table(
-            table, path=str(p), crs=crs, columns=columns, notices=notices
-        )
+        else:
+            data = tabular.geometry_from_table(
+                table, path=str(p), crs=crs, columns=columns, notices=notices
+            )
+        data.encoding = table.attrs.get(tabular.ENCODING)
+        return data
     if suffix in VECTOR_SUFFIXES:
         return vector.read_vector(
             p, src_layer=src_layer, encoding=encoding, geometry_type=geometry_type

@@ -10,7 +10,8 @@
   before GDAL sees it;
 - a Shapefile whose ``.shp``/``.dbf`` is shorter than its header says is refused
   (GDAL would silently return null geometries for the missing part);
-- text decoding: UTF-8 byte-order marks stripped, cp1252 fallback, mojibake flagged.
+- text decoding: UTF-8 byte-order marks stripped, other encodings detected by content
+  (:mod:`kosovo_cmr.sources.encodings`), mojibake flagged.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 import struct
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 from kosovo_cmr import settings
 from kosovo_cmr.errors import InputError
@@ -30,6 +32,8 @@ __all__ = [
     "prescan_zip",
     "parse_xml_safely",
     "check_shapefile",
+    "DecodedText",
+    "read_text",
     "decode_text",
     "looks_like_mojibake",
 ]
@@ -260,29 +264,47 @@ def _sibling(path: Path, suffix: str) -> Path | None:
     return None
 
 
-def decode_text(data: bytes, *, encoding: str | None = None, name: str) -> tuple[str, list[str]]:
-    """Decode a text file: honour ``encoding``, strip a BOM, fall back to cp1252.
+class DecodedText(NamedTuple):
+    """A text file decoded: the text, how it was decoded and why, and the notices."""
+
+    text: str
+    encoding: str
+    notices: list[str]
+
+
+def read_text(data: bytes, *, encoding: str | None = None, name: str) -> DecodedText:
+    """Decode a text file: honour ``encoding``, else UTF-8, else detect by content.
+
+    Without ``encoding``, text that is valid UTF-8 (a byte-order mark is stripped) is
+    UTF-8; other text is decoded with the encoding its letters point to
+    (:func:`kosovo_cmr.sources.encodings.detect_encoding`: cp1250, cp1252, ISO-8859-2
+    or cp1251), with a notice naming it.
 
     Parameters
     ----------
     data : bytes
         The file's bytes.
     encoding : str, optional
-        The encoding to use; by default UTF-8 (BOM stripped), else cp1252 with a notice.
+        The encoding to use.
     name : str
         How to call the file in messages.
 
     Returns
     -------
-    text : str
-    notices : list of str
-        What was decided (fallback encoding, suspected mojibake).
+    DecodedText
 
     Raises
     ------
     kosovo_cmr.errors.InputError
         If the bytes hold NUL characters (a binary file) or cannot be decoded as asked.
+
+    Examples
+    --------
+    >>> read_text("Štrpce;Leposavić".encode("cp1250"), name="t.csv").encoding
+    'cp1250 (detected from its letters)'
     """
+    from kosovo_cmr.sources.encodings import detect_encoding
+
     notices: list[str] = []
     if b"\x00" in data[:65536]:
         raise InputError(f"{name} holds binary data (NUL bytes); not a text table")
@@ -291,20 +313,30 @@ def decode_text(data: bytes, *, encoding: str | None = None, name: str) -> tuple
             text = data.decode(encoding)
         except (LookupError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot decode {name} as {encoding}: {exc}") from exc
-        text = text.removeprefix("\ufeff")
+        used = f"{encoding} (--encoding)"
     else:
         try:
-            text = data.decode("utf-8-sig")
+            text, used = data.decode("utf-8-sig"), "utf-8"
         except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
+            guess = detect_encoding(data[: 4 * 1024**2])
+            text = data.decode(guess.encoding, errors="replace")
+            used = f"{guess.describe()} (detected from its letters)"
             notices.append(
-                f"{name} is not UTF-8; decoded as cp1252 (pass --encoding to choose another)"
+                f"{name} is not UTF-8; read as {guess.describe()}, detected from its "
+                "letters (pass --encoding to choose another)"
             )
+    text = text.removeprefix("\ufeff")
     if looks_like_mojibake(text):
         notices.append(
             f"{name}: text looks like mojibake (e.g. 'Ã«' for 'ë'); check the encoding (--encoding)"
         )
-    return text, notices
+    return DecodedText(text, used, notices)
+
+
+def decode_text(data: bytes, *, encoding: str | None = None, name: str) -> tuple[str, list[str]]:
+    """Decode a text file as :func:`read_text` does; return the text and the notices."""
+    decoded = read_text(data, encoding=encoding, name=name)
+    return decoded.text, decoded.notices
 
 
 _MOJIBAKE = re.compile("[ÃÄÅ][\u0080-\u00bf]|â€|[\u0080-\u009f]")

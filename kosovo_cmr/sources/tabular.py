@@ -6,7 +6,10 @@ column to one of these names first):
 - WKT or EWKT: ``wkt``, ``geometry``, ``geom``, ``the_geom``, ``wkt_geom``, ``shape``;
 - X/Y: ``x``/``y``, ``lon``/``lat``, ``lng``/``lat``, ``long``/``lat``,
   ``longitude``/``latitude``, ``easting``/``northing``, ``point_x``/``point_y``;
-- MGRS: ``mgrs``, ``mgrs_ref``, ``grid_ref``, ``gridref``.
+- MGRS: ``mgrs``, ``mgrs_ref``, ``grid_ref``, ``gridref``. A reference stands for a
+  square (:func:`mgrs_square`): the point is its centre, ``accuracy_m`` half its side,
+  and a square coarser than :data:`kosovo_cmr.settings.mgrs_max_accuracy_m` is rejected
+  (``mgrs_too_coarse``).
 
 A table carries no CRS: WKT and X/Y need ``crs`` (an EWKT ``SRID=`` prefix also counts);
 MGRS references are WGS 84 by definition. A cell that cannot be parsed becomes the reason
@@ -22,11 +25,13 @@ import math
 import re
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import shapely
 from pyproj import CRS
 
+from kosovo_cmr import settings
 from kosovo_cmr.errors import CRSError, InputError
 from kosovo_cmr.geometry_checks import Issue, parse_wkt_geometry
 from kosovo_cmr.sources import SourceData, safety
@@ -35,7 +40,10 @@ __all__ = [
     "read_table",
     "parse_csv",
     "parse_number",
+    "MgrsSquare",
+    "mgrs_square",
     "parse_mgrs",
+    "check_mgrs_precision",
     "geometry_from_table",
     "WKT_COLUMNS",
     "XY_COLUMNS",
@@ -56,6 +64,9 @@ MGRS_COLUMNS = ("mgrs", "mgrs_ref", "grid_ref", "gridref")
 
 #: Attribute set on a table read by :func:`parse_csv`: row position -> problem.
 MALFORMED = "kcmr_malformed_rows"
+
+#: Attribute set on a table read by :func:`read_table` from text: how it was decoded.
+ENCODING = "kcmr_encoding"
 
 
 def parse_csv(text: str, *, name: str = "table") -> pd.DataFrame:
@@ -137,7 +148,8 @@ def read_table(
     Parameters
     ----------
     path : pathlib.Path
-        ``.csv``/``.txt`` (UTF-8 with or without BOM, else cp1252 unless ``encoding``),
+        ``.csv``/``.txt`` (UTF-8 with or without BOM, else detected by content unless
+        ``encoding``: :func:`kosovo_cmr.sources.safety.read_text`),
         or ``.xlsx`` (pre-scanned as a ZIP archive; openpyxl parses its XML with
         defusedxml when that is installed).
     encoding : str, optional
@@ -156,12 +168,19 @@ def read_table(
     """
     if path.suffix.lower() == ".xlsx":
         return _read_xlsx(path, sheet=sheet), []
-    text, notices = safety.decode_text(path.read_bytes(), encoding=encoding, name=path.name)
-    return parse_csv(text, name=path.name), notices
+    decoded = safety.read_text(path.read_bytes(), encoding=encoding, name=path.name)
+    frame = parse_csv(decoded.text, name=path.name)
+    frame.attrs[ENCODING] = decoded.encoding
+    return frame, decoded.notices
 
 
 def _read_xlsx(path: Path, *, sheet: str | None) -> pd.DataFrame:
-    safety.prescan_zip(path)
+    entries = {e.filename for e in safety.prescan_zip(path)}
+    if "xl/workbook.xml" not in entries:
+        raise InputError(
+            f"{path.name} is named .xlsx but holds a ZIP archive that is no Excel workbook "
+            "(no xl/workbook.xml); refused"
+        )
     import openpyxl
 
     try:
@@ -231,17 +250,39 @@ def parse_number(text) -> float:
 _MGRS = re.compile(r"^(\d{1,2})([C-HJ-NP-X])([A-HJ-NP-Z]{2})(\d{0,10})$")
 
 
-def parse_mgrs(text) -> tuple[float, float]:
-    """Convert an MGRS reference to WGS 84 longitude and latitude.
+class MgrsSquare(NamedTuple):
+    """The square an MGRS reference stands for: its centre and its side.
+
+    Attributes
+    ----------
+    lon, lat : float
+        The centre of the square, WGS 84 degrees.
+    size_m : float
+        The side of the square: 100 km with no digits, 10 km with one digit per axis,
+        down to 1 m with five (``10 ** (5 - digits)``).
+    """
+
+    lon: float
+    lat: float
+    size_m: float
+
+    @property
+    def accuracy_m(self) -> float:
+        """Half the square's side: how far the point may be from the truth along an axis."""
+        return self.size_m / 2
+
+
+def mgrs_square(text) -> MgrsSquare:
+    """Read an MGRS reference as the square it stands for.
 
     The reference is checked against the MGRS grammar before the ``mgrs`` library sees
     it (zone 1-60, latitude band, 100 km square, an even number of up to 10 digits);
-    spaces are ignored.
+    spaces are ignored. Its precision is its number of digits: ``34TDN`` is a 100 km
+    square, ``34TDN9020`` a 1 km square, ``34TEN0820316401`` a 1 m square.
 
     Returns
     -------
-    tuple of float
-        ``(lon, lat)`` of the square's south-west corner at the given precision.
+    MgrsSquare
 
     Raises
     ------
@@ -250,9 +291,9 @@ def parse_mgrs(text) -> tuple[float, float]:
 
     Examples
     --------
-    >>> lon, lat = parse_mgrs("34T EN 08203 16401")
-    >>> round(lon, 4), round(lat, 4)
-    (21.1, 42.6)
+    >>> sq = mgrs_square("34T DN 90 20")
+    >>> round(sq.lon, 4), round(sq.lat, 4), sq.size_m, sq.accuracy_m
+    (20.8841, 42.6369, 1000.0, 500.0)
     """
     if text is None:
         raise InputError("empty MGRS reference")
@@ -265,14 +306,60 @@ def parse_mgrs(text) -> tuple[float, float]:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            lat, lon = mgrs.MGRS().toLatLon(s)
+            lat, lon = mgrs.MGRS().toLatLon(s)  # the centre of the square
     except Exception as exc:  # the library raises several kinds
         raise InputError(f"not a valid MGRS reference: {s!r} ({exc})") from exc
     if caught:  # e.g. "Latitude Warning": the square is outside its latitude band
         raise InputError(f"not a valid MGRS reference: {s!r} ({caught[0].message})")
     if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
         raise InputError(f"MGRS reference {s!r} gives no position")
-    return float(lon), float(lat)
+    return MgrsSquare(float(lon), float(lat), 10.0 ** (5 - len(match.group(4)) // 2))
+
+
+def parse_mgrs(text) -> tuple[float, float]:
+    """Convert an MGRS reference to the WGS 84 longitude and latitude of its square's centre.
+
+    See :func:`mgrs_square`, which also gives the square's size.
+
+    Returns
+    -------
+    tuple of float
+        ``(lon, lat)``.
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If the text is not a valid MGRS reference.
+
+    Examples
+    --------
+    >>> lon, lat = parse_mgrs("34T EN 08203 16401")
+    >>> round(lon, 4), round(lat, 4)
+    (21.1, 42.6)
+    """
+    square = mgrs_square(text)
+    return square.lon, square.lat
+
+
+def check_mgrs_precision(square: MgrsSquare, text) -> None:
+    """Refuse a square coarser than :data:`kosovo_cmr.settings.mgrs_max_accuracy_m`.
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        Saying the square's size and the limit.
+    """
+    limit = settings.mgrs_max_accuracy_m
+    if square.accuracy_m > limit:
+        raise InputError(
+            f"MGRS {str(text).strip()!r} is a {_size(square.size_m)} square: accuracy "
+            f"{_size(square.accuracy_m)}, coarser than {_size(limit)} "
+            "(settings.mgrs_max_accuracy_m)"
+        )
+
+
+def _size(metres: float) -> str:
+    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
 
 
 def _find(columns, wanted) -> str | None:
@@ -315,23 +402,42 @@ def _from_wkt(values, source_crs, *, path: str, column: str):
 
 
 def _from_mgrs(values, source_crs, *, path: str, notices: list[str]):
-    """Convert an MGRS column to WGS 84 points (``--crs`` other than WGS 84 is ignored)."""
-    geoms, issues, raw = [], [], []
+    """Convert an MGRS column to WGS 84 points (``--crs`` other than WGS 84 is ignored).
+
+    Each point is the centre of its square, with ``accuracy_m`` half the square's side;
+    a square coarser than the setting is rejected (``mgrs_too_coarse``).
+    """
+    geoms, issues, raw, accuracy = [], [], [], []
+    sizes: dict[float, int] = {}
     for text in values:
         raw.append(text)
         geoms.append(None)
         issues.append([])
+        accuracy.append(None)
         if text is None:
             continue
         try:
-            lon, lat = parse_mgrs(text)
+            square = mgrs_square(text)
         except InputError as exc:
             issues[-1] = [Issue("unparseable_geometry", str(exc))]
             continue
-        geoms[-1] = shapely.Point(lon, lat)
+        geoms[-1] = shapely.Point(square.lon, square.lat)
+        accuracy[-1] = square.accuracy_m
+        sizes[square.size_m] = sizes.get(square.size_m, 0) + 1
+        try:
+            check_mgrs_precision(square, text)
+        except InputError as exc:
+            issues[-1] = [Issue("mgrs_too_coarse", str(exc))]
+    if sizes:
+        counts = ", ".join(f"{n} of a {_size(size)} square" for size, n in sorted(sizes.items()))
+        notices.append(
+            f"{path}: MGRS references ({counts}) stored as the centre of their square with "
+            f"accuracy_m half its side; squares coarser than {settings.mgrs_max_accuracy_m:g} m"
+            " accuracy are rejected"
+        )
     if source_crs is not None and source_crs.to_epsg() != 4326:
         notices.append(f"{path}: MGRS references are WGS 84; --crs ignored")
-    return geoms, issues, raw, CRS.from_epsg(4326)
+    return geoms, issues, raw, CRS.from_epsg(4326), accuracy
 
 
 def _from_xy(xs, ys, source_crs, *, path: str, columns: tuple[str, str]):
@@ -413,7 +519,10 @@ def geometry_from_table(
             f" X/Y columns (e.g. x/y, lon/lat, easting/northing) or an MGRS column "
             f"({', '.join(MGRS_COLUMNS)}); rename yours with --map-fields SRC=wkt"
         )
-    geoms, issues, raw, source_crs = parsed
+    geoms, issues, raw, source_crs = parsed[:4]
+    extra = {}
+    if len(parsed) > 4:  # MGRS: the accuracy of each position
+        extra["accuracy_m"] = pd.Series(parsed[4], dtype=object)
     for i, problem in table.attrs.get(MALFORMED, {}).items():
         issues[i] = [Issue("malformed_row", problem), *issues[i]]
     frame = table.drop(columns=consumed).reset_index(drop=True)
@@ -427,4 +536,5 @@ def geometry_from_table(
         kind="table",
         notices=notices,
         raw_geometry=raw,
+        extra=extra,
     )

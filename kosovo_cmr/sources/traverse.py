@@ -44,7 +44,12 @@ from kosovo_cmr import settings
 from kosovo_cmr.errors import CRSError, InputError
 from kosovo_cmr.geometry_checks import Issue
 from kosovo_cmr.sources import SourceData
-from kosovo_cmr.sources.tabular import MALFORMED, parse_mgrs, parse_number
+from kosovo_cmr.sources.tabular import (
+    MALFORMED,
+    check_mgrs_precision,
+    mgrs_square,
+    parse_number,
+)
 
 __all__ = [
     "TraversePoint",
@@ -492,7 +497,9 @@ def _point(row, cols, to_work, from_wgs) -> TraversePoint:
         x, y = parse_number(_text(row, cols, "lon")), parse_number(_text(row, cols, "lat"))
         xy = to_work.transform(x, y)
     elif _text(row, cols, "mgrs") is not None:
-        xy = from_wgs.transform(*parse_mgrs(_text(row, cols, "mgrs")))
+        square = mgrs_square(_text(row, cols, "mgrs"))
+        check_mgrs_precision(square, _text(row, cols, "mgrs"))  # a turning point is precise
+        xy = from_wgs.transform(square.lon, square.lat)
     b = _text(row, cols, "bearing")
     d = _text(row, cols, "distance")
     return TraversePoint(

@@ -2,35 +2,53 @@
 
 GeoPackage, Shapefile (also zipped), GeoJSON, KML/KMZ, GPX and FlatGeobuf.
 
+Every file is opened through :class:`kosovo_cmr.sources.gdal_env.GdalSource`: linked
+(or, from an archive, extracted) under a plain name into a private folder, opened only
+by the GDAL drivers its content allows, with GDAL's network closed. KML, KMZ and GPX
+are first parsed with :mod:`defusedxml`, which refuses entities, and their root element
+must be ``kml`` or ``gpx``; archives are pre-scanned
+(:func:`kosovo_cmr.sources.safety.prescan_zip`).
+
 Geometries are read as WKB and parsed one by one (:func:`kosovo_cmr.geometry_checks.parse_wkb`)
 so that one broken feature (an unclosed ring, a ring of two points) becomes a reason on
-that feature instead of failing the whole file. KML, KMZ and GPX are first parsed with
-:mod:`defusedxml`, which refuses entities, before GDAL sees them; archives are
-pre-scanned (:func:`kosovo_cmr.sources.safety.prescan_zip`).
+that feature instead of failing the whole file. Dates and times are read as written:
+a column whose values carry a time zone other than UTC is kept as text (the importer
+keeps the date written and notes the zone).
 
 Which layers are read when ``src_layer`` is not given: the only layer of the file; all
-folders of a KML/KMZ; the GPX ``waypoints`` for point layers and ``tracks`` for polygon
-layers (a track whose ends are at most :data:`kosovo_cmr.settings.gpx_max_ring_gap_m`
-apart becomes a polygon, recorded as ``ring_not_closed``). A GeoPackage or archive with
-several layers needs ``src_layer``.
+layers of a KML/KMZ (placemarks under any Document or Folder, nested or not: every
+placemark of the document must be read, or the file is refused); the GPX ``waypoints``
+for point layers and ``tracks`` for polygon layers (a track whose ends are at most
+:data:`kosovo_cmr.settings.gpx_max_ring_gap_m` apart becomes a polygon, recorded as
+``ring_not_closed``). A GeoPackage or archive with several layers needs ``src_layer``.
+
+A Shapefile without ``.cpg`` (and no ``encoding``) has its encoding detected from its
+text (:mod:`kosovo_cmr.sources.encodings`).
 """
 
 from __future__ import annotations
 
-import warnings
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
-from pyogrio.raw import read as raw_read
 from pyproj import CRS
 
 from kosovo_cmr import settings
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.geometry_checks import Issue, parse_wkb
 from kosovo_cmr.sources import SourceData, safety
+from kosovo_cmr.sources.encodings import dbf_text, detect_encoding
+from kosovo_cmr.sources.gdal_env import (
+    GdalSource,
+    plain_name,
+    stage_bytes,
+    stage_file,
+    staging_dir,
+)
+from kosovo_cmr.sources.sniff import check_content
 
 __all__ = ["read_vector"]
 
@@ -42,6 +60,21 @@ _BOILERPLATE = {
     "link2_text", "link2_type", "sym", "type", "fix", "sat", "hdop", "vdop", "pdop",
     "ageofdgpsdata", "dgpsid", "number",
 }  # fmt: skip
+
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+@dataclass
+class _Staged:
+    """A source made ready for GDAL: its staged path, content, and what was learnt."""
+
+    path: Path
+    content: str
+    src_layer: str | None
+    placemarks: int | None = None
+    encoding: str | None = None
+    encoding_note: str | None = None
+    notices: list[str] = field(default_factory=list)
 
 
 def read_vector(
@@ -57,11 +90,12 @@ def read_vector(
     ----------
     path : pathlib.Path
         ``.gpkg``, ``.shp``, ``.zip`` (Shapefile inside), ``.geojson``/``.json``,
-        ``.kml``, ``.kmz``, ``.gpx`` or ``.fgb``.
+        ``.kml``, ``.kmz``, ``.gpx`` or ``.fgb``; its content must be what its suffix
+        says (:func:`kosovo_cmr.sources.sniff.check_content`).
     src_layer : str, optional
         The layer to read.
     encoding : str, optional
-        Text encoding, overriding a Shapefile's ``.cpg``.
+        Text encoding, overriding a Shapefile's ``.cpg`` and detection.
     geometry_type : {"MultiPolygon", "Point"}
         What the target layer holds (chooses GPX layers).
 
@@ -75,36 +109,15 @@ def read_vector(
         If the file is unreadable, truncated, hostile, or over a limit.
     """
     suffix = path.suffix.lower()
-    notices: list[str] = []
-    source: object = str(path)
-    if suffix == ".zip":
-        source = _zipped_source(path, src_layer)
-        src_layer = None if source.endswith(".shp") else src_layer
-    elif suffix == ".kml":
-        data = path.read_bytes()
-        safety.parse_xml_safely(data, name=str(path))
-        source = data
-    elif suffix == ".kmz":
-        entries = safety.prescan_zip(path)
-        kml = [e.filename for e in entries if e.filename.lower().endswith(".kml")]
-        if not kml:
-            raise InputError(f"{path} holds no .kml document")
-        member = "doc.kml" if "doc.kml" in kml else kml[0]
-        data = safety.read_zip_member(path, member)
-        safety.parse_xml_safely(data, name=f"{path}:{member}")
-        source = data
-    elif suffix == ".gpx":
-        data = path.read_bytes()
-        safety.parse_xml_safely(data, name=str(path))
-    elif suffix == ".shp":
-        safety.check_shapefile(path)
-    try:
-        available = [str(row[0]) for row in pyogrio.list_layers(source)]
-    except Exception as exc:
-        raise InputError(f"cannot read {path}: {_one_line(exc)}") from exc
-    layers = _choose_layers(path, suffix, available, src_layer, geometry_type)
-    parts = [_read_layer(source, name, path=path, encoding=encoding) for name in layers]
+    with staging_dir() as folder:
+        staged = _stage(path, folder, suffix, src_layer, encoding)
+        source = GdalSource(staged.path, staged.content, label=str(path))
+        available = source.list_layers()
+        layers = _choose_layers(path, suffix, available, staged.src_layer, geometry_type)
+        read_encoding = encoding or staged.encoding
+        parts = [_read_layer(source, name, path=path, encoding=read_encoding) for name in layers]
     frames, geoms, issues, crss = [], [], [], []
+    notices = list(staged.notices)
     for name, (frame, geom, iss, crs, layer_notices) in zip(layers, parts, strict=True):
         if len(layers) > 1:
             frame = frame.assign(source_layer=name)
@@ -112,22 +125,18 @@ def read_vector(
         geoms.extend(geom)
         issues.extend(iss)
         crss.append(crs)
-        notices.extend(layer_notices)
+        notices.extend(n for n in layer_notices if n not in notices)
     known = {c.to_wkt() if c is not None else None for c in crss}
     if len(known) > 1:
         raise InputError(f"{path}: its layers have different CRSs; import them one by one")
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    _check_placemarks(path, staged, len(frame))
     if suffix in (".kml", ".kmz", ".gpx"):
         frame = _drop_boilerplate(frame)
     if suffix == ".gpx" and geometry_type == "MultiPolygon":
         geoms, issues = _tracks_to_polygons(geoms, issues)
     safety.check_feature_count(len(frame), name=str(path))
-    mojibake = [c for c in frame.columns if _column_mojibake(frame[c])]
-    if mojibake:
-        notices.append(
-            f"{path.name}: text in {', '.join(map(str, mojibake[:5]))} looks like mojibake; "
-            "check the encoding (.cpg file or --encoding)"
-        )
+    _mojibake_notice(path, frame, notices)
     return SourceData(
         frame=frame.reset_index(drop=True),
         geometry=list(geoms),
@@ -136,19 +145,101 @@ def read_vector(
         path=str(path),
         kind="vector",
         notices=notices,
+        encoding=_encoding_text(encoding, staged),
     )
 
 
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:300]
+def _encoding_text(encoding: str | None, staged: _Staged) -> str | None:
+    if encoding:
+        return f"{encoding} (--encoding)"
+    return staged.encoding_note
 
 
-def _zipped_source(path: Path, src_layer: str | None) -> str:
+# --- staging ------------------------------------------------------------------------------
+
+
+def _stage(path: Path, folder: Path, suffix: str, src_layer, encoding) -> _Staged:
+    """Check a source and put it (or the dataset inside its archive) in the folder."""
+    content = check_content(path)
+    if suffix == ".zip":
+        return _stage_zip(path, folder, src_layer, encoding)
+    if suffix == ".kmz":
+        data, member = _kml_from_kmz(path)
+        staged = _Staged(stage_bytes(folder, path.stem + ".kml", data), "xml:kml", src_layer)
+        staged.placemarks = _check_xml(data, "kml", name=f"{path}:{member}")
+        return staged
+    if suffix in (".kml", ".gpx"):
+        data = path.read_bytes()
+        count = _check_xml(data, suffix[1:], name=str(path))
+        staged = _Staged(stage_file(path, folder), content, src_layer)
+        staged.placemarks = count if suffix == ".kml" else None
+        return staged
+    if suffix == ".shp":
+        safety.check_shapefile(path)
+        staged = _Staged(stage_file(path, folder, sidecars=True), content, src_layer)
+        if encoding is None:
+            _detect_dbf_encoding(staged, name=path.name)
+        return staged
+    return _Staged(stage_file(path, folder), content, src_layer)
+
+
+def _check_xml(data: bytes, root: str, *, name: str) -> int:
+    """Parse XML safely, check its root element; return its number of placemarks."""
+    tree = safety.parse_xml_safely(data, name=name)
+    local = str(tree.tag).rsplit("}", 1)[-1]
+    if local != root:
+        raise InputError(f"{name}: its root element is <{local}>, not <{root}>; refused")
+    return sum(1 for el in tree.iter() if str(el.tag).rsplit("}", 1)[-1] == "Placemark")
+
+
+def _check_placemarks(path: Path, staged: _Staged, read: int) -> None:
+    """Refuse a KML of which GDAL read fewer features than the document has placemarks."""
+    if staged.placemarks is None or staged.src_layer is not None:
+        return
+    if read < staged.placemarks:
+        raise InputError(
+            f"{path}: GDAL read {read} of its {staged.placemarks} placemarks; nothing "
+            "imported (pick a folder with --src-layer, or report this file)"
+        )
+
+
+def _kml_from_kmz(path: Path) -> tuple[bytes, str]:
     entries = safety.prescan_zip(path)
-    names = [e.filename for e in entries if not e.is_dir()]
-    candidates = [
-        n for n in names if PurePosixPath(n).suffix.lower() in (".shp", ".gpkg", ".geojson", ".fgb")
-    ]
+    kml = [e.filename for e in entries if e.filename.lower().endswith(".kml")]
+    if not kml:
+        raise InputError(f"{path} holds no .kml document")
+    member = "doc.kml" if "doc.kml" in kml else kml[0]
+    return safety.read_zip_member(path, member), member
+
+
+def _stage_zip(path: Path, folder: Path, src_layer, encoding) -> _Staged:
+    """Extract the one dataset of a ZIP archive (a Shapefile with its parts, or a file)."""
+    entries = {e.filename: e for e in safety.prescan_zip(path) if not e.is_dir()}
+    member = _zip_member(path, list(entries), src_layer)
+    inner = PurePosixPath(member)
+    if inner.suffix.lower() == ".shp":
+        _check_zipped_shapefile(path, member, entries)
+        stem = member[: -len(inner.suffix)]
+        for part in _SHAPEFILE_PARTS:
+            for name in (stem + part, stem + part.upper()):
+                if name in entries:
+                    data = safety.read_zip_member(path, name)
+                    stage_bytes(folder, inner.stem + part, data)
+        staged_path = folder / plain_name(inner.stem + ".shp")
+        src_layer = None
+    else:
+        data = safety.read_zip_member(path, member)
+        staged_path = stage_bytes(folder, inner.stem + inner.suffix.lower(), data)
+    content = check_content(staged_path, name=f"{path}:{member}")
+    staged = _Staged(staged_path, content, src_layer)
+    if content == "shapefile" and encoding is None:
+        _detect_dbf_encoding(staged, name=f"{path.name}:{member}")
+    return staged
+
+
+def _zip_member(path: Path, names: list[str], src_layer) -> str:
+    suffixes = (".shp", ".gpkg", ".geojson", ".fgb")
+    candidates = [n for n in names if PurePosixPath(n).suffix.lower() in suffixes]
     if src_layer is not None:
         chosen = [n for n in candidates if PurePosixPath(n).stem == src_layer or n == src_layer]
     else:
@@ -160,10 +251,7 @@ def _zipped_source(path: Path, src_layer: str | None) -> str:
             f"{path} holds {len(chosen)} datasets ({', '.join(chosen[:6])}); pick one with "
             "--src-layer NAME"
         )
-    member = chosen[0]
-    if member.lower().endswith(".shp"):
-        _check_zipped_shapefile(path, member, {e.filename: e for e in entries})
-    return f"/vsizip/{path.resolve()}/{member}"
+    return chosen[0]
 
 
 def _check_zipped_shapefile(path: Path, member: str, entries: dict) -> None:
@@ -183,6 +271,31 @@ def _check_zipped_shapefile(path: Path, member: str, entries: dict) -> None:
             records, header_len, record_len = struct.unpack("<IHH", dbf[4:12])
             if len(dbf) < header_len + records * record_len:
                 raise InputError(f"{path}:{stem + suffix} is truncated; nothing imported")
+
+
+def _detect_dbf_encoding(staged: _Staged, *, name: str) -> None:
+    """Choose the encoding of a staged Shapefile's text when no ``.cpg`` says it."""
+    cpg = staged.path.with_suffix(".cpg")
+    dbf = staged.path.with_suffix(".dbf")
+    if cpg.exists():
+        text = cpg.read_text(encoding="ascii", errors="replace").strip()
+        staged.encoding_note = f"{text} (.cpg)"
+        return
+    if not dbf.exists():
+        return
+    guess = detect_encoding(dbf_text(dbf))
+    if guess.encoding == "ascii":
+        staged.encoding_note = "ascii (no .cpg; the text is plain ASCII)"
+        return
+    staged.encoding = guess.encoding
+    staged.encoding_note = f"{guess.describe()} (no .cpg; detected from its letters)"
+    staged.notices.append(
+        f"{name} has no .cpg; its text was read as {guess.describe()}, detected from its "
+        "letters (pass --encoding to choose another)"
+    )
+
+
+# --- reading ------------------------------------------------------------------------------
 
 
 def _choose_layers(path, suffix, available, src_layer, geometry_type) -> list[str]:
@@ -205,49 +318,22 @@ def _choose_layers(path, suffix, available, src_layer, geometry_type) -> list[st
     )
 
 
-def _read_layer(source, layer, *, path: Path, encoding: str | None):
+def _read_layer(source: GdalSource, layer: str, *, path: Path, encoding: str | None):
     notices: list[str] = []
-    try:
-        info = pyogrio.read_info(source, layer=layer, encoding=encoding)
-        if info.get("features", -1) and info["features"] > 0:
-            safety.check_feature_count(int(info["features"]), name=f"{path}:{layer}")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            meta, _fids, wkb, fields = raw_read(
-                source, layer=layer, encoding=encoding, return_fids=True
-            )
-    except InputError:
-        raise
-    except Exception as exc:
-        raise InputError(f"cannot read {path} (layer {layer}): {_one_line(exc)}") from exc
+    info = source.read_info(layer, encoding=encoding)
+    if info.get("features", -1) and info["features"] > 0:
+        safety.check_feature_count(int(info["features"]), name=f"{path}:{layer}")
+    meta, _fids, wkb, fields, caught = source.read(layer, encoding=encoding)
     for w in caught:
-        text = _one_line(w.message if isinstance(w.message, Exception) else Exception(w.message))
-        if "Non closed ring" in text or "too many members" in text:
-            continue  # recorded per feature by the checks
-        if text not in notices:
+        text = " ".join(str(w.message).split())[:300]
+        if "Non closed ring" in text or "too many members" in text or "Non-conformant" in text:
+            continue  # recorded per feature by the checks; or a date we read as written
+        if f"GDAL: {text}" not in notices:
             notices.append(f"GDAL: {text}")
     columns = {str(name): values for name, values in zip(meta["fields"], fields, strict=True)}
     frame = pd.DataFrame(columns)
-    if (
-        encoding is None
-        and path.suffix.lower() == ".shp"
-        and not path.with_suffix(".cpg").exists()
-        and not path.with_suffix(".CPG").exists()
-        and any(_c1_controls(frame[c]) for c in frame.columns)
-    ):
-        # GDAL decoded a dbf without .cpg as Latin-1: C1 controls betray cp1252 text
-        frame, geoms, issues, crs, inner = _read_layer(source, layer, path=path, encoding="cp1252")
-        note = (
-            f"{path.name} has no .cpg and its text is not Latin-1; read as cp1252 "
-            "(pass --encoding to choose another)"
-        )
-        return frame, geoms, issues, crs, [note, *inner]
-    if encoding is None and path.suffix.lower() == ".shp":
-        has_cpg = path.with_suffix(".cpg").exists() or path.with_suffix(".CPG").exists()
-        if not has_cpg and len(frame):
-            notices.append(
-                f"{path.name} has no .cpg; its text was decoded as {meta.get('encoding')}"
-            )
+    dtypes = dict(zip(map(str, meta["fields"]), map(str, meta.get("dtypes", [])), strict=False))
+    frame = _dates(frame, dtypes, notices, name=f"{path.name}")
     crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
     geoms, issues = [], []
     for data in wkb if wkb is not None else [None] * len(frame):
@@ -257,14 +343,49 @@ def _read_layer(source, layer, *, path: Path, encoding: str | None):
     return frame, geoms, issues, crs, notices
 
 
-def _c1_controls(series: pd.Series) -> bool:
-    if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
-        return False
+def _wall_time(value):
+    """Return a date text as a timestamp of the time written, or None if it has a zone.
 
-    def c1(v) -> bool:
-        return isinstance(v, str) and any("\x80" <= ch <= "\x9f" for ch in v)
+    UTC (``Z``, ``+00:00``) counts as no zone: the date written is the UTC date.
+    """
+    if not isinstance(value, str):
+        return pd.NaT
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return pd.NaT
+    if stamp.tzinfo is None:
+        return stamp
+    if stamp.utcoffset() != pd.Timedelta(0):
+        return None
+    return stamp.tz_localize(None)
 
-    return bool(series.dropna().map(c1).any())
+
+def _dates(frame: pd.DataFrame, dtypes: dict, notices: list[str], *, name: str) -> pd.DataFrame:
+    """Turn GDAL's date texts back into dates, keeping a column with time zones as text."""
+    out = frame
+    for col, dtype in dtypes.items():
+        if not dtype.startswith("datetime64") or col not in frame.columns:
+            continue
+        stamps = [_wall_time(v) for v in frame[col]]
+        if any(s is None for s in stamps):
+            notices.append(
+                f"{name}: {col!r} holds times with a time zone; kept as written (a date is "
+                "the date written there, not converted to UTC)"
+            )
+            continue
+        out = out.copy() if out is frame else out
+        out[col] = pd.to_datetime(pd.Series(stamps, index=frame.index, dtype=object))
+    return out
+
+
+def _mojibake_notice(path: Path, frame: pd.DataFrame, notices: list[str]) -> None:
+    mojibake = [c for c in frame.columns if _column_mojibake(frame[c])]
+    if mojibake:
+        notices.append(
+            f"{path.name}: text in {', '.join(map(str, mojibake[:5]))} looks like mojibake; "
+            "check the encoding (.cpg file or --encoding)"
+        )
 
 
 def _column_mojibake(series: pd.Series) -> bool:

@@ -379,7 +379,13 @@ def _sql_text(value) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    """Return the first line of an error's message, at most 200 characters."""
+    """Return the first line of an error's message, at most 200 characters.
+
+    An :class:`OSError` gives its reason alone ("read-only file system"), the path being
+    in the message already.
+    """
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text if len(text) <= 200 else text[:197] + "..."
 
@@ -391,8 +397,8 @@ def _write_error(path: Path, exc: BaseException) -> StoreError:
     )
     if full:
         return StoreError(
-            f"cannot write to store {path}: the disk is full; nothing was written (the store "
-            "is as it was): free some space and try again"
+            f"cannot write to store {path}: disk full, nothing was written (the store is as "
+            "it was); free some space and try again"
         )
     if "database is locked" in text:
         return StoreError(

@@ -90,7 +90,10 @@ def _read(store_or_layers, *, what: str) -> dict[str, gpd.GeoDataFrame]:
 
 def _rings_of(layers: dict) -> gpd.GeoDataFrame | None:
     evidence = layers.get("evidence")
-    return fadeout_rings(evidence) if evidence is not None and len(evidence) else None
+    if evidence is None or not len(evidence):
+        return None
+    log.info("fade-out rings of %s evidence point(s)", f"{len(evidence):,}")
+    return fadeout_rings(evidence)
 
 
 def _footprints_of(layers: dict) -> gpd.GeoDataFrame | None:
@@ -149,8 +152,8 @@ def map_from_store(
     fadeout_rings, strike_footprints : GeoDataFrame, optional
         Drawn instead of those computed from the layers (see :func:`map_layers`).
     **options
-        ``offline``, ``title``, ``tolerance_m``, ``cluster_threshold``, ``assets_dir``
-        (see :func:`kosovo_cmr.outputs.maps.interactive_map`).
+        ``offline``, ``title``, ``tolerance_m``, ``cluster_threshold``,
+        ``grid_threshold`` (see :func:`kosovo_cmr.outputs.maps.interactive_map`).
 
     Returns
     -------
@@ -158,6 +161,7 @@ def map_from_store(
     """
     layers = _read(store_or_layers, what="map_from_store")
     layers.update(_audit_layers(layers))  # issue 17: the land no evidence supports
+    log.info("map of %s", ", ".join(f"{k} ({len(v):,})" for k, v in layers.items()))
     return interactive_map(
         layers,
         fadeout_rings=_rings_of(layers) if fadeout_rings is None else fadeout_rings,
