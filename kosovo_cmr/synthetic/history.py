@@ -228,11 +228,12 @@ def _verifications(layers: dict, *, after) -> list[HistoryStep]:
         mine = frame[((on > after) & (frame["verification"] == "verified")).fillna(False)]
         idcol = "hazard_id" if name == "hazards" else "release_id"
         for (day, by), group in mine.groupby([pd.to_datetime(mine["verified_on"]), "verified_by"]):
+            noun = name if len(group) > 1 else name[:-1]  # "1 release", "2 releases"
             steps.append(
                 HistoryStep(
                     "verify",
                     day,
-                    f"{_SOURCE}: {by} verifies {len(group)} {name}",
+                    f"{_SOURCE}: {by} verifies {len(group)} {noun}",
                     layer=name,
                     ids=tuple(group[idcol]),
                     on=day,
