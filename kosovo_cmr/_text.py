@@ -1,8 +1,21 @@
-"""Plain-text rendering of tables for the terminal."""
+"""Plain-text rendering of tables for the terminal, and how shares are printed."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
+
+
+def round_half_up(value: float) -> int:
+    """Round to a whole number, halves up (35.5 -> 36), as a report prints its shares.
+
+    Examples
+    --------
+    >>> round_half_up(37.5), round_half_up(35.526), round_half_up(21.43)
+    (38, 36, 21)
+    """
+    return int(math.floor(value + 0.5))
 
 
 def render_table(frame: pd.DataFrame, *, max_width: int = 60) -> str:

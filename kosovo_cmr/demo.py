@@ -36,6 +36,7 @@ DEMO_LAYERS = ("hazards", "evidence", "strikes", "releases")
 
 #: The steps of the demo, in order, as ``"module:function"``. Each takes a DemoContext.
 DEMO_STEPS: list[str] = [
+    "kosovo_cmr.demo:_step_history",  # issue 15: two years of history, before the layers
     "kosovo_cmr.demo:load_layers",
     # issue 18: SYNTHETIC context layers and incidents, then the priority model
     "kosovo_cmr.demo:_step_context",
@@ -453,3 +454,38 @@ def _step_audit(ctx: DemoContext) -> None:
             f"cleared-nothing model, years left out: Brier {pooled['brier']:.3f} "
             f"(no inputs {pooled['brier_base']:.3f}) over {pooled['records']} clearances"
         )
+
+
+# --- issue 15: the records a programme keeps, and two years of history --------------------
+
+
+def _step_history(ctx: DemoContext) -> None:
+    """Two SYNTHETIC years of history: end 2023, a resubmission, end 2024, 2025 verifications."""
+    from kosovo_cmr.boundaries import read_municipalities
+    from kosovo_cmr.synthetic.history import RECORD_LAYERS, demo_history, read_record_layer
+    from kosovo_cmr.workflows.records import verify
+
+    layers = {name: read_demo_layer(name) for name in DEMO_LAYERS}
+    layers.update({name: read_record_layer(name) for name in RECORD_LAYERS})
+    layers["boundaries"] = read_municipalities(ctx.boundaries_path)
+    steps = demo_history(layers)
+    for step in steps:
+        if step.kind == "state":
+            ctx.store.write_many(step.layers, source=step.source, valid_from=step.valid_from)
+        elif step.kind == "upsert":
+            for name, frame in step.layers.items():
+                ctx.store.write(frame, name, mode="upsert", source=step.source,
+                                valid_from=step.valid_from)  # fmt: skip
+        else:
+            verify(ctx.store, step.ids, layer=step.layer, on=step.on, by=step.by,
+                   valid_from=step.valid_from, source=step.source)  # fmt: skip
+    releases = layers["releases"]
+    pending = releases[releases["verification"] == "reported"]
+    ctx.summary.append(
+        f"history: {len(steps)} writes from 2023-12-31 to "
+        f"{max(s.valid_from for s in steps):%Y-%m-%d} (end-2023 and end-2024 states, a "
+        f"resubmitted polygon, {sum(s.kind == 'verify' for s in steps)} verifications); "
+        f"{len(pending)} release(s) still awaiting verification"
+    )
+    for name in RECORD_LAYERS:
+        ctx.summary.append(f"{name}: {len(layers[name])} SYNTHETIC records")

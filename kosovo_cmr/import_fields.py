@@ -25,6 +25,7 @@ from kosovo_cmr.places import locate
 from kosovo_cmr.schema import LayerSchema, get_schema
 from kosovo_cmr.sources import SourceData
 from kosovo_cmr.sources.tabular import parse_number
+from kosovo_cmr.store.versions import RESERVED_COLUMNS
 
 __all__ = [
     "FIELD_ALIASES",
@@ -108,8 +109,9 @@ VALUE_ALIASES: dict[str, dict[str, str]] = {
                "bac": "clearance", "battleareaclearance": "clearance"},
 }  # fmt: skip
 
-#: Attribute names a GeoPackage keeps for itself (feature id, geometry column).
-RESERVED_NAMES = ("fid", "geom", "geometry")
+#: Attribute names a GeoPackage keeps for itself (feature id, geometry column), and those
+#: the store keeps for its history (:data:`kosovo_cmr.store.versions.RESERVED_COLUMNS`).
+RESERVED_NAMES = tuple(dict.fromkeys(("fid", "geom", "geometry", *sorted(RESERVED_COLUMNS))))
 
 
 def field_key(name: object) -> str:
@@ -239,7 +241,8 @@ def _alias_match(col, aliases, columns, *, renames, schema) -> str | None:
 def rename_reserved(src: SourceData, notices: list[str]) -> None:
     """Rename attributes that a GeoPackage cannot hold as ordinary columns (in place).
 
-    ``fid``, ``geom`` and ``geometry`` (any case) become ``<name>_source``, with a notice.
+    ``fid``, ``geom``, ``geometry`` and the store's own names (``valid_from``,
+    ``import_id`` ...; any case) become ``<name>_source``, with a notice.
     """
     renames = {}
     for col in src.frame.columns:
@@ -251,7 +254,7 @@ def rename_reserved(src: SourceData, notices: list[str]) -> None:
     if renames:
         src.frame = src.frame.rename(columns=renames)
         for old, new in renames.items():
-            notices.append(f"column {old!r} kept as {new!r} (a GeoPackage reserves the name)")
+            notices.append(f"column {old!r} kept as {new!r} (the store reserves the name)")
 
 
 def case_twin_renames(columns: Sequence, *, keep: Sequence = ()) -> dict[str, str]:

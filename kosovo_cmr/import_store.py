@@ -1,8 +1,9 @@
 """Import, step "store": the accepted features, written to the store in one atomic write.
 
 ``mode="replace"`` replaces the layer with the accepted features; ``mode="append"``
-adds them, and when stored features are replaced by id (``on_conflict="replace"``) the
-layer is rewritten once with the kept and the new features together.
+adds them, and when stored features are replaced by id (``on_conflict="replace"``) they
+are written as an upsert: the store replaces those ids and adds the new ones under its
+lock, keeping every other feature, including one a concurrent writer added meanwhile.
 
 After writing, the layer is read back and checked (:func:`verify_stored`): it must hold
 exactly the features it should (the previous features plus the imported ones minus the
@@ -29,7 +30,7 @@ import pandas as pd
 from kosovo_cmr import settings
 from kosovo_cmr.errors import StoreError
 from kosovo_cmr.import_identity import feature_ids
-from kosovo_cmr.schema import LayerSchema, conform
+from kosovo_cmr.schema import LayerSchema
 
 if TYPE_CHECKING:
     from kosovo_cmr.store import Store
@@ -155,8 +156,11 @@ def write_layer(
     *,
     mode: str,
     source: str,
+    valid_from=None,
 ):
     """One atomic write of the layer; returns the store's record of it (its provenance).
+
+    ``valid_from`` is when the imported state became true (default now).
 
     Raises
     ------
@@ -166,13 +170,14 @@ def write_layer(
     if store_obj is None:
         raise StoreError("no store to write to")
     if mode == "replace":
-        return store_obj.write(accepted, schema.name, mode="replace", source=str(source))
-    if replaced_ids and existing is not None:
-        keep = existing[~existing[schema.id_column].astype(str).isin(replaced_ids)]
-        merged = pd.concat([keep, conform(accepted, schema)], ignore_index=True)
-        merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=settings.storage_crs)
-        return store_obj.write(merged, schema.name, mode="replace", source=str(source))
-    return store_obj.write(accepted, schema.name, mode="append", source=str(source))
+        how = "replace"
+    elif replaced_ids and existing is not None:
+        how = "upsert"  # stored features replaced by id, under the store's lock
+    else:
+        how = "append"
+    return store_obj.write(
+        accepted, schema.name, mode=how, source=str(source), valid_from=valid_from
+    )
 
 
 @dataclass(frozen=True)
@@ -253,6 +258,7 @@ def verify_stored(
     expected: ExpectedLayer,
     *,
     import_id: int | None = None,
+    accepted: gpd.GeoDataFrame | None = None,
 ) -> list[str]:
     """Read the layer back and check it holds exactly the expected features.
 
@@ -266,6 +272,11 @@ def verify_stored(
         This import's id in the store's history (:attr:`Provenance.import_id`): a
         difference the history attributes to ANOTHER import (a concurrent writer) is then
         a notice, not an error.
+    accepted : GeoDataFrame, optional
+        The features written (issue 15): with ``import_id``, each of their ids must
+        hold, by the store's history, what was imported (its current version's row
+        hash is the hash of the imported feature), unless a later import changed it. An
+        upsert that failed to replace a stored feature is caught here.
 
     Returns
     -------
@@ -303,6 +314,9 @@ def verify_stored(
         problems.append(f"missing id(s): {_sample(missing)}")
     if unexpected:
         problems.append(f"unexpected id(s): {_sample(unexpected)}")
+    stale = _stale(store_obj, schema, accepted, import_id, skip=set(missing) | set(closed))
+    if stale:
+        problems.append(f"id(s) not holding the imported feature: {_sample(stale)}")
     if problems:
         raise StoreError(
             f"after writing, layer {schema.name!r} of {store_obj.uri} does not hold what was "
@@ -315,6 +329,30 @@ def verify_stored(
             f"{len(added)} feature(s) added, {len(closed)} closed by other imports (kept)"
         )
     return notes
+
+
+def _stale(store_obj, schema, accepted, import_id, *, skip: set) -> list[str]:
+    """Ids whose current version, by the history, is not the imported feature."""
+    from kosovo_cmr.store.base import prepare_layer
+    from kosovo_cmr.store.versions import row_hashes
+
+    idcol = schema.id_column
+    if accepted is None or import_id is None or idcol is None or not len(accepted):
+        return []
+    ready = prepare_layer(accepted, schema.name)
+    wanted = dict(zip(ready[idcol].astype(str), row_hashes(ready), strict=True))
+    versions = store_obj.versions(schema.name, ids=list(wanted))
+    if not len(versions):
+        return []
+    current = versions[versions["valid_to"].isna()]
+    out = []
+    for fid, digest, made in zip(
+        current[idcol].astype(str), current["row_hash"], current["import_id"], strict=True
+    ):
+        later = made == made and made is not None and int(made) > int(import_id)
+        if fid not in skip and digest != wanted.get(fid, digest) and not later:
+            out.append(fid)
+    return sorted(out)
 
 
 def _others(store_obj, schema, import_id, ids) -> tuple[set[str], set[str]]:

@@ -54,6 +54,7 @@ from kosovo_cmr.import_report import (
     alive_mask,
     check_balance,
 )
+from kosovo_cmr.import_set import fill_columns
 from kosovo_cmr.import_store import (
     MODES,
     accepted_features,
@@ -113,6 +114,8 @@ def import_layer(
     max_misclosure_m: float | None = None,
     dry_run: bool = False,
     progress: bool = False,
+    set_values: dict[str, str] | None = None,
+    valid_from=None,
 ) -> ImportReport:
     """Import one source file into one layer of a store, accounting for every feature.
 
@@ -157,6 +160,13 @@ def import_layer(
         Check only; write nothing (see :func:`validate_source`).
     progress : bool, default False
         Show a tqdm progress bar on stderr.
+    set_values : dict, optional
+        ``{field: value}`` (``--set``): a value for every feature of a field the source
+        lacks, or for its empty cells (:mod:`kosovo_cmr.import_set`); said in the report.
+    valid_from : date or str, optional
+        When the imported state became true, for the store's history (default now): an
+        archive loaded oldest first gives each file its date; a date before the layer's
+        latest version is refused (:meth:`kosovo_cmr.store.Store.write`).
 
     Returns
     -------
@@ -200,6 +210,7 @@ def import_layer(
         max_misclosure_m=max_misclosure_m,
     )
     issues = [list(i) for i in src.issues]
+    fill_columns(src, schema, dict(set_values or {}), field_map=field_map, notices=notices)
     attrs = map_attributes(src, schema, source=source, field_map=field_map, notices=notices)
     checked = check_geometries(src, src_crs, schema, issues, repair=repair, progress=progress)
     attrs = check_places(attrs, schema, checked.stored, alive_mask(issues), store=store_obj,
@@ -232,7 +243,8 @@ def import_layer(
                       area_change=checked.area_change)  # fmt: skip
         report.rejects_path = str(rejects_file)
     accepted = accepted_features(attrs, checked.stored, alive_mask(issues))
-    _store(store_obj, report, accepted, schema, existing, replaced_ids, mode=mode)
+    _store(store_obj, report, accepted, schema, existing, replaced_ids, mode=mode,
+           valid_from=valid_from)  # fmt: skip
     return report
 
 
@@ -249,7 +261,7 @@ def _check_options(*, on_conflict: str, mode: str, rejects_format: str) -> None:
         raise InputError("rejects_format must be 'gpkg' or 'geojson'")
 
 
-def _store(store_obj, report, accepted, schema, existing, replaced_ids, *, mode) -> None:
+def _store(store_obj, report, accepted, schema, existing, replaced_ids, *, mode, valid_from=None):
     """Step "store": one atomic write of the accepted features, then read them back.
 
     Nothing is written when nothing is imported. The store must then hold exactly what
@@ -265,7 +277,7 @@ def _store(store_obj, report, accepted, schema, existing, replaced_ids, *, mode)
         try:
             written = write_layer(
                 store_obj, accepted, schema, existing, replaced_ids, mode=mode,
-                source=report.source,
+                source=report.source, valid_from=valid_from,
             )  # fmt: skip
         except StoreError:
             raise
@@ -275,7 +287,9 @@ def _store(store_obj, report, accepted, schema, existing, replaced_ids, *, mode)
                 f"{' '.join(str(exc).split())[:300]}; the store is left as it was"
             ) from exc
         import_id = getattr(written, "import_id", None)
-        report.notices.extend(verify_stored(store_obj, schema, expected, import_id=import_id))
+        report.notices.extend(
+            verify_stored(store_obj, schema, expected, import_id=import_id, accepted=accepted)
+        )
     elif mode == "replace":
         report.notices.append(
             f"nothing to import: layer {schema.name!r} was left as it was, not emptied"

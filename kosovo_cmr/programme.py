@@ -35,6 +35,8 @@ __all__ = [
     "unit_cost",
     "read_scenarios",
     "FUNDING_MODES",
+    "STAFF_COLUMNS",
+    "read_staff",
 ]
 
 _TOTAL_ROWS = ("total", "totals")
@@ -329,3 +331,72 @@ def _scenario(spec: dict) -> dict:
         "calibrated": bool(spec.get("calibrated", True)),
         "assumes": str(spec.get("assumes", "")),
     }
+
+
+# --- issue 15: staff by sex and role (the report's Table 2) ------------------------------
+
+#: The counts of a staff table, in the order of the Mine Action Review's Table 2.
+STAFF_COLUMNS = (
+    "total_staff",
+    "women_staff",
+    "managerial_staff",
+    "women_managerial",
+    "operational_staff",
+    "women_operational",
+)
+
+
+def read_staff(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Read the staff of the programme by operator and year, by sex and role.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A CSV with ``year``, ``operator`` and the counts of :data:`STAFF_COLUMNS` (and
+        any note); lines starting with ``#`` are comments. Defaults to the shipped
+        ``layers/staff.csv`` (the Mine Action Review 2025's Table 2, for 2024).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year`` (int), ``operator`` and the counts (int); printed total rows are left
+        out.
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If the file cannot be read, a column is missing, a count is not a whole number,
+        or a count of women exceeds its total.
+
+    Examples
+    --------
+    >>> staff = read_staff()
+    >>> staff[staff["operator"] == "NPA"][["total_staff", "women_staff"]].values.tolist()
+    [[76, 27]]
+    """
+    path = layer_file("staff.csv") if path is None else path
+    try:
+        table = pd.read_csv(path, encoding="utf-8-sig", comment="#", skipinitialspace=True)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read staff table {path}: {exc}") from exc
+    missing = {"year", "operator", *STAFF_COLUMNS} - set(table.columns)
+    if missing:
+        raise InputError(f"staff table {path} lacks column(s): {', '.join(sorted(missing))}")
+    table["operator"] = table["operator"].astype(str).str.strip()
+    table = table[~table["operator"].str.lower().isin(_TOTAL_ROWS)].reset_index(drop=True)
+    for col in ("year", *STAFF_COLUMNS):
+        values = pd.to_numeric(table[col], errors="coerce")
+        if values.isna().any() or not (values % 1 == 0).all() or (values < 0).any():
+            raise InputError(f"staff table {path}: {col} must hold whole numbers >= 0")
+        table[col] = values.astype("int64")
+    for women, total in (
+        ("women_staff", "total_staff"),
+        ("women_managerial", "managerial_staff"),
+        ("women_operational", "operational_staff"),
+    ):
+        bad = table[table[women] > table[total]]
+        if len(bad):
+            raise InputError(
+                f"staff table {path}: {women} exceeds {total} for {', '.join(bad['operator'])}"
+            )
+    return table

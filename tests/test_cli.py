@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from kosovo_cmr.cli.main import COMMANDS, cli
 
 LAYERS = {"hazards", "evidence", "strikes", "releases", "boundaries"}
-#: The full demo also writes the SYNTHETIC incidents (issue 18).
-DEMO_LAYERS = LAYERS | {"incidents"}
+#: The full demo also writes the SYNTHETIC incidents (issue 18), activities and devices
+#: (issue 15).
+DEMO_LAYERS = LAYERS | {"incidents", "activities", "devices"}
 
 
 def invoke(*args):

@@ -224,6 +224,8 @@ def test_json_keys(demo_report):
         "sha_area_m2",
         "total_count",
         "total_area_m2",
+        "verified_area_m2",  # issue 15: verified and awaiting verification
+        "pending_area_m2",
     }
     assert {"clearance_m2", "reduction_ts_m2", "cancellation_nts_m2", "submunitions"} <= set(
         demo_report["release_by_method"]

@@ -165,7 +165,10 @@ def test_cli_history_diff_and_as_of(tmp_path, demo_store_copy):
     now = runner.invoke(cli, [*demo, "report", "--year", "2024", "--format", "json",
                               "--as-of", "2999-01-01"])  # fmt: skip
     plain = runner.invoke(cli, [*demo, "report", "--year", "2024", "--format", "json"])
-    assert now.exit_code == 0 and json.loads(now.output) == json.loads(plain.output)
+    assert now.exit_code == 0
+    later, current = json.loads(now.output), json.loads(plain.output)
+    assert (later.pop("as_of"), current.pop("as_of")) == ("2999-01-01", None)  # issue 15
+    assert later == current
 
 
 # --- two processes importing into the same layer at once ---------------------------------

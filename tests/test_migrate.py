@@ -31,11 +31,8 @@ from kosovo_cmr.errors import StoreError
 from kosovo_cmr.schema import LAYERS
 from kosovo_cmr.store import open_store
 from kosovo_cmr.store.base import Store, provenance_frame
-from kosovo_cmr.store.migrate import SCHEMA_VERSION
+from kosovo_cmr.store.migrate import RECORDS_COLUMNS, SCHEMA_VERSION
 from kosovo_cmr.workflows.report import report_from_store
-
-#: The layers a 0.1.0 store could hold (incidents came with issue 18, in 0.2).
-V01_LAYERS = ("hazards", "evidence", "strikes", "releases", "boundaries")
 
 OLD_PROVENANCE = (
     "layer", "mode", "source", "written_at", "source_crs", "stored_crs", "feature_count",
@@ -92,14 +89,20 @@ class FrozenStore(Store):
 
 @pytest.fixture(scope="module")
 def demo_layers(demo_store):
-    return {name: demo_store.read(name) for name in demo_store.layers()}
+    """The demo layers without the columns schema 3 added (as releases 0.1 and 0.2 had)."""
+    return {
+        name: demo_store.read(name).drop(columns=list(RECORDS_COLUMNS.get(name, ())))
+        for name in demo_store.layers()
+    }
 
 
 def _v1_layers_as_read(path) -> dict:
-    """The layers of a 0.1.0 file read with GDAL and conformed, as 0.1.0's read did."""
+    """The layers of an older file read with GDAL and conformed, as this release reads them."""
     from kosovo_cmr.schema import conform
+    from kosovo_cmr.store._gpkg_session import read_table  # GDAL, times in naive UTC
 
-    return {n: conform(pyogrio.read_dataframe(path, layer=n), n) for n in V01_LAYERS}
+    names = [n for n in LAYERS if n in {str(r[0]) for r in pyogrio.list_layers(path)}]
+    return {n: conform(read_table(path, n), n) for n in names}
 
 
 def test_a_0_1_geopackage_opens_migrates_and_reports_identically(
@@ -113,9 +116,9 @@ def test_a_0_1_geopackage_opens_migrates_and_reports_identically(
 
     with caplog.at_level(logging.WARNING, logger="kosovo_cmr.store.migrate"):
         store = open_store(path, create=False)
-    assert "migrated store" in caplog.text and "from schema version 1 to 2" in caplog.text
-    assert store.schema_version == SCHEMA_VERSION == 2
-    for name in V01_LAYERS:  # every feature kept, each the first version of its history
+    assert "migrated store" in caplog.text and "from schema version 1 to 3" in caplog.text
+    assert store.schema_version == SCHEMA_VERSION == 3
+    for name in before_layers:  # every feature kept, each the first version of its history
         pd.testing.assert_frame_equal(store.read(name), before_layers[name])
         versions = store.versions(name)
         assert sorted(versions[versions.columns[0]]) == sorted(before_layers[name].iloc[:, 0])
@@ -133,11 +136,15 @@ def test_a_0_1_geopackage_opens_migrates_and_reports_identically(
     assert result.exit_code == 0, result.output
     after = json.loads(result.output)
     before = json.loads(json.dumps(before, default=str))
+    # the migrated store knows when its history began (its first versions): the report
+    # says so; a store read without history cannot (issue 15). Every figure is the same.
+    assert after["reconciliation"].pop("history_begins") == "2025-01-01T10:00:00.000Z"
+    assert before["reconciliation"].pop("history_begins") is None
     assert {k: v for k, v in after.items() if k != "store"} == {
         k: v for k, v in before.items() if k != "store"
     }
     info = runner.invoke(cli, ["--store", str(path), "info", "--format", "json"])
-    assert json.loads(info.output)["schema_version"] == 2
+    assert json.loads(info.output)["schema_version"] == 3
 
 
 def test_migration_is_one_transaction(tmp_path, demo_layers, monkeypatch):
@@ -160,7 +167,7 @@ def test_migration_is_one_transaction(tmp_path, demo_layers, monkeypatch):
         open_store(path)
     assert path.read_bytes() == before  # nothing of the migration landed
     monkeypatch.undo()
-    assert open_store(path).schema_version == 2
+    assert open_store(path).schema_version == SCHEMA_VERSION
 
 
 def test_a_newer_store_is_read_but_not_written(tmp_path, demo_layers):
@@ -191,18 +198,146 @@ def test_a_0_1_postgis_store_migrates(pg_url, demo_layers):  # noqa: F811
     store.write_many(demo_layers, source="kcmr demo")
     schema = _schema_of(pg_url)
     with psycopg.connect(_libpq_dsn(pg_url)) as conn:  # back to the 0.1.0 layout
-        for name in [*LAYERS, "meta"]:
+        for name in [*demo_layers, "meta"]:
             table = f"kcmr_{name}_versions" if name != "meta" else "kcmr_meta"
             conn.execute(f'DROP TABLE IF EXISTS "{schema}"."{table}"')
         for col in ("import_id", "valid_from", "source_sha256", "command", "added",
                     "changed", "removed"):  # fmt: skip
             conn.execute(f'ALTER TABLE "{schema}".kcmr_provenance DROP COLUMN {col}')
-    before = {name: store.read(name) for name in V01_LAYERS}
+        for name, columns in RECORDS_COLUMNS.items():  # and what version 3 added
+            for col in columns:
+                conn.execute(f'ALTER TABLE "{schema}"."{name}" DROP COLUMN IF EXISTS {col}')
+    names = list(demo_layers)
+    before = {name: store.read(name) for name in names}
     reopened = open_store(pg_url)
-    assert reopened.schema_version == 2
-    for name in V01_LAYERS:
+    assert reopened.schema_version == SCHEMA_VERSION
+    for name in names:
         pd.testing.assert_frame_equal(reopened.read(name), before[name])
         assert len(reopened.versions(name)) == len(before[name])
     prov = reopened.provenance()
     assert prov["import_id"].tolist() == list(range(1, 11))
     assert (prov["mode"].iloc[5:] == "migrate").all()
+
+
+# --- schema 2 (release 0.2: the history) to 3 (the programme's records) ------------------
+
+
+def _v2_hash(frame, layer):
+    """The row hash release 0.2 gave a version: its columns without those of schema 3."""
+    from kosovo_cmr.schema import conform
+    from kosovo_cmr.store.versions import VERSION_COLUMNS, row_hashes
+
+    features = frame.drop(columns=["version_id", *VERSION_COLUMNS], errors="ignore")
+    return row_hashes(conform(features, layer).drop(columns=list(RECORDS_COLUMNS[layer])))
+
+
+def build_v2_store(path, layers: dict) -> None:
+    """Write ``layers`` as release 0.2 (schema 2) left them: written by this release, then
+    the columns of schema 3 dropped from the layers and their versions, the versions'
+    hashes as 0.2 computed them, and ``schema_version`` 2 in ``kcmr_meta``."""
+    import sqlite3
+
+    open_store(path).write_many(layers, source="kcmr demo")
+    hashes = {}
+    for name in RECORDS_COLUMNS:
+        if name in layers:
+            versions = pyogrio.read_dataframe(
+                path, layer=f"kcmr_{name}_versions", fid_as_index=True
+            )
+            hashes[name] = dict(zip(versions.index, _v2_hash(versions, name), strict=True))
+    with sqlite3.connect(path) as conn:
+        for name, columns in RECORDS_COLUMNS.items():
+            if name not in layers:
+                continue
+            for table in (name, f"kcmr_{name}_versions"):
+                for col in columns:
+                    conn.execute(f'ALTER TABLE "{table}" DROP COLUMN "{col}"')
+            conn.executemany(
+                f'UPDATE "kcmr_{name}_versions" SET row_hash = ? WHERE fid = ?',
+                [(h, int(fid)) for fid, h in hashes[name].items()],
+            )
+        conn.execute("UPDATE kcmr_meta SET value = '2' WHERE key = 'schema_version'")
+
+
+def test_a_0_2_geopackage_opens_migrates_and_reports_identically(tmp_path, demo_layers, caplog):
+    path = tmp_path / "v2.gpkg"
+    build_v2_store(path, demo_layers)
+    before_layers = _v1_layers_as_read(path)  # GDAL's reading, conformed by this release
+    assert "verification" not in pyogrio.read_dataframe(path, layer="releases").columns
+    versions_before = {
+        n: pyogrio.read_dataframe(path, layer=f"kcmr_{n}_versions") for n in before_layers
+    }
+    old_prov = pyogrio.read_dataframe(path, layer="kcmr_provenance")
+    before = report_from_store(FrozenStore(before_layers, provenance_frame(old_prov)), year=2024)
+
+    with caplog.at_level(logging.WARNING, logger="kosovo_cmr.store.migrate"):
+        store = open_store(path, create=False)
+    assert "from schema version 2 to 3" in caplog.text
+    n_hz, n_rl = len(demo_layers["hazards"]), len(demo_layers["releases"])
+    assert f"{n_hz} hazards and {n_rl} releases had no verification recorded" in caplog.text
+    assert store.schema_version == 3
+    for name, frame in before_layers.items():  # every feature kept, every version kept
+        pd.testing.assert_frame_equal(store.read(name), frame)
+        after = store.versions(name)
+        assert len(after) == len(versions_before[name])
+        assert (
+            after["valid_from"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:23] + "Z"
+        ).tolist() == versions_before[name]["valid_from"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[
+            :23
+        ].add("Z").tolist()  # noqa: E501
+    assert (store.read("releases")["verification"] == "reported").all()
+    assert store.read("evidence")["evidence_class"].isna().all()
+    assert len(store.provenance()) == len(old_prov)  # a migration of columns adds no import
+
+    result = CliRunner().invoke(
+        cli, ["--store", str(path), "report", "--year", "2024", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    after = json.loads(result.output)
+    before = json.loads(json.dumps(before, default=str))
+    assert {k: v for k, v in after.items() if k != "store"} == {
+        k: v for k, v in before.items() if k != "store"
+    }
+    # the hashes follow the new columns: writing the same features again changes nothing
+    records = store.write_many(demo_layers, source="the same layers again")
+    assert [(r.added, r.changed, r.removed) for r in records] == [(0, 0, 0)] * len(records)
+
+
+@pytest.mark.postgis
+def test_a_0_2_postgis_store_migrates_with_its_history(pg_url, demo_layers):  # noqa: F811
+    import psycopg
+    from test_store_postgis import _libpq_dsn, _schema_of
+
+    from kosovo_cmr.store.history import feature_history
+
+    store = open_store(pg_url)
+    store.write_many(demo_layers, source="kcmr demo")
+    hid = demo_layers["hazards"]["hazard_id"].iloc[0]
+    moved = demo_layers["hazards"].iloc[[0]].assign(priority="low" if demo_layers["hazards"][
+        "priority"].iloc[0] != "low" else "high")  # fmt: skip
+    store.write(moved, "hazards", mode="upsert", source="a resubmission")
+    schema = _schema_of(pg_url)
+    versions = {n: store.versions(n) for n in RECORDS_COLUMNS}
+    with psycopg.connect(_libpq_dsn(pg_url)) as conn:  # back to the 0.2 layout
+        for name, columns in RECORDS_COLUMNS.items():
+            for table in (name, f"kcmr_{name}_versions"):
+                for col in columns:
+                    conn.execute(f'ALTER TABLE "{schema}"."{table}" DROP COLUMN {col}')
+            for vid, digest in zip(
+                versions[name]["version_id"], _v2_hash(versions[name], name), strict=True
+            ):
+                conn.execute(
+                    f'UPDATE "{schema}"."kcmr_{name}_versions" SET row_hash = %s '
+                    "WHERE version_id = %s",
+                    (digest, int(vid)),
+                )
+        conn.execute(f"UPDATE \"{schema}\".kcmr_meta SET value = '2' WHERE key = 'schema_version'")
+    reopened = open_store(pg_url)
+    assert reopened.schema_version == 3
+    history = feature_history(reopened, hid, layer="hazards")
+    assert len(history) == 2 and history["changed_columns"].iloc[1] == "priority"
+    assert (reopened.read("hazards")["verification"] == "reported").all()
+    for name in demo_layers:
+        assert len(reopened.versions(name)) == len(store.versions(name))
+    again = reopened.write(reopened.read("hazards"), "hazards", source="the same hazards")
+    assert (again.added, again.changed, again.removed) == (0, 0, 0)

@@ -23,6 +23,9 @@ KNOWN_INTERNAL = {
     # "over 1.93 km2" cleared in 2023, against Table 9's 1.92 and 196 x 9,813 m2.
     "relation: the 2023 clearance in the text (over 1.93 km2) against Table 9 (1.92 km2)",
     "relation: the 2023 clearance in the text (over 1.93 km2) against 196 submunitions x 9,813 m2",
+    # issue 15: Table 2 prints NPA's 27 women of 76 staff (35.53 %) as 35 %; every other
+    # share of Tables 2 rounds half up (3 of 8 = 37.5 % is printed 38 %)
+    "table2.NPA.women_staff_pct",
 }
 
 
@@ -66,7 +69,11 @@ def test_demo_layers_match_every_printed_figure_but_the_wrong_ones(report, publi
     results = compare(report, published)
     assert len(results) == len(figures(published))  # no unprinted rows in the demo
     wrong = {r["id"]: r for r in results if not r["ok"]}
-    assert set(wrong) == {"table1.total.total_area_m2", "text.clearance_2023_km2"}
+    assert set(wrong) == {
+        "table1.total.total_area_m2",
+        "text.clearance_2023_km2",
+        "table2.NPA.women_staff_pct",  # issue 15: the staff table computes 35.53 %
+    }
     assert wrong["table1.total.total_area_m2"]["gap"] == pytest.approx(3_999.5, abs=1)
     per_sub = next(r for r in results if r["id"] == "text.per_submunition_2024")
     assert per_sub["ok"] and per_sub["computed"] == pytest.approx(16_967.27, abs=0.01)
@@ -174,8 +181,8 @@ def test_cli_published_in_every_format(demo_store, tmp_path):
     assert "Published figures against the layers" in md.output
     assert "| text.clearance_2023_km2 |" in md.output
     doc = json.loads(CliRunner().invoke(cli, [*base, "--format", "json"]).output)
-    assert doc["published_check"]["mismatches"] == 2
-    assert doc["published_check"]["internal_failures"] == 4
+    assert doc["published_check"]["mismatches"] == 3  # issue 15: + Table 2's NPA share
+    assert doc["published_check"]["internal_failures"] == 5
     own = tmp_path / "own.toml"
     shutil.copyfile(layer_file("published", "mar-2025-kosovo.toml"), own)
     res = CliRunner().invoke(cli, [*base[:-1], "--published", str(own), "--format", "csv"])
@@ -183,3 +190,52 @@ def test_cli_published_in_every_format(demo_store, tmp_path):
     assert "published_against_layers," in res.output
     plain = CliRunner().invoke(cli, [*base[:-1], "--format", "json"]).output
     assert "published_check" not in json.loads(plain)
+
+
+# --- issue 15: Tables 2 and 3, cells as printed ---------------------------------------------
+
+
+def test_tables_2_and_3_are_transcribed_as_printed_and_checked(published, report):
+    internal = {r["id"]: r for r in check_internal(published)}
+    npa = internal["table2.NPA.women_staff_pct"]
+    assert (
+        not npa["ok"]
+        and npa["printed"] == 35
+        and npa["expected"][0] == pytest.approx(35.526, abs=1e-3)
+    )
+    shares = [r for k, r in internal.items() if k.startswith("table2.") and k.endswith("_pct")]
+    assert len(shares) == 15 and [r["id"] for r in shares if not r["ok"]] == [npa["id"]]
+    assert internal["table2.NPA.women_managerial_pct"]["ok"]  # 3 of 8 = 37.5 % -> 38 %
+    for table in ("table2", "table3"):  # every printed total is the sum of its rows
+        assert all(r["ok"] for k, r in internal.items() if k.startswith(f"{table}.total."))
+    remarks = check(report, published)["printing"]
+    assert remarks == [
+        {
+            "id": "table2.HALO.women_managerial_pct",
+            "printed": "6 21%)",
+            "remark": "the opening parenthesis before '21%' is missing",
+        }
+    ]
+    against = {r["id"]: r for r in compare(report, published)}
+    assert against["table3.HALO.teams"]["ok"] and against["table3.total.personnel"]["ok"]
+    assert against["table2.total.women_staff"]["computed"] == 97
+
+
+def test_a_share_exactly_on_the_half_rounds_up(tmp_path, report):
+    pub = read_published(
+        write_toml(
+            tmp_path,
+            """
+[[table]]
+id = "s"
+report_key = "staff_by_operator"
+row_keys = ["operator"]
+fields = ["managerial_staff", "women_managerial"]
+units = ["count", "count"]
+percent_of = { women_managerial = "managerial_staff" }
+rows = [["NPA", "8", "3 (37%)"]]
+""",
+        )
+    )
+    [share] = [r for r in check_internal(pub) if r["id"].endswith("_pct")]
+    assert not share["ok"] and share["gap"] == 0.0  # 37.5 % lies on the edge, rounds to 38

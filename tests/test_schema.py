@@ -58,6 +58,26 @@ def valid_layer(name):
             "boys": [1, 0],
             "sex_age_unknown": [1, None],  # not given: the default 0
         },
+        # issue 15: activities and devices
+        "activities": {
+            "activity_id": ["A1", "A2"],
+            "activity": ["clearance", "nts"],
+            "method": ["lld", None],
+            "operator": ["HALO", "NPA"],
+            "release_id": ["R1", None],
+            "start_date": ["2024-05-01", "2024-06-01"],
+            "end_date": ["2024-05-20", None],
+            "team_days": [14.0, None],
+            "status": ["completed", "ongoing"],
+        },
+        "devices": {
+            "device_id": ["D1", "D2"],
+            "item": ["submunition", "uxo"],
+            "model": ["BLU-97", None],
+            "depth_cm": [12.0, None],
+            "date": ["2024-05-03", "2024-05-04"],
+            "release_id": ["R1", "R1"],
+        },
     }[name]
     kind = schema.SCHEMAS[name].geometry_type
     geoms = [Point(21, 42.5), Point(21.1, 42.6)] if kind == "Point" else [POLY, POLY]
@@ -146,7 +166,8 @@ def test_conform_makes_lossless_conversions_only():
         crs=4326,
     )
     out = schema.conform(raw, "releases")
-    assert list(out.columns[:11]) == schema.SCHEMAS["releases"].column_names
+    names = schema.SCHEMAS["releases"].column_names
+    assert list(out.columns[: len(names)]) == names
     assert "extra" in out.columns and out["extra"].tolist() == ["kept"] * 3
     assert out["submunitions"].tolist() == [3, 0, 2] and out["submunitions"].dtype == np.int64
     assert pd.api.types.is_datetime64_any_dtype(out["date"])
@@ -174,3 +195,22 @@ def test_cmr_found_defaults_from_submunitions_when_missing():
 def test_unknown_layer_is_refused():
     with pytest.raises(SchemaError, match="unknown layer 'mines'"):
         schema.get_schema("mines")
+
+
+# --- issue 15: the programme's records ---------------------------------------------------
+
+
+def test_records_columns_have_their_defaults_and_allowed_values():
+    hazards = valid_layer("hazards")
+    assert hazards["verification"].tolist() == ["reported", "reported"]  # not given: reported
+    assert hazards["benchmark_lon"].isna().all()
+    bad = hazards.assign(kind=["unclassified", "XHA"], verification=["verified", "maybe"])
+    codes = {(v.column, v.code) for v in schema.validate(bad, "hazards")}
+    assert codes == {("kind", "value_not_allowed"), ("verification", "value_not_allowed")}
+    evidence = valid_layer("evidence").assign(
+        evidence_class=["direct", "seen"], evidence_source=["observed", "records"], depth_cm=[5, -1]
+    )
+    codes = {(v.column, v.code) for v in schema.validate(evidence, "evidence")}
+    assert codes == {("evidence_class", "value_not_allowed"), ("depth_cm", "out_of_range")}
+    benchmark = valid_layer("releases").assign(benchmark_lon=[21.0, 200.0])
+    assert [v.code for v in schema.validate(benchmark, "releases")] == ["out_of_range"]

@@ -283,3 +283,75 @@ def test_old_module_figures_warn_and_come_from_targets():
             assert getattr(synthetic, name) is getattr(targets, name)
     with pytest.raises(AttributeError):
         synthetic.no_such_name  # noqa: B018
+
+
+# --- issue 15: the programme's records of the demo ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def records():
+    from kosovo_cmr.synthetic.history import RECORD_LAYERS, read_record_layer
+
+    return {name: conform(read_record_layer(name), name) for name in RECORD_LAYERS}
+
+
+@pytest.mark.parametrize("name", ["activities", "devices"])
+def test_record_layers_conform_and_are_labelled_synthetic(records, name):
+    gdf = records[name]
+    assert validate(gdf, name) == [] and gdf["synthetic"].all()
+    idcol = {"activities": "activity_id", "devices": "device_id"}[name]
+    assert gdf[idcol].str.startswith("DEMO-").all()
+
+
+def test_devices_are_the_items_the_releases_count(layers, records):
+    from kosovo_cmr.analysis.productivity import release_indicators
+
+    for year in range(2020, 2025):
+        ind = release_indicators(layers["releases"], records["devices"], year=year)
+        assert ind["device_check"] == [], year
+    dev = records["devices"]
+    assert (dev["item"] == "submunition").sum() == 21 + 112 + 96 + 196 + 89
+    assert (dev["item"] == "ap_mine").sum() == 5  # Table 7: five AP mines, in Gracanica
+
+
+def test_verification_tells_the_report_s_story(layers):
+    r = layers["releases"].assign(year=lambda f: pd.to_datetime(f["date"]).dt.year)
+    nts = r[(r.method == "cancellation_nts") & (r.year == 2024)]
+    verified = nts[nts.verification == "verified"]
+    assert set(verified["district"]) == {"Zubin Potok"}  # verified on 20 June 2025
+    assert (verified["verified_on"] == pd.Timestamp("2025-06-20")).all()
+    assert (nts[nts.district != "Zubin Potok"]["verification"] == "reported").all()
+    others = r[(r.method != "cancellation_nts") | (r.year < 2024)]
+    assert (others["verification"] == "verified").all()
+    assert (pd.to_datetime(others["verified_on"]) > pd.to_datetime(others["date"])).all()
+    assert (pd.to_datetime(r["verified_on"]).dt.year == 2025).sum() == 4  # later verifications
+
+
+def test_hazards_closed_before_2022_are_unclassified_and_benchmarks_lie_outside(layers):
+    h = layers["hazards"]
+    closed = pd.to_datetime(h["closed"])
+    early = (closed < pd.Timestamp("2022-01-01")).fillna(False)
+    assert (h.loc[early, "kind"] == "unclassified").all() and early.sum() == 10
+    assert (h.loc[~early, "kind"] != "unclassified").all()
+    with_bm = h[h["benchmark_lon"].notna()]
+    assert len(with_bm) and (with_bm["status"] == "active").all()
+    from shapely.geometry import Point
+
+    for row in with_bm.itertuples():
+        assert not row.geometry.covers(Point(row.benchmark_lon, row.benchmark_lat))
+        assert not row.geometry.covers(Point(row.reference_lon, row.reference_lat))
+
+
+def test_activities_give_scorpion_about_twice_the_lld_rate(layers, records):
+    from kosovo_cmr.analysis.productivity import productivity
+
+    t = productivity(
+        records["activities"], layers["releases"], year=2024, by=("operator", "method")
+    )
+    rate = {
+        (o, m): v for o, m, v in zip(t["operator"], t["method"], t["m2_per_team_day"], strict=True)
+    }
+    # within an operator the methods keep the report's ratio (Scorpion 168, LLD 82 m2/day)
+    assert rate[("HALO", "scorpion")] / rate[("HALO", "lld")] == pytest.approx(168 / 82, rel=1e-3)
+    assert rate[("NPA", "lld")] > rate[("NPA", "manual")]
+    assert t["left_out"].sum() == 0

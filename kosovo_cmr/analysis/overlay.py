@@ -256,7 +256,8 @@ def contamination_by_unit(
     Parameters
     ----------
     hazards : GeoDataFrame
-        The hazards to count (e.g. :func:`hazards_open_on`), with ``kind`` CHA or SHA.
+        The hazards to count (e.g. :func:`hazards_open_on`), with ``kind`` CHA, SHA or
+        unclassified.
     units : GeoDataFrame
         Polygons with a name column.
     name_column : str
@@ -276,8 +277,10 @@ def contamination_by_unit(
     -------
     pandas.DataFrame
         Columns: the unit, ``cha_count``, ``cha_area_m2``, ``sha_count``,
-        ``sha_area_m2``, ``total_count``, ``total_area_m2``; regions in the report's
-        order (South, North, Centre, East, West), other units sorted.
+        ``sha_area_m2``, ``total_count``, ``total_area_m2``, and, when some hazards are
+        ``unclassified`` (issue 15), ``unclassified_count`` and
+        ``unclassified_area_m2`` (in the totals too); regions in the report's order
+        (South, North, Centre, East, West), other units sorted.
 
     Examples
     --------
@@ -313,9 +316,14 @@ def _by_unit_part(hazards, units, name_column: str, unit_label: str | None) -> p
     """Count and measure the hazards by unit, here (the dask engine's task on a partition)."""
     label = unit_label or name_column
     kinds = hazards["kind"] if len(hazards) else pd.Series([], dtype=object)
-    bad = sorted(set(kinds.dropna()) - {"CHA", "SHA"})
+    bad = sorted(set(kinds.dropna()) - {"CHA", "SHA", "unclassified"})
     if bad:
-        raise InputError(f"hazards have kind(s) {', '.join(bad)}; expected CHA or SHA")
+        raise InputError(
+            f"hazards have kind(s) {', '.join(bad)}; expected CHA, SHA or unclassified"
+        )
+    # issue 15: hazards never classified (before HALO's 2022 survey) get columns of their
+    # own, only when there are some; the total counts them
+    classes = ("CHA", "SHA", "unclassified") if (kinds == "unclassified").any() else ("CHA", "SHA")
     parts = split_by_units(hazards, units, name_column=name_column)
     owner = assign_units(parts)
     parts = parts.assign(kind=parts["feature"].map(kinds))
@@ -327,13 +335,14 @@ def _by_unit_part(hazards, units, name_column: str, unit_label: str | None) -> p
         mine = parts.loc[parts["unit"].map(lambda u, unit=unit: u == unit).astype(bool)]
         counted = owner.loc[owner.map(lambda u, unit=unit: u == unit).astype(bool)].index
         row = {label: unit}
-        for kind in ("CHA", "SHA"):
+        for kind in classes:
             row[f"{kind.lower()}_count"] = int((kinds.loc[counted] == kind).sum())
             row[f"{kind.lower()}_area_m2"] = float(mine.loc[mine["kind"] == kind, "area_m2"].sum())
-        row["total_count"] = row["cha_count"] + row["sha_count"]
-        row["total_area_m2"] = row["cha_area_m2"] + row["sha_area_m2"]
+        row["total_count"] = sum(row[f"{k.lower()}_count"] for k in classes)
+        row["total_area_m2"] = sum(row[f"{k.lower()}_area_m2"] for k in classes)
         rows.append(row)
-    table = pd.DataFrame(rows, columns=[label, *TABLE_COLUMNS])
+    extra = ["unclassified_count", "unclassified_area_m2"] if len(classes) == 3 else []
+    table = pd.DataFrame(rows, columns=[label, *TABLE_COLUMNS, *extra])
     if None in names:  # keep None (outside every unit) as None, not NaN
         table[label] = pd.Series([r[label] for r in rows], index=table.index, dtype=object)
     return table
@@ -341,7 +350,8 @@ def _by_unit_part(hazards, units, name_column: str, unit_label: str | None) -> p
 
 def _add_up(tables: list[pd.DataFrame], label: str) -> pd.DataFrame:
     """Add up the tables of the dask engine's partitions, in the local engine's order."""
-    first = tables[0]
+    first = max(tables, key=lambda t: len(t.columns))  # with the unclassified ones, if any
+    tables = [t.reindex(columns=first.columns, fill_value=0) for t in tables]
     stacked = pd.concat(tables, ignore_index=True)
     key = stacked[label].map(lambda u: "\uffff" if u is None else u)
     summed = stacked.drop(columns=[label]).groupby(key.to_numpy(), sort=False).sum()

@@ -2,11 +2,14 @@
 
 Clearance continues a *fade-out distance* beyond the last evidence. Rules are data
 (:func:`load_rule`): TOML files naming a default distance and distances per ordnance,
-per item kind and per (ordnance, item) pair. Three are shipped in ``layers/rules/``:
-``kosovo-pre-2024`` (50 m everywhere) and the two readings of the 2024 national
-standard (:data:`NMAS_2024_READINGS`): ``kosovo-nmas-2024`` (the default: 25 m around
-every BLU-97 and BL755 item, 50 m otherwise) and ``kosovo-nmas-2024-components-only``
-(25 m around BLU-97 and BL755 component parts only). :mod:`kosovo_cmr.analysis.fadeout`
+per item kind and per (ordnance, item) pair, and (issue 15) per evidence class
+(``direct``/``indirect``) and source (``observed``/``reported``/``records``): how sure
+the point is may decide its distance, e.g. 50 m around an item only a witness reported.
+Three are shipped in ``layers/rules/``: ``kosovo-pre-2024`` (50 m everywhere) and the
+two readings of the 2024 national standard (:data:`NMAS_2024_READINGS`):
+``kosovo-nmas-2024`` (the default: 25 m around every BLU-97 and BL755 item, 50 m
+otherwise) and ``kosovo-nmas-2024-components-only`` (25 m around BLU-97 and BL755
+component parts only). :mod:`kosovo_cmr.analysis.fadeout`
 delineates the area a rule gives and measures what a change of rule does.
 """
 
@@ -23,7 +26,7 @@ import pandas as pd
 
 from kosovo_cmr._resources import layer_file, layers_dir
 from kosovo_cmr.errors import InputError
-from kosovo_cmr.schema import ORDNANCE, SCHEMAS
+from kosovo_cmr.schema import EVIDENCE_CLASSES, EVIDENCE_SOURCES, ORDNANCE, SCHEMAS
 
 __all__ = ["DEFAULT_RULE", "NMAS_2024_READINGS", "FadeoutRule", "shipped_rules", "load_rule"]
 
@@ -48,9 +51,11 @@ _ITEMS = SCHEMAS["evidence"].column("item").allowed
 class FadeoutRule:
     """A fade-out rule: the distance to clear beyond each evidence point.
 
-    The distance of a point is, by precedence, the ``specific_m`` entry for its
+    The distance of a point is, by precedence, its evidence source's ``source_m`` entry,
+    else its evidence class's ``class_m`` entry, else the ``specific_m`` entry for its
     (ordnance, item) pair, else its ordnance's ``ordnance_m`` entry, else its item's
-    ``item_m`` entry, else ``default_m``.
+    ``item_m`` entry, else ``default_m``. A point with no class or source recorded
+    matches no class or source entry.
 
     Attributes
     ----------
@@ -64,6 +69,10 @@ class FadeoutRule:
         Item kind (``submunition``, ``component``, ...) -> distance in metres.
     specific_m : dict
         ``(ordnance, item)`` -> distance in metres.
+    class_m : dict
+        Evidence class (``direct``, ``indirect``) -> distance in metres (issue 15).
+    source_m : dict
+        Evidence source (``observed``, ``reported``, ``records``) -> distance in metres.
     title : str
         One line saying what the rule is.
     source : str or None
@@ -77,10 +86,12 @@ class FadeoutRule:
     specific_m: Mapping[tuple[str, str], float] = field(default_factory=dict, hash=False)
     title: str = ""
     source: str | None = None
+    class_m: Mapping[str, float] = field(default_factory=dict, hash=False)
+    source_m: Mapping[str, float] = field(default_factory=dict, hash=False)
 
     def __post_init__(self):
         values = [self.default_m, *self.ordnance_m.values(), *self.item_m.values()]
-        values += list(self.specific_m.values())
+        values += [*self.specific_m.values(), *self.class_m.values(), *self.source_m.values()]
         for v in values:
             if not isinstance(v, int | float) or not np.isfinite(v) or v <= 0:
                 raise InputError(
@@ -101,11 +112,22 @@ class FadeoutRule:
                 f"fade-out rule {self.name!r}: unknown item {', '.join(map(repr, bad))}; "
                 f"expected one of {', '.join(_ITEMS)}"
             )
+        for what, table, allowed in (
+            ("evidence class", self.class_m, EVIDENCE_CLASSES),
+            ("evidence source", self.source_m, EVIDENCE_SOURCES),
+        ):
+            bad = sorted(set(table) - set(allowed))
+            if bad:
+                raise InputError(
+                    f"fade-out rule {self.name!r}: unknown {what} {', '.join(map(repr, bad))}; "
+                    f"expected one of {', '.join(allowed)}"
+                )
 
     @property
     def max_m(self) -> float:
         """The largest distance the rule can give."""
         values = [self.default_m, *self.ordnance_m.values(), *self.item_m.values()]
+        values += [*self.class_m.values(), *self.source_m.values()]
         return float(max(values + list(self.specific_m.values())))
 
     def distances_m(self, evidence, *, use_accuracy: bool = False) -> np.ndarray:
@@ -131,6 +153,11 @@ class FadeoutRule:
         >>> rule.distances_m(pd.DataFrame({"ordnance": ["BLU-97", "other"],
         ...                                "item": ["component", "crater"]})).tolist()
         [25.0, 50.0]
+        >>> sure = FadeoutRule("observed-only", 50.0, ordnance_m={"BLU-97": 25.0},
+        ...                    source_m={"reported": 50.0, "records": 50.0})
+        >>> sure.distances_m(pd.DataFrame({"ordnance": ["BLU-97"] * 3,
+        ...     "evidence_source": ["observed", "reported", None]})).tolist()
+        [25.0, 50.0, 25.0]
         """
         n = len(evidence)
         ordn = values_or_unknown(evidence, "ordnance", n)
@@ -142,6 +169,10 @@ class FadeoutRule:
             out[ordn == name] = dist
         for (o, i), dist in self.specific_m.items():
             out[(ordn == o) & (item == i)] = dist
+        for column, table in (("evidence_class", self.class_m), ("evidence_source", self.source_m)):
+            values = values_or_unknown(evidence, column, n)
+            for name, dist in table.items():
+                out[values == name] = dist
         if use_accuracy:
             if "accuracy_m" not in evidence.columns:
                 raise InputError("use_accuracy needs an 'accuracy_m' column in the evidence")
@@ -157,6 +188,8 @@ class FadeoutRule:
         parts += [f"{k} {v:g} m" for k, v in self.ordnance_m.items()]
         parts += [f"{k} {v:g} m" for k, v in self.item_m.items()]
         parts += [f"{o}/{i} {v:g} m" for (o, i), v in self.specific_m.items()]
+        parts += [f"{k} evidence {v:g} m" for k, v in self.class_m.items()]
+        parts += [f"{k} evidence {v:g} m" for k, v in self.source_m.items()]
         return f"{self.name}: " + ", ".join(parts)
 
 
@@ -186,7 +219,10 @@ def _rule_from_toml(path: Path) -> FadeoutRule:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"cannot read fade-out rule {path}: {exc}") from exc
-    known = {"name", "title", "default_m", "ordnance", "item", "specific"}
+    known = {
+        "name", "title", "default_m", "ordnance", "item", "specific",
+        "evidence_class", "evidence_source",
+    }  # fmt: skip
     unknown = sorted(set(data) - known)
     if unknown:
         raise InputError(
@@ -203,7 +239,7 @@ def _rule_from_toml(path: Path) -> FadeoutRule:
             raise InputError(
                 f"fade-out rule {path}: each [[specific]] entry needs ordnance, item and distance_m"
             ) from exc
-    for key in ("ordnance", "item"):
+    for key in ("ordnance", "item", "evidence_class", "evidence_source"):
         if not isinstance(data.get(key, {}), dict):
             raise InputError(f"fade-out rule {path}: [{key}] must be a table of distances")
     return FadeoutRule(
@@ -214,6 +250,8 @@ def _rule_from_toml(path: Path) -> FadeoutRule:
         specific_m=specific,
         title=str(data.get("title", "")),
         source=str(path),
+        class_m=dict(data.get("evidence_class", {})),
+        source_m=dict(data.get("evidence_source", {})),
     )
 
 

@@ -87,6 +87,12 @@ class Benchmark:
         True and magnetic bearing from the benchmark to TP1.
     distance_m : float
         Geodesic distance from the benchmark to TP1.
+    name : str or None
+        The benchmark's recorded name (``benchmark_id``), issue 15.
+    reference : dict or None
+        The recorded reference point the benchmark is found from (``reference_id``,
+        ``reference_lon``, ``reference_lat``): ``name``, ``lon``, ``lat`` and the leg to
+        the benchmark, ``bearing_deg``, ``magnetic_bearing_deg``, ``distance_m``.
     """
 
     lon: float
@@ -96,6 +102,8 @@ class Benchmark:
     bearing_deg: float
     magnetic_bearing_deg: float
     distance_m: float
+    name: str | None = None
+    reference: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +258,7 @@ def _benchmark(hazard, row, hid, points, declination, benchmarks) -> Benchmark |
     found = _recorded_benchmark(row, hid, benchmarks) or _proposed_benchmark(hazard, tp1)
     lon, lat, source = found
     bearing, distance = leg(lon, lat, *tp1)
+    named = source == "attributes"
     return Benchmark(
         lon=lon,
         lat=lat,
@@ -258,7 +267,31 @@ def _benchmark(hazard, row, hid, points, declination, benchmarks) -> Benchmark |
         bearing_deg=bearing,
         magnetic_bearing_deg=float(declination.magnetic(bearing)),
         distance_m=distance,
+        name=display_value(row.get("benchmark_id")) if named else None,
+        reference=_reference(row, hid, lon, lat, declination) if named else None,
     )
+
+
+def _reference(row: pd.Series, hid: str, bm_lon: float, bm_lat: float, declination):
+    """Return the recorded reference point and its leg to the benchmark (issue 15)."""
+    lon, lat = row.get("reference_lon"), row.get("reference_lat")
+    if display_value(lon) is None or display_value(lat) is None:
+        return None
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise InputError(f"{hid}: reference_lon/reference_lat are not numbers") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InputError(f"{hid}: reference point ({lon}, {lat}) is not in WGS 84 degrees")
+    bearing, distance = leg(lon, lat, bm_lon, bm_lat)
+    return {
+        "name": display_value(row.get("reference_id")),
+        "lon": lon,
+        "lat": lat,
+        "bearing_deg": bearing,
+        "magnetic_bearing_deg": float(declination.magnetic(bearing)),
+        "distance_m": distance,
+    }
 
 
 def sheet_facts(

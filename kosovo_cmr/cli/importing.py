@@ -23,76 +23,89 @@ from kosovo_cmr.schema import LAYERS
 EXIT_REJECTED = 3
 
 
+#: The options every command that reads a source shares (import, validate).
+_SOURCE_OPTIONS = [
+    click.argument("src", type=click.Path(dir_okay=False)),
+    click.option(
+        "--layer",
+        "layer",
+        type=click.Choice(LAYERS),
+        required=True,
+        help="The store layer the features are for.",
+    ),
+    click.option(
+        "--src-layer",
+        default=None,
+        help="Layer of a GeoPackage/KML/GPX/zip, or sheet of a workbook.",
+    ),
+    click.option(
+        "--crs",
+        default=None,
+        help="CRS of a source without one (CSV X/Y or WKT), e.g. EPSG:4326; "
+        "overrides a file's own with a notice.",
+    ),
+    click.option(
+        "--encoding",
+        default=None,
+        help="Text encoding (overrides .cpg and detection by content).",
+    ),
+    click.option(
+        "--map-fields",
+        "map_fields",
+        default=None,
+        metavar="SRC=DST,...",
+        help="Rename source columns to layer columns; unmapped columns are kept.",
+    ),
+    click.option(
+        "--repair/--no-repair",
+        default=True,
+        show_default=True,
+        help="Mend invalid polygons (make_valid structure) or reject them.",
+    ),
+    click.option(
+        "--on-conflict",
+        type=click.Choice(["error", "skip", "replace"]),
+        default="error",
+        show_default=True,
+        help="Ids repeated in the source or already in the store.",
+    ),
+    click.option(
+        "--bearing",
+        type=click.Choice(["grid", "true", "magnetic"]),
+        default="true",
+        show_default=True,
+        help="Reference of turning-point bearings.",
+    ),
+    click.option(
+        "--declination",
+        "declination_deg",
+        type=float,
+        default=None,
+        help="Magnetic declination in degrees, east positive (with --bearing magnetic).",
+    ),
+    click.option(
+        "--max-misclosure",
+        "max_misclosure_m",
+        type=float,
+        default=None,
+        help="Traverse misclosure tolerance, metres (default: settings).",
+    ),
+    format_option(["text", "json"], "text"),
+    click.option(  # issue 15
+        "--set",
+        "set_items",
+        multiple=True,
+        metavar="FIELD=VALUE",
+        help="Give every feature this value of a layer column the source lacks (e.g. "
+        "--set recorded=2024-12-31), or fill its empty cells; repeatable; reported in "
+        "the summary.",
+    ),
+]
+
+
 def _source_options(func):
-    options = [
-        click.argument("src", type=click.Path(dir_okay=False)),
-        click.option(
-            "--layer",
-            "layer",
-            type=click.Choice(LAYERS),
-            required=True,
-            help="The store layer the features are for.",
-        ),
-        click.option(
-            "--src-layer",
-            default=None,
-            help="Layer of a GeoPackage/KML/GPX/zip, or sheet of a workbook.",
-        ),
-        click.option(
-            "--crs",
-            default=None,
-            help="CRS of a source without one (CSV X/Y or WKT), e.g. EPSG:4326; "
-            "overrides a file's own with a notice.",
-        ),
-        click.option(
-            "--encoding",
-            default=None,
-            help="Text encoding (overrides .cpg and detection by content).",
-        ),
-        click.option(
-            "--map-fields",
-            "map_fields",
-            default=None,
-            metavar="SRC=DST,...",
-            help="Rename source columns to layer columns; unmapped columns are kept.",
-        ),
-        click.option(
-            "--repair/--no-repair",
-            default=True,
-            show_default=True,
-            help="Mend invalid polygons (make_valid structure) or reject them.",
-        ),
-        click.option(
-            "--on-conflict",
-            type=click.Choice(["error", "skip", "replace"]),
-            default="error",
-            show_default=True,
-            help="Ids repeated in the source or already in the store.",
-        ),
-        click.option(
-            "--bearing",
-            type=click.Choice(["grid", "true", "magnetic"]),
-            default="true",
-            show_default=True,
-            help="Reference of turning-point bearings.",
-        ),
-        click.option(
-            "--declination",
-            "declination_deg",
-            type=float,
-            default=None,
-            help="Magnetic declination in degrees, east positive (with --bearing magnetic).",
-        ),
-        click.option(
-            "--max-misclosure",
-            "max_misclosure_m",
-            type=float,
-            default=None,
-            help="Traverse misclosure tolerance, metres (default: settings).",
-        ),
-        format_option(["text", "json"], "text"),
-    ]
-    for option in reversed(options):
+    """Decorate ``func`` with :data:`_SOURCE_OPTIONS`."""
+    for option in reversed(_SOURCE_OPTIONS):
         func = option(func)
     return func
 
@@ -126,8 +139,16 @@ def _report(fmt: str, make_report) -> None:
     "store or the source.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --rejects file.")
+@click.option(  # issue 15
+    "--valid-from",
+    "valid_from",
+    metavar="DATE",
+    default=None,
+    help="When the imported state became true, for the store's history (default: now); "
+    "load an archive oldest first. A date before the layer's latest version is refused.",
+)
 @click.pass_obj
-def import_command(state, src, layer, map_fields, fmt, **options):
+def import_command(state, src, layer, map_fields, fmt, set_items=(), **options):
     """Import SRC into a layer of the store, accounting for every feature.
 
     Reads GeoPackage, Shapefile (also zipped), GeoJSON, KML/KMZ, GPX, FlatGeobuf, CSV
@@ -135,26 +156,28 @@ def import_command(state, src, layer, map_fields, fmt, **options):
     read = imported + rejected, the reason codes, and where the rejects went. The store
     is written once, atomically, or not at all.
     """
+    from kosovo_cmr.import_set import parse_set
     from kosovo_cmr.importer import import_layer, parse_field_map
 
     _report(fmt, lambda: import_layer(
         src, layer, store=state.store(create=True), field_map=parse_field_map(map_fields),
-        progress=sys.stderr.isatty(), **options,
+        progress=sys.stderr.isatty(), set_values=parse_set(set_items), **options,
     ))  # fmt: skip
 
 
 @click.command("validate")
 @_source_options
 @click.pass_obj
-def validate_command(state, src, layer, map_fields, fmt, **options):
+def validate_command(state, src, layer, map_fields, fmt, set_items=(), **options):
     """Check SRC as `kcmr import` would, and write nothing (a dry run).
 
     Ids are checked against the store when it exists; ids already there are reported
     as id_in_store. Exit code 0 if every feature would be imported, 3 otherwise.
     """
+    from kosovo_cmr.import_set import parse_set
     from kosovo_cmr.importer import parse_field_map, validate_source
 
     _report(fmt, lambda: validate_source(
         src, layer, store=state.store_uri, field_map=parse_field_map(map_fields),
-        progress=sys.stderr.isatty(), **options,
+        progress=sys.stderr.isatty(), set_values=parse_set(set_items), **options,
     ))  # fmt: skip

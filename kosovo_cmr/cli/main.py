@@ -51,6 +51,8 @@ COMMANDS: dict[str, str] = {
     "audit": "audit",
     # issue 18: the priority model
     "prioritise": "prioritise",
+    # issue 15: the programme's records
+    "verify": "verify",
 }
 
 

@@ -58,6 +58,12 @@ from kosovo_cmr.cli._options import (
     help="Add the evidence audit: supported and unsupported area per active hazard, the "
     "chance that clearing it finds nothing (explained), the model and its validation.",
 )
+@click.option(  # issue 15
+    "--verified-only",
+    is_flag=True,
+    help="Count only the releases the national authority verified (kcmr verify); by "
+    "default verified and pending ones count, each table saying how much is which.",
+)
 @click.pass_obj
 def command(
     state,
@@ -72,6 +78,7 @@ def command(
     published,
     boundaries,
     audit=False,
+    verified_only=False,
 ):
     """Tables 1 and 4-9, indicators and the reconciliation ledger of a year.
 
@@ -83,6 +90,11 @@ def command(
     printed: against each other, and against the layers. A year outside the span of the
     store's releases is an error listing the years present. Text from the layers is
     spreadsheet-safe in CSV and XLSX (a leading ' before =, +, - or @).
+
+    Every release table says how much of it the national authority verified and how
+    much awaits verification; rejected records count nowhere. With --as-of DATE the
+    report is the store as it was at the end of DATE, and it lists the year's records
+    verified or changed after the year ended, up to DATE.
     """
     from kosovo_cmr.errors import InputError
     from kosovo_cmr.report.render import write_report
@@ -101,6 +113,7 @@ def command(
         cover=cover,
         published=published,
         audit=audit,
+        verified_only=verified_only,
     )
     text = write_report(report, output, fmt=fmt)
     if text is not None:

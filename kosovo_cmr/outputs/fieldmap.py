@@ -205,7 +205,19 @@ def _draw_benchmark(frame, facts, text: SheetText) -> list:
         label = text("legend.benchmark_recorded")
     else:
         label = text("legend.benchmark_proposed", distance=f"{bm.distance_m:.0f}")
-    return [(label, {"marker": "^", "color": "#2c7fb8", "ls": "none", "ms": 5})]
+    out = [(label, {"marker": "^", "color": "#2c7fb8", "ls": "none", "ms": 5})]
+    rp = bm.reference  # issue 15: the recorded reference point the benchmark is found from
+    if rp is not None:
+        rx, ry = Transformer.from_crs(4326, frame.crs, always_xy=True).transform(
+            rp["lon"], rp["lat"]
+        )
+        frame.ax.plot([rx], [ry], "D", ms=4.5, color="#2c7fb8", mec="white", mew=0.4, zorder=8)
+        frame.ax.plot([rx, x], [ry, y], ls=":", lw=0.7, color="#2c7fb8", zorder=7)
+        out.append(
+            (text("legend.reference_recorded"),
+             {"marker": "D", "color": "#2c7fb8", "ls": "none", "ms": 4})
+        )  # fmt: skip
+    return out
 
 
 def _draw_points(frame, facts, obstacles: list) -> list:
@@ -278,12 +290,23 @@ def _notes(facts, text: SheetText, placed: list) -> list[tuple[str, float, str]]
     if bm is not None:
         leg = text(
             "benchmark_leg",
-            bm="BM",
+            bm=bm.name or "BM",
             true=f"{bm.bearing_deg:03.0f}",
             magnetic=f"{bm.magnetic_bearing_deg:03.0f}",
             distance=f"{bm.distance_m:.1f}",
         )
         lines.append((leg, 7.5, "normal"))
+        rp = bm.reference  # issue 15
+        if rp is not None:
+            rp_leg = text(
+                "reference_leg",
+                rp=rp["name"] or "RP",
+                bm=bm.name or "BM",
+                true=f"{rp['bearing_deg']:03.0f}",
+                magnetic=f"{rp['magnetic_bearing_deg']:03.0f}",
+                distance=f"{rp['distance_m']:.1f}",
+            )
+            lines.append((rp_leg, 7.5, "normal"))
     if len(placed) < len(facts.points):
         lines.append(
             (text("labels_note", shown=len(placed), n=len(facts.points)), SMALL_PT, "normal")

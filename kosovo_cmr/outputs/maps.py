@@ -309,6 +309,27 @@ def _risk_specs(risk, tolerance_m: float) -> list:
     return out
 
 
+def _unclassified_specs(hazards, tolerance_m: float) -> list:
+    """Issue 15: open hazards never classified CHA or SHA (recorded before 2022), drawn too."""
+    if not _present(hazards) or "kind" not in hazards.columns:
+        return []
+    status = hazards["status"] if "status" in hazards.columns else None
+    active = hazards if status is None else hazards[status.fillna("active") == "active"]
+    mine = active[active["kind"] == "unclassified"]
+    if not len(mine):
+        return []
+    spec = _map_specs.layer_spec(
+        mine,
+        label="Unclassified hazardous areas (neither CHA nor SHA)",
+        colour=COLOURS["CHA"],
+        tooltip=["hazard_id", "kind", "municipality"],
+        tolerance_m=tolerance_m,
+        fill_opacity=0.3,
+        dash="2 2",
+    )
+    return [(spec, True, "area")]
+
+
 def _specs(layers, *, tolerance_m, thresholds, rings, footprints) -> list:
     """Return (spec, show, legend swatch kind) per map layer, bottom to top."""
     out = (
@@ -320,6 +341,7 @@ def _specs(layers, *, tolerance_m, thresholds, rings, footprints) -> list:
         + _footprint_specs(footprints, tolerance_m)
         + _evidence_specs(layers.get("evidence"), thresholds)
         + _unsupported_specs(layers.get("unsupported_land"), tolerance_m)  # issue 17
+        + _unclassified_specs(layers.get("hazards"), tolerance_m)  # issue 15
     )
     return [entry for entry in out if entry[0] is not None]
 

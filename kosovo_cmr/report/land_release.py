@@ -20,11 +20,13 @@ import pandas as pd
 
 from kosovo_cmr._json import plain
 from kosovo_cmr._version import __version__
+from kosovo_cmr.analysis.productivity import productivity, release_indicators
 from kosovo_cmr.crs import require_crs
 from kosovo_cmr.errors import InputError
-from kosovo_cmr.programme import read_capacity
+from kosovo_cmr.programme import read_capacity, read_staff
 from kosovo_cmr.report.ledger import check_district_labels, reconcile
 from kosovo_cmr.report.published import check
+from kosovo_cmr.report.staffing import capacity_by_operator, staff_by_operator, staff_totals
 from kosovo_cmr.report.tables import (
     clearance_by_district,
     clearance_by_year,
@@ -34,6 +36,13 @@ from kosovo_cmr.report.tables import (
     release_areas,
     release_by_method,
     releases_by_district,
+)
+from kosovo_cmr.report.verification import (
+    counted,
+    ledger_by_verification,
+    split_tables,
+    split_totals,
+    verification_summary,
 )
 
 __all__ = ["land_release_report"]
@@ -66,6 +75,11 @@ def land_release_report(
     capacity: pd.DataFrame | None = None,
     forecast: dict | None = None,
     published: dict | str | os.PathLike | None = None,
+    verified_only: bool = False,
+    staff: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
+    devices: pd.DataFrame | None = None,
+    later_changes: pd.DataFrame | None = None,
 ) -> dict:
     """Compute the land release report of a year from the layers.
 
@@ -90,6 +104,19 @@ def land_release_report(
         is the shipped transcription of the Mine Action Review): adds
         ``published_check``, the publication's own arithmetic and every printed figure
         against the one computed here.
+    verified_only : bool, default False
+        Count only the releases the national authority verified (the release tables,
+        Table 4 and the ledger); by default verified and pending ones count, each table
+        saying how much is which. Rejected records never count. Records are taken in
+        the order of their ids (the rows of Tables 5-7 in the order each first appears).
+    staff : DataFrame, optional
+        Staff by operator, sex and role (:func:`kosovo_cmr.programme.read_staff`;
+        default: the shipped ``layers/staff.csv``), for Table 2.
+    activities, devices : DataFrame, optional
+        The ``activities`` and ``devices`` layers, for the productivity indicators.
+    later_changes : DataFrame, optional
+        The changes made to the year's records after it ended
+        (:func:`kosovo_cmr.workflows.records.later_changes`), shown with the ledger.
 
     Returns
     -------
@@ -100,15 +127,28 @@ def land_release_report(
         (Table 7), ``cleared_without_cmr`` (Table 8), ``clearance_by_year`` (Table 9),
         ``indicators``, ``reconciliation`` (:func:`reconcile`), ``label_check``
         (:func:`check_district_labels`), ``totals`` (per table) and, when asked for,
-        ``forecast`` and ``published_check``.
+        ``forecast`` and ``published_check``. Issue 15 adds ``verified_only``, the
+        verified and pending area in every release table
+        (:mod:`kosovo_cmr.report.verification`), ``verification`` (records by state,
+        the pending and the rejected ones), ``reconciliation.verification`` and
+        ``reconciliation.later_changes``, ``staff_by_operator`` (Table 2),
+        ``capacity_by_operator`` (Table 3) and ``productivity``.
     """
     if not isinstance(year, int | np.integer) or not 1990 <= int(year) <= 2100:
         raise InputError(f"year must be a year such as 2024, got {year!r}")
     year = int(year)
     require_crs(hazards, name="hazards")
-    rel = release_areas(releases)
+    # issue 15: records in the order of their ids, so that a verification (which rewrites
+    # a record) or a view as of another date keeps the rows of every table in place
+    every_release = release_areas(_by_id(releases, "release_id"))
+    every_hazard = hazards = _by_id(hazards, "hazard_id")  # rejected: listed, never counted
+    hazards = counted(hazards)
+    rel = counted(every_release, verified_only=verified_only)
     capacity = read_capacity() if capacity is None else capacity
     tables = _tables(hazards, rel, municipalities, year=year)
+    verified = _tables(counted(hazards, verified_only=True), counted(rel, verified_only=True),
+                       municipalities, year=year)  # fmt: skip
+    tables = split_tables(tables, verified)
     labels = check_district_labels(rel[rel["year"] == year], municipalities)
     out = plain(
         {
@@ -124,9 +164,14 @@ def land_release_report(
             "indicators": indicators(rel, year=year, capacity=capacity),
             "reconciliation": reconcile(hazards, rel, year=year, municipalities=municipalities),
             "label_check": labels.to_dict(orient="records"),
-            "totals": _totals(tables),
+            "totals": split_totals(_totals(tables), tables),
         }
     )
+    _add_records(
+        out, every_hazard, every_release, rel, year=year, verified_only=verified_only,
+        staff=staff, capacity=capacity, activities=activities, devices=devices,
+        later=later_changes,
+    )  # fmt: skip
     if forecast is not None:
         out["forecast"] = forecast
     if published is not None:
@@ -196,3 +241,60 @@ def add_evidence_audit(report: dict, section: dict | None) -> dict:
     if section is not None:
         report["evidence_audit"] = plain(section)
     return report
+
+
+# --- issue 15: the programme's records ------------------------------------------------
+
+
+def _by_id(frame: gpd.GeoDataFrame, column: str) -> gpd.GeoDataFrame:
+    """Return the records sorted by id (stable; records without one keep their place last)."""
+    if column not in frame.columns or not len(frame):
+        return frame
+    return frame.sort_values(column, kind="stable", na_position="last").reset_index(drop=True)
+
+
+def _add_records(
+    out: dict,
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame,
+    counted_releases: gpd.GeoDataFrame,
+    *,
+    year: int,
+    verified_only: bool,
+    staff: pd.DataFrame | None,
+    capacity: pd.DataFrame,
+    activities: pd.DataFrame | None,
+    devices: pd.DataFrame | None,
+    later: pd.DataFrame | None,
+) -> None:
+    """Add verification, Tables 2 and 3 and productivity to a report (in place)."""
+    out["verified_only"] = bool(verified_only)
+    out["verification"] = plain(verification_summary(hazards, releases, year=year))
+    led = out["reconciliation"]
+    led["verification"] = plain(ledger_by_verification(counted_releases, led["causes"], year=year))
+    later = later if later is not None else pd.DataFrame(columns=list(_LATER))
+    led["later_changes"] = plain(later.to_dict(orient="records"))
+    led["history_begins"] = later.attrs.get("history_begins")
+    staff = read_staff() if staff is None else staff
+    table2 = staff_by_operator(staff, year=year)
+    out["staff_by_operator"] = plain(table2.to_dict(orient="records"))
+    cap = capacity_by_operator(capacity, year=year)
+    out["capacity_by_operator"] = plain(cap.to_dict(orient="records"))
+    out["totals"]["staff_by_operator"] = plain(staff_totals(table2))
+    out["totals"]["capacity_by_operator"] = plain(
+        {"teams": float(cap["teams"].sum()), "personnel": int(cap["personnel"].dropna().sum())}
+    )
+    by_method = [] if activities is None else productivity(activities, counted_releases, year=year)
+    out["productivity"] = plain(
+        {
+            "by_method": by_method if isinstance(by_method, list) else by_method.to_dict("records"),
+            "indicators": release_indicators(counted_releases, devices, year=year),
+        }
+    )
+
+
+#: The columns of the later changes (kosovo_cmr.workflows.records.LATER_COLUMNS).
+_LATER = (
+    "layer", "id", "change", "changed_columns", "area_delta_m2", "verification",
+    "verified_on", "verified_by", "when", "source",
+)  # fmt: skip

@@ -37,14 +37,29 @@ from pathlib import Path
 from kosovo_cmr._resources import layer_file
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.places import match_key
+from kosovo_cmr.report.printed import parse_cell, round_half_up, strip_marks
 
-__all__ = ["PUBLISHED", "read_published", "figures", "check_internal", "compare", "check"]
+__all__ = [
+    "PUBLISHED",
+    "read_published",
+    "figures",
+    "check_internal",
+    "compare",
+    "check",
+    "printing_remarks",
+]
 
 #: Name of the shipped published-figures file (``layers/published/<name>.toml``).
 PUBLISHED = "mar-2025-kosovo"
 
 #: Units of printed figures: base unit scale and default printed decimals.
-_UNITS = {"count": (1.0, 0), "m2": (1.0, 0), "km2": (1e6, 2), "m2_per_item": (1.0, 0)}
+_UNITS = {
+    "count": (1.0, 0),
+    "m2": (1.0, 0),
+    "km2": (1e6, 2),
+    "m2_per_item": (1.0, 0),
+    "percent": (1.0, 0),  # a share printed as a whole percent, rounded half up
+}
 
 
 def read_published(source: str | os.PathLike | None = None) -> dict:
@@ -107,7 +122,39 @@ def _interval(value: float, unit: str, *, decimals=None, qualifier=None) -> tupl
 
 
 def _row_id(table: dict, keys: list) -> str:
-    return ".".join([table["id"], *(str(k) for k in keys)])
+    return ".".join([table["id"], *(strip_marks(k) for k in keys)])
+
+
+def _cell_figures(t: dict, where: str, base: str, values: list, computed) -> dict[str, dict]:
+    """Return the figures of one printed row (or the totals): each cell, and its share.
+
+    ``computed(field)`` says how to find a field in a report. A cell printed with a share
+    (``27 (35%)``) also gives ``<field>_pct``, in percent, rounded half up.
+    """
+    out = {}
+    for field, unit, value in zip(t["fields"], t["units"], values, strict=True):
+        try:
+            cell = parse_cell(value)
+        except ValueError as exc:
+            raise InputError(f"table {t['id']}: {exc}") from None
+        out[f"{base}.{field}"] = {
+            "printed": value,
+            "unit": unit,
+            "interval": _interval(cell.value, unit),
+            "where": where,
+            "computed": computed(field),
+        }
+        if cell.percent is not None:
+            out[f"{base}.{field}_pct"] = {
+                "printed": cell.percent,
+                "unit": "percent",
+                "interval": (cell.percent - 0.5, cell.percent + 0.5),
+                "half_up": True,
+                "where": where,
+                "computed": computed(f"{field}_pct"),
+                "cell": cell,
+            }
+    return out
 
 
 def figures(published: dict) -> dict[str, dict]:
@@ -137,25 +184,23 @@ def figures(published: dict) -> dict[str, dict]:
                 keys, values = row[: len(row_keys)], row[len(row_keys) :]
                 if len(values) != len(fields):
                     raise InputError(f"table {tid}: row {row} has {len(values)} values")
-                for field, unit, value in zip(fields, units, values, strict=True):
-                    out[f"{_row_id(t, keys)}.{field}"] = {
-                        "printed": value,
-                        "unit": unit,
-                        "interval": _interval(value, unit),
-                        "where": t.get("title", tid),
-                        "computed": ("cell", t["report_key"], tuple(row_keys), tuple(keys), field),
-                    }
+                cell = ("cell", t["report_key"], tuple(row_keys), tuple(map(strip_marks, keys)))
+                out.update(
+                    _cell_figures(
+                        t, t.get("title", tid), _row_id(t, keys), values,
+                        lambda f, cell=cell: (*cell, f),
+                    )
+                )  # fmt: skip
             if "totals" in t:
                 if len(t["totals"]) != len(fields):
                     raise InputError(f"table {tid}: totals and fields differ in length")
-                for field, unit, value in zip(fields, units, t["totals"], strict=True):
-                    out[f"{tid}.total.{field}"] = {
-                        "printed": value,
-                        "unit": unit,
-                        "interval": _interval(value, unit),
-                        "where": f"{t.get('title', tid)}, totals",
-                        "computed": ("total", t.get("report_totals", t["report_key"]), field),
-                    }
+                key = t.get("report_totals", t["report_key"])
+                out.update(
+                    _cell_figures(
+                        t, f"{t.get('title', tid)}, totals", f"{tid}.total", t["totals"],
+                        lambda f, key=key: ("total", key, f),
+                    )
+                )  # fmt: skip
         except KeyError as exc:
             raise InputError(f"published table {t.get('id', '?')}: missing {exc}") from None
     for f in published["text"]:
@@ -230,7 +275,7 @@ def check_internal(published: dict) -> list[dict]:
             continue
         n_keys = len(t.get("row_keys", []))
         for i, (field, unit) in enumerate(zip(t["fields"], t["units"], strict=True)):
-            cells = [_interval(row[n_keys + i], unit) for row in t["rows"]]
+            cells = [_interval(parse_cell(row[n_keys + i]).value, unit) for row in t["rows"]]
             expected = _combine("sum", cells)
             total = figs[f"{t['id']}.total.{field}"]
             gap = _gap(total["interval"], expected)
@@ -239,12 +284,13 @@ def check_internal(published: dict) -> list[dict]:
                     "id": f"{t['id']}.total.{field}",
                     "what": f"{t.get('title', t['id'])}: printed total of {field} against the "
                     f"sum of its {len(cells)} printed rows",
-                    "printed": total["printed"] * _UNITS[total["unit"]][0],
+                    "printed": parse_cell(total["printed"]).value * _UNITS[total["unit"]][0],
                     "expected": _finite(expected),
                     "gap": gap,
                     "ok": gap == 0.0,
                 }
             )
+    out += _share_checks(published, figs)
     for r in published["relation"]:
         fig = figs[r["figure"]]
         expected = _combine(r["op"], [figs[ref]["interval"] for ref in r["of"]])
@@ -260,6 +306,69 @@ def check_internal(published: dict) -> list[dict]:
             }
         )
     return out
+
+
+def _share_checks(published: dict, figs: dict) -> list[dict]:
+    """Each printed share against its printed count and base, rounded half up.
+
+    A table's ``percent_of`` names the base of each share (``women_staff`` of
+    ``total_staff``); the share of ``n`` of ``base`` is printed right when
+    ``round_half_up(100 n / base)`` is the printed percent.
+    """
+    out = []
+    for t in published["table"]:
+        bases = t.get("percent_of", {})
+        for fid, fig in figs.items():
+            if not (fid.startswith(f"{t['id']}.") and fig.get("half_up")):
+                continue
+            field = fid.rsplit(".", 1)[1].removesuffix("_pct")
+            if field not in bases:
+                raise InputError(f"table {t['id']}: no percent_of for the share of {field}")
+            row = fid[: -len(f".{field}_pct")]
+            count = parse_cell(figs[f"{row}.{field}"]["printed"]).value
+            base = parse_cell(figs[f"{row}.{bases[field]}"]["printed"]).value
+            share = 100.0 * count / base if base else None
+            gap, ok = (None, False) if share is None else _share_gap(share, fig["printed"])
+            out.append(
+                {
+                    "id": fid,
+                    "what": f"{fig['where']}: printed share {fig['printed']:g} % against "
+                    f"{count:g} of {base:g} printed ({'–' if share is None else f'{share:.2f}'} %,"
+                    f" rounds half up to {'–' if share is None else round_half_up(share)} %)",
+                    "printed": fig["printed"],
+                    "expected": [share, share],
+                    "gap": gap,
+                    "ok": ok,
+                }
+            )
+    return out
+
+
+def _share_gap(share: float, printed: float) -> tuple[float, bool]:
+    """Return how far a share lies outside a printed percent, and whether it rounds to it.
+
+    Rounded half up, a share of exactly ``printed + 0.5`` lies on the edge (gap 0) but
+    rounds up: not ok.
+    """
+    gap = max(printed - 0.5 - share, share - (printed + 0.5), 0.0)
+    return gap, round_half_up(share) == printed
+
+
+def printing_remarks(published: dict) -> list[dict]:
+    """Return what is odd in how the publication printed its cells (a missing parenthesis).
+
+    Returns
+    -------
+    list of dict
+        ``id`` (the figure), ``printed`` (the cell as printed) and ``remark``. These
+        are typography: the figures are read as the print means them, and checked as
+        figures by :func:`check_internal` and :func:`compare`.
+    """
+    return [
+        {"id": fid, "printed": fig["cell"].text, "remark": fig["cell"].remark}
+        for fid, fig in figures(published).items()
+        if fig.get("cell") is not None and fig["cell"].remark
+    ]
 
 
 def _finite(interval: tuple[float, float]) -> list:
@@ -278,7 +387,7 @@ def _get(report: dict, path: str):
 
 
 def _fold(value) -> str:
-    return match_key(value) if isinstance(value, str) else str(value)
+    return match_key(strip_marks(value)) if isinstance(value, str) else str(value)
 
 
 def _computed(report: dict, how: tuple):
@@ -355,6 +464,8 @@ def compare(report: dict, published: dict) -> list[dict]:
         value = _computed(report, fig["computed"])
         if value is None:
             gap, ok = None, False
+        elif fig.get("half_up"):
+            gap, ok = _share_gap(float(value), fig["printed"])
         else:
             gap = _gap(fig["interval"], (float(value), float(value)))
             ok = gap == 0.0
@@ -399,6 +510,7 @@ def check(report: dict, published: dict | str | os.PathLike | None = None) -> di
         "internal": check_internal(published),
         "against_layers": [],
         "note": "",
+        "printing": printing_remarks(published),  # issue 15
     }
     if source.get("year") is not None and int(source["year"]) != int(report["year"]):
         out["note"] = (

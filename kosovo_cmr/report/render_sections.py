@@ -18,6 +18,11 @@ from kosovo_cmr.report.render_planning import (
     scenario_words_section,
     tolerable_risk_section,
 )
+from kosovo_cmr.report.render_records import (  # issue 15
+    productivity_sections,
+    staff_sections,
+    verification_sections,
+)
 
 __all__ = ["BANNER", "METHOD_LABELS", "TABLES", "FORECAST_COLUMNS", "RISK_COLUMNS", "sections"]
 
@@ -123,12 +128,15 @@ def sections(report: dict) -> list[dict]:
     out = []
     for key, title, cols in TABLES[:1]:
         out.append(_table(report, key, title.format(year=year), cols))
+    out.extend(staff_sections(report))  # issue 15: Tables 2 and 3
     out.append(_table4(report))
     for key, title, cols in TABLES[1:]:
         out.append(_table(report, key, title.format(year=year), cols))
     out.append(_indicators(report))
     out.append(_operators(report))
+    out.extend(productivity_sections(report))  # issue 15
     out.extend(_ledger(report))
+    out.extend(verification_sections(report))  # issue 15
     out.append(_labels(report))
     if report.get("forecast"):
         out.append(forecast_section(report["forecast"]))

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from kosovo_cmr._escape import spreadsheet_frame, spreadsheet_text
 from kosovo_cmr._files import atomic_output
+from kosovo_cmr.report.render_records import record_rows, record_sheets
 from kosovo_cmr.report.render_sections import BANNER
 
 __all__ = ["to_csv", "to_xlsx"]
@@ -72,6 +73,7 @@ def _long_rows(report: dict):
         for field, value in row.items():
             yield "forecast_scenarios", i, field, value
     yield from _planning_and_audit_rows(report)
+    yield from record_rows(report)  # issue 15
 
 
 def _planning_and_audit_rows(report: dict):
@@ -181,6 +183,8 @@ def to_xlsx(report: dict, path: str | os.PathLike) -> Path:
         sheets["tolerable_risk"] = pd.DataFrame(risk["rows"])
     if (report.get("evidence_audit") or {}).get("hazards"):
         sheets["evidence_audit"] = pd.DataFrame(report["evidence_audit"]["hazards"])
+    for name, rows in record_sheets(report).items():  # issue 15
+        sheets[name] = pd.DataFrame(rows)
     buffer = io.BytesIO()  # built in memory: a full disk then fails one plain write
     with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
         for name, frame in sheets.items():

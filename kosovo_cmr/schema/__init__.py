@@ -15,10 +15,17 @@ schema does not name are kept.
 """
 
 from kosovo_cmr.schema.definitions import (
+    ACTIVITIES,
+    ACTIVITY_STATUS,
+    DEVICE_ITEMS,
+    EVIDENCE_CLASSES,
+    EVIDENCE_SOURCES,
     KINDS,
+    KINDS_OF_HAZARD,
     LAYERS,
     ORDNANCE,
     SCHEMAS,
+    VERIFICATION,
     Column,
     LayerSchema,
     get_schema,
@@ -37,4 +44,12 @@ __all__ = [
     "validate",
     "check",
     "conform",
+    # issue 15: the programme's records
+    "KINDS_OF_HAZARD",
+    "VERIFICATION",
+    "EVIDENCE_CLASSES",
+    "EVIDENCE_SOURCES",
+    "ACTIVITIES",
+    "ACTIVITY_STATUS",
+    "DEVICE_ITEMS",
 ]

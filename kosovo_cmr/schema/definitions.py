@@ -6,6 +6,12 @@ records) and ``boundaries`` (municipalities with their KMAC region). Each schema
 its columns with a logical kind (:data:`KINDS`: text, int, float, bool, date), whether
 nulls are allowed, the allowed values or range, and the geometry type. Checking a layer
 against its schema is :mod:`kosovo_cmr.schema.validation`.
+
+Issue 18 added ``incidents``; issue 15 the programme's records: the verification of
+hazards and releases, their benchmark and reference point, the class, source and depth
+of evidence, the depth a release was cleared to, ``kind = unclassified``, and the layers
+``activities`` (survey and clearance tasks) and ``devices`` (items found and destroyed);
+see ``docs/guides/records.rst``.
 """
 
 from __future__ import annotations
@@ -14,7 +20,23 @@ from dataclasses import dataclass
 
 from kosovo_cmr.errors import SchemaError
 
-__all__ = ["KINDS", "ORDNANCE", "Column", "LayerSchema", "SCHEMAS", "LAYERS", "get_schema"]
+__all__ = [
+    "KINDS",
+    "ORDNANCE",
+    "Column",
+    "LayerSchema",
+    "SCHEMAS",
+    "LAYERS",
+    "get_schema",
+    # issue 15
+    "KINDS_OF_HAZARD",
+    "VERIFICATION",
+    "EVIDENCE_CLASSES",
+    "EVIDENCE_SOURCES",
+    "ACTIVITIES",
+    "ACTIVITY_STATUS",
+    "DEVICE_ITEMS",
+]
 
 #: The logical kinds of a column.
 KINDS = ("text", "int", "float", "bool", "date")
@@ -76,6 +98,11 @@ def _synthetic() -> Column:
 #: Submunition types an evidence point may record.
 ORDNANCE = ("BLU-97", "BL755", "other", "unknown")
 
+#: Kinds of hazard (issue 15): confirmed, suspected, or not classified. "up to that point
+#: there had been no classification of CHAs and SHAs in Kosovo" (Mine Action Review 2025,
+#: on HALO's 2022 non-technical survey).
+KINDS_OF_HAZARD = ("CHA", "SHA", "unclassified")
+
 SCHEMAS: dict[str, LayerSchema] = {
     "hazards": LayerSchema(
         name="hazards",
@@ -84,7 +111,14 @@ SCHEMAS: dict[str, LayerSchema] = {
         description="Confirmed (CHA) and suspected (SHA) hazardous areas, open and closed",
         columns=(
             Column("hazard_id", "text", nullable=False, unique=True),
-            Column("kind", "text", nullable=False, allowed=("CHA", "SHA")),
+            Column(
+                "kind",
+                "text",
+                nullable=False,
+                allowed=KINDS_OF_HAZARD,
+                description="CHA, SHA, or unclassified: before HALO's 2022 survey Kosovo's "
+                "hazards had no CHA/SHA classification (Mine Action Review 2025)",
+            ),
             Column(
                 "status",
                 "text",
@@ -257,6 +291,156 @@ SCHEMAS: dict[str, LayerSchema] = {
         ),
     ),
 }
+
+# --- issue 15: the records a programme keeps ---------------------------------------------
+# Verification of hazards and releases, evidence class and source, benchmarks and reference
+# points, the depth a release was cleared to, and two layers: activities (survey and
+# clearance tasks) and devices (items found and destroyed). Each maps to a field of the
+# GICHD Minimum Data Requirements or IMSMA (docs/guides/records.rst). Added after the
+# columns the layers had (a store of schema version 2 gains them by migration 3).
+
+#: Verification states of a record: as the operator reported it, verified by the national
+#: authority (KMAC), or rejected by it. The NTS cancellations of 2024 were "still awaiting
+#: verification by the Kosovo Mine Action Centre (KMAC)" (Mine Action Review 2025).
+VERIFICATION = ("reported", "verified", "rejected")
+
+
+def _verification() -> tuple[Column, ...]:
+    return (
+        Column(
+            "verification",
+            "text",
+            nullable=False,
+            allowed=VERIFICATION,
+            default="reported",
+            description="reported (awaiting verification), verified or rejected by the "
+            "national authority; a record without one is reported",
+        ),
+        Column("verified_on", "date", description="date it was verified or rejected"),
+        Column("verified_by", "text", description="who verified or rejected it (e.g. KMAC QA)"),
+    )
+
+
+def _landmarks() -> tuple[Column, ...]:
+    """Return the columns of a polygon's benchmark and reference point (WGS 84)."""
+    out = []
+    for role, what in (
+        ("benchmark", "the benchmark (outside the area, where the polygon entry starts)"),
+        ("reference", "the reference point (a landmark the benchmark is measured from)"),
+    ):
+        out += [
+            Column(f"{role}_id", "text", description=f"name of {what}"),
+            Column(f"{role}_lon", "float", minimum=-180.0, maximum=180.0,
+                   description=f"longitude of {what}, WGS 84 degrees"),
+            Column(f"{role}_lat", "float", minimum=-90.0, maximum=90.0,
+                   description=f"latitude of {what}, WGS 84 degrees"),
+        ]  # fmt: skip
+    return tuple(out)
+
+
+def _depth(what: str) -> Column:
+    return Column("depth_cm", "float", minimum=0.0, description=what)
+
+
+#: Evidence classes (IMSMA: direct or indirect evidence of contamination).
+EVIDENCE_CLASSES = ("direct", "indirect")
+#: Evidence sources: seen by a survey or clearance team, reported by a witness, or taken
+#: from records (an old survey, strike records).
+EVIDENCE_SOURCES = ("observed", "reported", "records")
+
+
+def _extend(layer: str, columns: tuple[Column, ...]) -> None:
+    schema = SCHEMAS[layer]
+    SCHEMAS[layer] = LayerSchema(
+        name=schema.name,
+        geometry_type=schema.geometry_type,
+        columns=schema.columns + columns,
+        id_column=schema.id_column,
+        allow_empty_geometry=schema.allow_empty_geometry,
+        description=schema.description,
+    )
+
+
+_extend("hazards", _verification() + _landmarks())
+_extend(
+    "releases",
+    _verification()
+    + (_depth("depth to which the area was searched or cleared, cm (NMAS 2024: 56)"),)
+    + _landmarks(),
+)
+_extend(
+    "evidence",
+    (
+        Column("evidence_class", "text", allowed=EVIDENCE_CLASSES,
+               description="direct (the item, its fragments, a crater) or indirect evidence"),
+        Column("evidence_source", "text", allowed=EVIDENCE_SOURCES,
+               description="observed by a team, reported by a witness, or from records"),
+        _depth("depth below the surface where the item was found, cm"),
+    ),
+)  # fmt: skip
+
+#: Kinds of activity (GICHD Minimum Data Requirements: "Activities (NTS/TS/Clearance/BAC/
+#: EOD etc.)").
+ACTIVITIES = ("nts", "ts", "clearance", "eod")
+#: Status of an activity.
+ACTIVITY_STATUS = ("planned", "ongoing", "completed", "suspended")
+#: Kinds of device (an item found and destroyed).
+DEVICE_ITEMS = ("submunition", "ap_mine", "at_mine", "uxo", "other")
+
+SCHEMAS["activities"] = LayerSchema(
+    name="activities",
+    geometry_type="Point",
+    id_column="activity_id",
+    allow_empty_geometry=True,
+    description="Survey and clearance tasks: who, how, when, for how many team-days",
+    columns=(
+        Column("activity_id", "text", nullable=False, unique=True),
+        Column("activity", "text", nullable=False, allowed=ACTIVITIES),
+        Column(
+            "method",
+            "text",
+            description="operational method, e.g. manual, lld (Large Loop Detector), "
+            "scorpion, mechanical, mdd, cmrs (as layers/effort.toml names them)",
+        ),
+        Column("operator", "text", nullable=False),
+        Column("team", "text"),
+        Column("hazard_id", "text"),
+        Column("release_id", "text", description="the land release record it produced"),
+        Column("start_date", "date", nullable=False),
+        Column("end_date", "date", description="empty while the activity goes on"),
+        Column("team_days", "float", minimum=0.0, description="team working days spent"),
+        Column(
+            "area_m2",
+            "float",
+            minimum=0.0,
+            description="area the activity covered as the operator reports it; empty: "
+            "its share (by team-days) of the linked release's geodesic area",
+        ),
+        Column("status", "text", nullable=False, allowed=ACTIVITY_STATUS),
+        Column("note", "text"),
+        _synthetic(),
+    ),
+)
+
+SCHEMAS["devices"] = LayerSchema(
+    name="devices",
+    geometry_type="Point",
+    id_column="device_id",
+    allow_empty_geometry=True,
+    description="Items found and destroyed (devices), with where they came from",
+    columns=(
+        Column("device_id", "text", nullable=False, unique=True),
+        Column("item", "text", nullable=False, allowed=DEVICE_ITEMS),
+        Column("model", "text", description="e.g. BLU-97, BL755, PROM-1"),
+        Column("condition", "text", description="as recorded, e.g. intact, damaged, armed"),
+        _depth("depth below the surface where it was found, cm"),
+        Column("date", "date", nullable=False, description="date found (or destroyed)"),
+        Column("release_id", "text"),
+        Column("activity_id", "text"),
+        Column("hazard_id", "text"),
+        _synthetic(),
+    ),
+)
 
 #: The layer names, in the order a store lists them.
 LAYERS: tuple[str, ...] = tuple(SCHEMAS)

@@ -131,6 +131,9 @@ class TraverseResult:
     misclosure_m: float | None
     length_m: float
     issues: list[Issue] = field(default_factory=list)
+    #: issue 15: the benchmark and reference point (outside the ring), kept: role ->
+    #: (point id, position in the working CRS); the first point of each role.
+    landmarks: dict = field(default_factory=dict)
 
     @property
     def misclosure_ratio(self) -> float | None:
@@ -246,6 +249,10 @@ def compute_traverse(
         ordered.append((p, xy))
     ring_pts = [(p, xy) for p, xy in ordered if p.point_type not in _OUTSIDE]
     all_xy = [xy for _, xy in ordered]
+    landmarks = {}
+    for p, xy in ordered:
+        if p.point_type in _OUTSIDE:
+            landmarks.setdefault(p.point_type, (p.point_id, xy))
     if issues:
         return TraverseResult(all_xy, [], None, 0.0, issues)
     if len(ring_pts) < 3:
@@ -259,7 +266,7 @@ def compute_traverse(
         coords = coords[:-1]
     else:
         length += math.dist(coords[-1], coords[0])
-    result = TraverseResult(all_xy, coords + [coords[0]], misclosure, length, issues)
+    result = TraverseResult(all_xy, coords + [coords[0]], misclosure, length, issues, landmarks)
     if misclosure is not None and misclosure > tolerance:
         ratio = result.misclosure_ratio
         ratio_text = f" (1:{1 / ratio:,.0f})" if ratio else ""
@@ -339,6 +346,7 @@ def read_traverse(
                 "misclosure_ratio": result.misclosure_ratio,
                 "traverse_length_m": result.length_m,
                 "turning_points": len(group),
+                **_landmark_values(result, work),  # issue 15
             }
         )
     notices.extend(_summary(path, varying, extra, bearing=bearing))
@@ -357,8 +365,26 @@ def read_traverse(
     )
 
 
-#: Per-feature values a traverse adds to the imported attributes.
-_EXTRA = ("misclosure_m", "misclosure_ratio", "traverse_length_m", "turning_points")
+#: Per-feature values a traverse adds to the imported attributes; issue 15 keeps the
+#: benchmark and reference point rows (WGS 84 degrees) as the layer's columns.
+_EXTRA = (
+    "misclosure_m", "misclosure_ratio", "traverse_length_m", "turning_points",
+    "benchmark_id", "benchmark_lon", "benchmark_lat",
+    "reference_id", "reference_lon", "reference_lat",
+)  # fmt: skip
+
+
+def _landmark_values(result: TraverseResult, work) -> dict:
+    """Return the benchmark and reference point of a traverse in WGS 84 (None if absent)."""
+    to_ll, _ = _transformers(work.to_wkt())
+    out = {}
+    for role in _OUTSIDE:
+        point_id, xy = result.landmarks.get(role, (None, None))
+        lon, lat = to_ll.transform(*xy) if xy is not None else (None, None)
+        out[f"{role}_id"] = point_id
+        out[f"{role}_lon"] = None if lon is None else round(float(lon), 8)
+        out[f"{role}_lat"] = None if lat is None else round(float(lat), 8)
+    return out
 
 
 def _working_crs(table: pd.DataFrame, cols: dict[str, str], crs, *, path: str):

@@ -28,7 +28,12 @@ from kosovo_cmr.store.base import (
     Provenance,
 )
 from kosovo_cmr.store.migrate import META_TABLE
-from kosovo_cmr.store.versions import VERSION_COLUMNS, format_instant, versions_table
+from kosovo_cmr.store.versions import (
+    VERSION_COLUMNS,
+    format_instant,
+    version_hashes,
+    versions_table,
+)
 
 __all__ = ["GpkgSession", "read_table", "storage_srs", "schema_version_of"]
 
@@ -87,6 +92,8 @@ class GpkgSession:
         self.path = path
         self.srs_id, wkt = storage_srs()
         gp.bootstrap(conn, srs_id=self.srs_id, srs_wkt=wkt)
+        #: Tables this transaction created (GDAL cannot see them until it commits).
+        self.created: set[str] = set()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -160,6 +167,7 @@ class GpkgSession:
         attrs = frame.drop(columns=frame.geometry.name)
         kinds = {c: gp.sql_type(attrs[c]) for c in attrs.columns}
         if not gp.has_table(self.conn, table):
+            self.created.add(table)
             gp.create_feature_table(
                 self.conn,
                 table,
@@ -233,6 +241,35 @@ class GpkgSession:
                     f"WHERE {gp.quote(column.name)} IS NULL",
                     (value,),
                 )
+
+    def rehash_versions(self, layers) -> int:
+        """Recompute the ``row_hash`` of every version of some layers; return how many changed.
+
+        For a migration that fills a new column with its default: the versions are read
+        (as GDAL sees them, before this transaction wrote anything: call this first) and
+        conformed to the current schema, which gives them the default, as a write of the
+        same feature would; then the hashes that differ are updated. A versions table this
+        transaction created (a migration from schema 1) was hashed as it was written and
+        is left as it is.
+        """
+        updates = {}
+        for layer in layers:  # every read first, then the writes
+            table = versions_table(layer)
+            if table in self.created or not gp.has_table(self.conn, table):
+                continue
+            frame = read_table(self.path, table, fids=True)
+            if len(frame):
+                hashes = version_hashes(frame, layer)
+                updates[table] = [
+                    (new, int(fid))
+                    for fid, old, new in zip(frame.index, frame["row_hash"], hashes, strict=True)
+                    if old != new
+                ]
+        for table, changed in updates.items():
+            self.conn.executemany(
+                f"UPDATE {gp.quote(table)} SET row_hash = ? WHERE fid = ?", changed
+            )
+        return sum(len(c) for c in updates.values())
 
     def set_meta(self, values: dict[str, str]) -> None:
         """Write keys of ``kcmr_meta``."""

@@ -23,7 +23,7 @@ from kosovo_cmr.store.base import (
     Provenance,
 )
 from kosovo_cmr.store.migrate import META_TABLE
-from kosovo_cmr.store.versions import VERSION_COLUMNS, versions_table
+from kosovo_cmr.store.versions import VERSION_COLUMNS, version_hashes, versions_table
 
 sa = require("sqlalchemy", "postgis")
 psycopg = require("psycopg", "postgis")
@@ -408,6 +408,36 @@ class PgSession:
                     f"UPDATE {self._q(table)} SET {name} = :v WHERE {name} IS NULL",
                     {"v": column.default},
                 )
+
+    def rehash_versions(self, layers) -> int:
+        """Recompute the ``row_hash`` of every version of some layers; return how many changed.
+
+        For a migration that fills a new column with its default (see
+        :meth:`kosovo_cmr.store._gpkg_session.GpkgSession.rehash_versions`).
+        """
+        count = 0
+        for layer in layers:
+            frame = read_versions(self.conn, self.schema, layer)
+            if frame is None or not len(frame):
+                continue
+            hashes = version_hashes(frame.set_index("version_id"), layer)
+            changed = [
+                {"h": new, "v": int(vid)}
+                for vid, old, new in zip(
+                    frame["version_id"], frame["row_hash"], hashes, strict=True
+                )
+                if old != new
+            ]
+            if changed:
+                self.conn.execute(
+                    sa.text(
+                        f"UPDATE {self._q(versions_table(layer))} SET row_hash = :h "
+                        "WHERE version_id = :v"
+                    ),
+                    changed,
+                )
+            count += len(changed)
+        return count
 
     def set_meta(self, values: dict[str, str]) -> None:
         """Write keys of ``kcmr_meta``."""

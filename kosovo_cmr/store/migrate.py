@@ -10,6 +10,12 @@ version  layout
 2        history: ``kcmr_<layer>_versions`` per layer, seven more columns in
          ``kcmr_provenance`` (``import_id``, ``valid_from``, ``source_sha256``,
          ``command``, ``added``, ``changed``, ``removed``), ``kcmr_meta``
+3        the programme's records (issue 15): ``verification``, ``verified_on``,
+         ``verified_by`` and the benchmark and reference point (``benchmark_id``,
+         ``_lon``, ``_lat``; ``reference_...``) of hazards and releases,
+         ``depth_cm`` of releases, ``evidence_class``, ``evidence_source`` and
+         ``depth_cm`` of evidence; the layers ``activities`` and ``devices`` are
+         created by their first write
 =======  ==================================================================
 
 :func:`kosovo_cmr.store.open_store` migrates an older store in place when it opens it,
@@ -24,17 +30,21 @@ number; :data:`SCHEMA_VERSION` follows it. Its ``apply`` receives the open
 :class:`MigrationSession` (the backend's transaction: GeoPackage or PostGIS alike) and
 the layers as they were read before anything changed. To add a column to a layer::
 
-    def _add_verification(session, layers):
-        for layer in ("hazards", "releases"):
-            session.add_column(layer, Column("verification", "text", default="reported"))
+    def _add_colour(session, layers):
+        session.rehash_versions(["hazards"])     # only for a column with a default
+        session.add_column("hazards", Column("colour", "text", default="red"))
 
-    MIGRATIONS.append(Migration(3, "verification state of hazards and releases",
-                                _add_verification))
+    MIGRATIONS.append(Migration(4, "colour of hazards", _add_colour))
 
 ``add_column`` adds the column to the layer's table and to its versions table, filled
-with the column's default (or left empty). The schema in :mod:`kosovo_cmr.schema`
-gets the column in the same change. A test in ``tests/test_migrate.py`` builds a store
-at the previous version and checks that it opens, migrates and reads back.
+with the column's default (or left empty). A column filled with a default changes what
+each version holds, so the step first calls ``session.rehash_versions([layer])`` (before
+it writes: the GeoPackage backend reads with GDAL, which sees the file as it was): the
+row hashes are recomputed for the schema with the column, and the next write of the same
+features finds them unchanged (an empty column is no value and changes no hash). The
+schema in :mod:`kosovo_cmr.schema` gets the column in the same change. A test in
+``tests/test_migrate.py`` builds a store at the previous version and checks that it
+opens, migrates and reads back. Step 3 (:func:`_add_records`) is an example.
 """
 
 from __future__ import annotations
@@ -49,7 +59,7 @@ import geopandas as gpd
 import pandas as pd
 
 from kosovo_cmr._version import __version__
-from kosovo_cmr.schema import Column
+from kosovo_cmr.schema import Column, get_schema
 from kosovo_cmr.store.base import make_provenance
 from kosovo_cmr.store.versions import format_instant, row_hashes
 from kosovo_cmr.store.writing import Session
@@ -60,6 +70,7 @@ __all__ = [
     "Migration",
     "MigrationSession",
     "MIGRATIONS",
+    "RECORDS_COLUMNS",
     "migrate",
     "meta_rows",
 ]
@@ -84,6 +95,9 @@ class MigrationSession(Session, Protocol):
 
     def set_meta(self, values: dict[str, str]) -> None:
         """Write keys of ``kcmr_meta`` (creating the table)."""
+
+    def rehash_versions(self, layers) -> int:
+        """Recompute the row hashes of the versions of some layers (before other writes)."""
 
 
 @dataclass(frozen=True)
@@ -124,12 +138,58 @@ def _with_counts(record, *, added: int):
     return dataclasses.replace(record, added=added, changed=0, removed=0, source_sha256=None)
 
 
+#: Columns each layer gained with schema version 3 (issue 15: the programme's records).
+RECORDS_COLUMNS: dict[str, tuple[str, ...]] = {
+    "hazards": (
+        "verification", "verified_on", "verified_by", "benchmark_id", "benchmark_lon",
+        "benchmark_lat", "reference_id", "reference_lon", "reference_lat",
+    ),
+    "releases": (
+        "verification", "verified_on", "verified_by", "depth_cm", "benchmark_id",
+        "benchmark_lon", "benchmark_lat", "reference_id", "reference_lon", "reference_lat",
+    ),
+    "evidence": ("evidence_class", "evidence_source", "depth_cm"),
+}  # fmt: skip
+
+
+def _add_records(session: MigrationSession, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Version 3: the columns of the programme's records, empty or at their default.
+
+    Hazards and releases a store holds were never verified in it: they become
+    ``reported`` (awaiting verification), said in a notice; ``kcmr verify`` records
+    the national authority's verification. Every other new column is empty. The row
+    hashes of every version are recomputed (:func:`kosovo_cmr.store.versions.row_hashes`),
+    so that writing the same features again changes nothing.
+    """
+    # every version's hash first (a backend may read only before the transaction writes):
+    # the defaults of the new columns, and a missing text value counted as no value, as
+    # the hashes of this release count it (release 0.2 under pandas 3 hashed it as "nan")
+    session.rehash_versions(sorted(layers))
+    present = [layer for layer in RECORDS_COLUMNS if layer in layers]
+    for layer in present:
+        schema = get_schema(layer)
+        for name in RECORDS_COLUMNS[layer]:
+            session.add_column(layer, schema.column(name))
+    pending = {n: len(layers[n]) for n in ("hazards", "releases") if n in layers}
+    if any(pending.values()):
+        log.warning(
+            "store schema 3: %s had no verification recorded and are now 'reported' "
+            "(awaiting verification); record the national authority's with kcmr verify",
+            " and ".join(f"{n} {layer}" for layer, n in pending.items()),
+        )
+
+
 #: The steps, in order; the last one's version is :data:`SCHEMA_VERSION`.
 MIGRATIONS: list[Migration] = [
     Migration(
         2,
         "history: versions of every feature, the import that made each, schema version",
         _start_history,
+    ),
+    Migration(
+        3,
+        "records: verification, benchmarks, evidence class and source, depths",
+        _add_records,
     ),
 ]
 

@@ -45,6 +45,7 @@ __all__ = [
     "Changes",
     "versions_table",
     "row_hashes",
+    "version_hashes",
     "diff_hashes",
     "parse_instant",
     "end_of_day",
@@ -114,7 +115,8 @@ def _text(series: pd.Series) -> pd.Series:
         out = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
     else:
         out = series.map(_scalar)
-    return out.where(~missing, None)
+    # as objects: pandas' text dtype would turn the None back into NaN ("nan", a value)
+    return out.astype(object).where(~missing, None)
 
 
 def _number(v) -> str:
@@ -168,6 +170,22 @@ def row_hashes(gdf: pd.DataFrame) -> np.ndarray:
         wkb = shapely.to_wkb(np.asarray(gdf.geometry.values, dtype=object), hex=True, byte_order=1)
         parts = parts + np.array([f"\x1d{w or ''}" for w in wkb], dtype=object)
     return np.array([hashlib.sha256(p.encode("utf-8")).hexdigest() for p in parts], dtype=object)
+
+
+def version_hashes(frame, layer: str) -> np.ndarray:
+    """Return the row hash of each version in a versions table read back, as a write gives it.
+
+    ``frame`` is a layer's versions table as read (bookkeeping columns included, in any
+    order); the feature's columns are conformed to the layer's current schema first (so a
+    column added with a default gets it), then hashed by :func:`row_hashes`.
+    """
+    from kosovo_cmr.schema import conform
+
+    features = frame.drop(columns=["version_id", *VERSION_COLUMNS], errors="ignore")
+    extra = [
+        c for c in features.columns if c != features.geometry.name and features[c].isna().all()
+    ]  # columns a read adds for every feature (e.g. after a column was added) are no value
+    return row_hashes(conform(features.drop(columns=extra), layer))
 
 
 def diff_hashes(

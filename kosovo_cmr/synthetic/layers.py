@@ -51,6 +51,7 @@ from kosovo_cmr.synthetic._features import (
     split_total,
 )
 from kosovo_cmr.synthetic._placing import PRECISION, exact, split_exact
+from kosovo_cmr.synthetic.records import add_records
 from kosovo_cmr.synthetic.targets import (
     HAZARD_MUNICIPALITIES,
     OPERATOR_BY_REGION,
@@ -86,8 +87,10 @@ def generate(
     Returns
     -------
     dict of str to GeoDataFrame
-        ``hazards``, ``evidence``, ``strikes`` and ``releases``, in EPSG:4326, every
-        feature ``synthetic = True`` with an id starting ``DEMO-``.
+        ``hazards``, ``evidence``, ``strikes`` and ``releases``, in EPSG:4326, and
+        (issue 15) their records ``activities`` and ``devices``
+        (:mod:`kosovo_cmr.synthetic.records`); every feature ``synthetic = True`` with
+        an id starting ``DEMO-``.
     """
     targets = read_targets(published)
     rng = np.random.default_rng(settings.demo_seed if seed is None else seed)
@@ -100,7 +103,7 @@ def generate(
     _releases_2024(b, targets)
     _removed_2024(b, targets)
     _earlier_years(b, targets)
-    return _frames(b)
+    return add_records(_frames(b), seed=seed, boundaries=boundaries)  # issue 15: records
 
 
 def _active_hazards(b: Builder, t: Targets) -> None:

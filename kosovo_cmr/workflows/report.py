@@ -76,6 +76,7 @@ def report_from_store(
     cover: str | os.PathLike | None = None,
     published: dict | str | os.PathLike | None = None,
     audit: bool | dict = False,  # issue 17
+    verified_only: bool = False,  # issue 15
 ) -> dict:
     """Compute the land release report of a year from a store.
 
@@ -105,6 +106,13 @@ def report_from_store(
         Include the evidence audit (``evidence_audit``): ``True`` computes it for the end
         of ``year`` (:func:`kosovo_cmr.workflows.audit.audit_section`); a dict is used
         as it is.
+    verified_only : bool, default False
+        Count only the verified releases (see
+        :func:`kosovo_cmr.report.land_release_report`). The report also takes the
+        store's ``activities`` and ``devices`` (productivity) and, from its history, the
+        changes made to the year's records after it ended
+        (:func:`kosovo_cmr.workflows.records.later_changes`; for a view
+        :meth:`~kosovo_cmr.store.Store.as_of` a date, those made by then).
 
     Returns
     -------
@@ -141,8 +149,10 @@ def report_from_store(
         capacity=capacity,
         forecast=forecast,
         published=published,
+        **_records(store, year=year, verified_only=verified_only),  # issue 15
     )
     report["store"] = store.uri
+    report["as_of"] = getattr(store, "label", None)  # issue 15
     if audit:  # issue 17: the evidence audit section
         from kosovo_cmr.report.land_release import add_evidence_audit
         from kosovo_cmr.workflows.audit import audit_section
@@ -156,3 +166,15 @@ def _forecast_from_store(store, *, dem=None, cover=None) -> dict:
     from kosovo_cmr.workflows.forecast import forecast_from_store
 
     return forecast_from_store(store, dem=dem, cover=cover)
+
+
+def _records(store, *, year: int, verified_only: bool) -> dict:
+    """Issue 15: what the report takes from the programme's records in a store."""
+    from kosovo_cmr.workflows.records import later_changes
+
+    return {
+        "verified_only": verified_only,
+        "activities": store.read("activities") if store.has_layer("activities") else None,
+        "devices": store.read("devices") if store.has_layer("devices") else None,
+        "later_changes": later_changes(store, year=year),
+    }
