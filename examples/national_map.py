@@ -5,7 +5,7 @@ draws the map (CHAs, SHAs, releases by method, evidence clusters, fade-out rings
 footprints, boundaries; SYNTHETIC banner), and writes ``map.html`` (OpenStreetMap tiles;
 a message on the page when they cannot load) and ``map-offline.html`` (one file, no
 network: Leaflet and its plugins come with the folium-offline package, nothing to
-install) into a temporary folder.
+install), and an offline map with a basemap under the layers, into a temporary folder.
 
 Run from anywhere::
 
@@ -18,6 +18,7 @@ from pathlib import Path
 from kosovo_cmr import settings
 from kosovo_cmr.demo import load_layers, run_demo
 from kosovo_cmr.outputs.maps import save_map
+from kosovo_cmr.synthetic.terrain import synthetic_terrain
 from kosovo_cmr.workflows.maps import map_from_store
 
 out = Path(tempfile.mkdtemp(prefix="kcmr-map-"))
@@ -35,3 +36,13 @@ print(f"online map:  {online} ({online.stat().st_size / 1e6:.1f} MB)")
 #    package, installed with kosovo_cmr): it opens with the network cut.
 offline = save_map(map_from_store(ctx.store, offline=True), out / "map-offline.html")
 print(f"offline map: {offline} ({offline.stat().st_size / 1e6:.1f} MB)")
+
+# 4. Offline with a team's own imagery under the layers (``kcmr map --basemap``): a GeoTIFF
+#    or MBTiles orthophoto. The demo has no imagery, so its SYNTHETIC DEM stands in (shown
+#    in grey, credited "SYNTHETIC"): the part the layers cover, warped to Web Mercator and
+#    embedded in the page.
+dem, _ = synthetic_terrain(out)
+with_basemap = save_map(
+    map_from_store(ctx.store, offline=True, basemap=dem), out / "map-offline-basemap.html"
+)
+print(f"offline map with a basemap: {with_basemap} ({with_basemap.stat().st_size / 1e6:.1f} MB)")

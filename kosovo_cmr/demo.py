@@ -26,6 +26,7 @@ from kosovo_cmr import settings
 from kosovo_cmr._resources import layer_file
 from kosovo_cmr.crs import geodesic_area
 from kosovo_cmr.errors import InputError
+from kosovo_cmr.outputs.export import to_geojson
 from kosovo_cmr.store import open_store
 from kosovo_cmr.store.base import Store
 
@@ -225,11 +226,13 @@ def _step_fadeout(ctx: DemoContext) -> None:
         js = ctx.output(f"fadeout-impact-{by}.json")
         js.write_text(result.to_json() + "\n", encoding="utf-8")
         ctx.add_output(f"fade-out impact by {by} (JSON)", js)
-    path = ctx.output("fadeout-rings.geojson")
-    if path.exists():
-        path.unlink()
     by_municipality = impacts["municipality"]
-    by_municipality.rings.assign(synthetic=True).to_file(path, driver="GeoJSON")
+    path = to_geojson(  # RFC 7946, as every GeoJSON the package writes
+        by_municipality.rings.assign(synthetic=True),
+        ctx.output("fadeout-rings.geojson"),
+        name="fade-out rings",
+        overwrite=True,
+    )
     ctx.add_output("fade-out rings (land released by the 2024 rule)", path)
     total = by_municipality.total  # the whole union, whatever the grouping
     whole_from, whole_to = total["area_from_m2"], total["area_to_m2"]
@@ -426,16 +429,20 @@ def _step_audit(ctx: DemoContext) -> None:
     path.write_text(dumps(section) + "\n", encoding="utf-8")
     ctx.add_output("evidence audit and cleared-nothing chances, SYNTHETIC (JSON)", path)
     audit = audit_from_store(ctx.store, as_of="2024-12-31")
-    layer = ctx.output("evidence-audit-unsupported.geojson")
-    if layer.exists():
-        layer.unlink()
-    audit.unsupported.to_file(layer, driver="GeoJSON")
+    layer = to_geojson(
+        audit.unsupported,
+        ctx.output("evidence-audit-unsupported.geojson"),
+        name="unsupported land",
+        overwrite=True,
+    )
     ctx.add_output("land no evidence supports, per active hazard (GeoJSON)", layer)
     inferred, comparison = strikes_from_store(ctx.store)
-    path = ctx.output("strikes-inferred.geojson")
-    if path.exists():
-        path.unlink()
-    inferred.footprints.to_file(path, driver="GeoJSON")
+    path = to_geojson(
+        inferred.footprints,
+        ctx.output("strikes-inferred.geojson"),
+        name="inferred strikes",
+        overwrite=True,
+    )
     ctx.add_output("strike footprints inferred from the evidence (GeoJSON)", path)
     s = section["summary"]
     ctx.summary.append(

@@ -121,3 +121,31 @@ def test_demo_then_info_from_a_fresh_process(tmp_path, boundaries_path):
     )
     assert info.returncode == 0, info.stderr
     assert {row["layer"] for row in json.loads(info.stdout)["layers"]} == DEMO_LAYERS
+    _geojson_outputs_are_rfc7946(out)
+
+
+def _coordinates(value):
+    if value and isinstance(value[0], (int, float)):
+        yield value
+    else:
+        for part in value:
+            yield from _coordinates(part)
+
+
+def _geojson_outputs_are_rfc7946(out):
+    """Issue 19: every GeoJSON the demo writes is RFC 7946 and says SYNTHETIC per feature."""
+    written = sorted(out.glob("*.geojson"))
+    assert {p.name for p in written} >= {
+        "fadeout-rings.geojson",
+        "evidence-audit-unsupported.geojson",
+        "strikes-inferred.geojson",
+    }
+    for path in written:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert "crs" not in data, f"{path.name}: RFC 7946 has no crs member"
+        assert data["features"], path.name
+        for feature in data["features"]:
+            assert feature["properties"]["synthetic"] is True, path.name
+            for x, y in (c[:2] for c in _coordinates(feature["geometry"]["coordinates"])):
+                assert 20.0 < x < 21.9 and 41.8 < y < 43.3, (path.name, x, y)  # lon, lat
+                assert len(repr(x).split(".")[-1]) <= 7, (path.name, x)  # 7 decimals

@@ -22,9 +22,17 @@ from kosovo_cmr.cli._options import check_output, output_option
     default=None,
     help="Simplification tolerance in metres (default 0.5; 0 keeps every vertex).",
 )
+@click.option(
+    "--basemap",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="A GeoTIFF or MBTiles file (orthophoto, scanned map) drawn under the layers and "
+    "embedded in the page, so an offline map shows it too (the part the layers cover, "
+    "at most 4 million pixels).",
+)
 @as_of_option
 @click.pass_obj
-def command(state, output, overwrite, offline, tolerance_m):
+def command(state, output, overwrite, offline, tolerance_m, basemap):
     """Write an interactive map (HTML) of every layer in the store.
 
     CHAs and SHAs, released land by method, evidence (clustered when many, counted on
@@ -36,12 +44,14 @@ def command(state, output, overwrite, offline, tolerance_m):
     from kosovo_cmr.outputs.maps import SIMPLIFY_TOLERANCE_M, save_map
     from kosovo_cmr.workflows.maps import map_from_store
 
-    check_output(output, overwrite)  # the one guard: never the store, a source, or twice
+    # the one guard: never the store, a source (the basemap), or twice
+    check_output(output, overwrite, sources=[basemap] if basemap else ())
     store = state.store(create=False)
     m = map_from_store(
         store,
         offline=offline,
         tolerance_m=SIMPLIFY_TOLERANCE_M if tolerance_m is None else tolerance_m,
+        basemap=basemap,
     )
     path = save_map(m, output, overwrite=overwrite)
     click.echo(str(path))

@@ -15,10 +15,14 @@ def write_layer(gdf, path: Path, *, overwrite: bool, layer: str) -> None:
     """Write a layer named ``layer`` to a GeoPackage or GeoJSON file, atomically."""
     from kosovo_cmr._files import atomic_output
     from kosovo_cmr.errors import InputError
+    from kosovo_cmr.outputs.export import to_geojson
 
     driver = _DRIVERS.get(path.suffix.lower())
     if driver is None:
         raise InputError(f"cannot write {path}: use a .gpkg or .geojson file name")
+    if driver == "GeoJSON":  # RFC 7946 (WGS 84, right-hand rule), as every GeoJSON we write
+        to_geojson(gdf, path, name=layer, overwrite=overwrite)
+        return
     with atomic_output(path, overwrite=overwrite) as tmp:
         gdf.to_file(tmp, driver=driver, layer=layer)
 

@@ -41,10 +41,15 @@ __all__ = [
     "ContextLayer",
     "sniff",
     "read_basemap",
+    "raster_extent",
+    "WEB_MERCATOR",
     "read_relief",
     "read_context",
     "hillshade",
 ]
+
+#: The CRS of an interactive map's basemap grid (Leaflet's own): see ``read_basemap``.
+WEB_MERCATOR = "EPSG:3857"
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -310,6 +315,46 @@ def read_basemap(
         rgba = _to_rgba(ds, bands, valid)
         credit = _credit_of(ds, local, driver)
     return RasterImage(rgba, tuple(map(float, bounds)), str(crs), local.name, credit)
+
+
+def raster_extent(path: str | os.PathLike, *, crs) -> tuple[tuple[float, ...], float]:
+    """Return a GeoTIFF's or MBTiles file's extent in ``crs`` and its cell size there.
+
+    What a map needs to ask :func:`read_basemap` for the part of the file it shows, at
+    the file's own resolution.
+
+    Parameters
+    ----------
+    path : path
+        A local GeoTIFF or MBTiles file (recognised by content).
+    crs : anything rasterio accepts
+        The map's CRS.
+
+    Returns
+    -------
+    tuple
+        ``((left, bottom, right, top), cell size)`` in ``crs`` units.
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If the file is not a local GeoTIFF or MBTiles file, or has no CRS.
+    """
+    from rasterio.warp import calculate_default_transform
+
+    local = _local(path)
+    driver = sniff(local)
+    if driver not in ("GTiff", "MBTiles"):
+        raise InputError(f"{local}: a basemap is a GeoTIFF or MBTiles file, not {driver}")
+    with _open(local, driver) as ds:
+        if ds.crs is None:
+            raise InputError(f"{local}: the basemap has no CRS")
+        transform, cols, rows = calculate_default_transform(
+            ds.crs, crs, ds.width, ds.height, *ds.bounds
+        )
+    left, top = transform.c, transform.f
+    right, bottom = left + cols * transform.a, top + rows * transform.e
+    return (left, bottom, right, top), float(transform.a)
 
 
 def hillshade(

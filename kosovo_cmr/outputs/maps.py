@@ -58,6 +58,7 @@ from kosovo_cmr._files import atomic_output
 from kosovo_cmr.crs import require_crs
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.outputs import _map_runtime, _map_specs, _offline
+from kosovo_cmr.outputs._map_basemap import add_basemap
 from kosovo_cmr.outputs._map_specs import (
     COORDINATE_PRECISION_DEG,
     MAX_SIMPLIFY_DEVIATION_M,
@@ -453,6 +454,7 @@ def interactive_map(
     cluster_threshold: int = CLUSTER_THRESHOLD,
     grid_threshold: int = GRID_THRESHOLD,
     assets_dir: str | os.PathLike | None = None,
+    basemap=None,
 ):
     """Draw layers on an interactive folium map.
 
@@ -492,6 +494,10 @@ def interactive_map(
     assets_dir : path, optional
         Ignored, with a deprecation warning: the web assets come from the
         folium-offline package since 0.2 (it named a folder of npm packages).
+    basemap : kosovo_cmr.outputs.basemap.RasterImage, optional
+        Imagery on a Web Mercator grid (EPSG:3857), drawn under every layer and embedded
+        in the page, so the offline map shows it too; credited in the layer control and
+        the attribution (see :func:`kosovo_cmr.workflows.maps.basemap_image`).
 
     Returns
     -------
@@ -536,6 +542,8 @@ def interactive_map(
     )
     shown = [gdf for gdf in (*layers.values(), fadeout_rings, strike_footprints) if _present(gdf)]
     m = _base_map(offline=offline, title=title)
+    if basemap is not None:
+        add_basemap(m, basemap)
     _add_layers(m, specs, title=title, synthetic=any(_is_synthetic(gdf) for gdf in shown))
     _add_controls(m)
     _fit_bounds(m, shown)

@@ -30,6 +30,7 @@ __all__ = [
     "fadeout_rings",
     "map_layers",
     "map_from_store",
+    "basemap_image",
 ]
 
 #: The fade-out rules whose difference the map's rings show (old, new): 50 m -> 25 m in 2024.
@@ -141,6 +142,7 @@ def map_from_store(
     *,
     fadeout_rings: gpd.GeoDataFrame | None = None,
     strike_footprints: gpd.GeoDataFrame | None = None,
+    basemap=None,
     **options,
 ):
     """Draw the interactive map of a store, with its fade-out rings and strike footprints.
@@ -151,6 +153,9 @@ def map_from_store(
         A store (every layer it holds is read) or layers by name.
     fadeout_rings, strike_footprints : GeoDataFrame, optional
         Drawn instead of those computed from the layers (see :func:`map_layers`).
+    basemap : path, optional
+        A GeoTIFF or MBTiles file (an orthophoto, a scanned map) drawn under the layers
+        and embedded in the page (:func:`basemap_image`).
     **options
         ``offline``, ``title``, ``tolerance_m``, ``cluster_threshold``,
         ``grid_threshold`` (see :func:`kosovo_cmr.outputs.maps.interactive_map`).
@@ -168,5 +173,55 @@ def map_from_store(
         strike_footprints=_footprints_of(layers)
         if strike_footprints is None
         else strike_footprints,
+        basemap=None if basemap is None else basemap_image(layers, basemap),
         **options,
     )
+
+
+def basemap_image(layers: dict, path, *, max_pixels: int = 4_000_000):
+    """Read the part of a basemap the map's layers cover, on the map's Web Mercator grid.
+
+    Parameters
+    ----------
+    layers : dict of str to GeoDataFrame
+        The layers the map shows; their extent (padded by 5 %) bounds what is read.
+    path : path
+        A local GeoTIFF or MBTiles file.
+    max_pixels : int, default 4,000,000
+        Cap on the image's cells (the page carries it as a PNG): the file's own
+        resolution when that fits, coarser otherwise.
+
+    Returns
+    -------
+    kosovo_cmr.outputs.basemap.RasterImage
+
+    Raises
+    ------
+    kosovo_cmr.errors.InputError
+        If the file is not a local GeoTIFF or MBTiles file, has no CRS, or lies outside
+        the layers.
+    """
+    import numpy as np
+
+    from kosovo_cmr.outputs.basemap import WEB_MERCATOR, raster_extent, read_basemap
+
+    frames = [g for g in layers.values() if g is not None and len(g) and g.crs is not None]
+    boxes = [g.to_crs(WEB_MERCATOR).total_bounds for g in frames]
+    boxes = np.array([b for b in boxes if np.isfinite(b).all()])
+    (fl, fb, fr, ft), res = raster_extent(path, crs=WEB_MERCATOR)
+    if not len(boxes):
+        raise InputError(f"basemap {path}: the map has no layer to place it by")
+    left, bottom = boxes[:, 0].min(), boxes[:, 1].min()
+    right, top = boxes[:, 2].max(), boxes[:, 3].max()
+    pad = 0.05 * max(right - left, top - bottom, 1000.0)
+    bounds = (max(left - pad, fl), max(bottom - pad, fb), min(right + pad, fr), min(top + pad, ft))
+    if bounds[0] >= bounds[2] or bounds[1] >= bounds[3]:
+        raise InputError(f"basemap {path} lies outside the map's layers: nothing of it would show")
+    image = read_basemap(
+        path, bounds=bounds, crs=WEB_MERCATOR, resolution_m=res, max_pixels=max_pixels
+    )
+    log.info(
+        "basemap %s: %d x %d pixels, %.0f %% of its grid covered",
+        image.name, image.rgba.shape[1], image.rgba.shape[0], 100 * image.coverage,
+    )  # fmt: skip
+    return image
