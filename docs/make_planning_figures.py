@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from kosovo_cmr.analysis.terrain import format_terrain
-from kosovo_cmr.demo import load_layers, run_demo
+from kosovo_cmr.demo import load_layers, run_demo, step_context
 from kosovo_cmr.outputs.charts import plot_money, plot_priority_parts, plot_risk_map
 from kosovo_cmr.outputs.forecast_text import display_plan, display_risk, display_scenarios
 from kosovo_cmr.outputs.priority_text import display_scores, display_sensitivity
@@ -54,7 +54,7 @@ FILES = (
 
 def _compute(tmp: str):
     """Run the demo's layers, context and incidents, then the priorities and the forecast."""
-    ctx = run_demo(tmp, steps=[load_layers, "kosovo_cmr.demo:_step_context"])
+    ctx = run_demo(tmp, steps=[load_layers, step_context])
     dem, cover = synthetic_terrain(tmp)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PendingDeprecationWarning)  # rasterio/affine noise

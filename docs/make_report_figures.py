@@ -47,9 +47,13 @@ def write_figures(report: dict, out_dir: str | os.PathLike, *, pngs: bool = True
             path = out_dir / f"report-{name.replace('_', '-')}.png"
             path.write_bytes(png)
             written.append(path)
+    done = set()
     for section in sections(report):
         for prefix, name in TABLES.items():
-            if section["title"].startswith(prefix):
+            # the first section of a prefix: "Reconciliation ledger 2024", not its
+            # "...: releases by verification" companion (issue 15)
+            if section["title"].startswith(prefix) and name not in done:
+                done.add(name)
                 path = out_dir / f"report-{name}.csv"
                 with path.open("w", newline="", encoding="utf-8") as fh:
                     writer = csv.writer(fh, lineterminator="\n")

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from kosovo_cmr import settings
-from kosovo_cmr.demo import load_layers, run_demo
+from kosovo_cmr.demo import load_layers, run_demo, step_context
 from kosovo_cmr.outputs.charts import plot_money, plot_risk_map
 from kosovo_cmr.workflows.forecast import plan_from_store
 from kosovo_cmr.workflows.priority import priorities_from_store
@@ -25,7 +25,7 @@ from kosovo_cmr.workflows.priority import priorities_from_store
 def main() -> None:
     """Walk from the priorities to the scenarios, the funding gap and the tolerable risk."""
     out = Path(tempfile.mkdtemp(prefix="kcmr-2030-"))
-    steps = [load_layers, "kosovo_cmr.demo:_step_context"]  # layers, context, incidents
+    steps = [load_layers, step_context]  # layers, context, incidents
     ctx = run_demo(out, boundaries=settings.resolve_boundaries_path(), steps=steps)
 
     # 1. Priorities: KMAC's criteria as data (layers/priority/kmac-2025.toml).

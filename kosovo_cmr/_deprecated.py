@@ -41,7 +41,7 @@ MOVED_NAMES: dict[str, str] = {
     # --- report ---
     "kosovo_cmr.report:read_capacity": "kosovo_cmr.programme:read_capacity",
     "kosovo_cmr.report:report_from_store": "kosovo_cmr.workflows.report:report_from_store",
-    "kosovo_cmr.report:demo_step": "kosovo_cmr.demo:_step_report",
+    "kosovo_cmr.report:demo_step": "kosovo_cmr.demo:step_report",
     "kosovo_cmr.report_render:TABLES": "kosovo_cmr.report.render_sections:TABLES",
     "kosovo_cmr.report_render:FORECAST_COLUMNS": (
         "kosovo_cmr.report.render_planning:FORECAST_COLUMNS"
@@ -65,10 +65,10 @@ MOVED_NAMES: dict[str, str] = {
         f"kosovo_cmr.forecast:{name}": f"kosovo_cmr.outputs.forecast_text:{name}"
         for name in ("PLAN_COLUMNS", "SCENARIO_COLUMNS", "display_plan", "display_scenarios")
     },
-    "kosovo_cmr.forecast:demo_step": "kosovo_cmr.demo:_step_forecast",
+    "kosovo_cmr.forecast:demo_step": "kosovo_cmr.demo:step_forecast",
     # --- end forecast
     # --- outputs: maps, field sheets, exports --------------------------------------------
-    "kosovo_cmr.maps:demo_step": "kosovo_cmr.demo:_step_maps",
+    "kosovo_cmr.maps:demo_step": "kosovo_cmr.demo:step_maps",
     "kosovo_cmr.maps:FADEOUT_RULES": "kosovo_cmr.workflows.maps:FADEOUT_RULES",
     "kosovo_cmr.fieldmap:turning_points": "kosovo_cmr.analysis.turning_points:turning_points",
     "kosovo_cmr.export:GPX_NS": "kosovo_cmr.outputs.gps:GPX_NS",
@@ -97,7 +97,7 @@ MOVED_NAMES: dict[str, str] = {
     "kosovo_cmr.fadeout:load_rule": "kosovo_cmr.analysis.rules:load_rule",
     "kosovo_cmr.fadeout:shipped_rules": "kosovo_cmr.analysis.rules:shipped_rules",
     "kosovo_cmr.fadeout:cha_consistency": "kosovo_cmr.analysis.cha_check:cha_consistency",
-    "kosovo_cmr.fadeout:demo_step": "kosovo_cmr.demo:_step_fadeout",
+    "kosovo_cmr.fadeout:demo_step": "kosovo_cmr.demo:step_fadeout",
     # the demo terrain is synthetic data, not a raster output
     "kosovo_cmr.rasters:synthetic_terrain": "kosovo_cmr.synthetic.terrain:synthetic_terrain",
     "kosovo_cmr.rasters:COVER_CLASSES": "kosovo_cmr.synthetic.terrain:COVER_CLASSES",

@@ -149,3 +149,27 @@ def _geojson_outputs_are_rfc7946(out):
             for x, y in (c[:2] for c in _coordinates(feature["geometry"]["coordinates"])):
                 assert 20.0 < x < 21.9 and 41.8 < y < 43.3, (path.name, x, y)  # lon, lat
                 assert len(repr(x).split(".")[-1]) <= 7, (path.name, x)  # 7 decimals
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["overlay"],
+        ["buffer-impact", "--by", "municipality"],
+        ["forecast", "--what", "scenarios"],
+        ["report", "--year", "2024"],
+    ],
+)
+def test_a_table_output_takes_its_format_from_the_file_name(demo_store, tmp_path, command):
+    """``-o x.json`` writes JSON and ``-o x.csv`` CSV when --format is not given."""
+    runner = CliRunner()
+    for suffix in (".json", ".csv"):
+        out = tmp_path / f"{command[0]}{suffix}"
+        done = runner.invoke(cli, ["--store", demo_store.uri, *command, "-o", str(out)])
+        assert done.exit_code == 0, done.output
+        text = out.read_text(encoding="utf-8")
+        if suffix == ".json":
+            json.loads(text)
+        else:
+            header = text.splitlines()[0]
+            assert "," in header and not header.startswith(("{", "#", "|")), header

@@ -247,6 +247,29 @@ def test_every_format_writes_a_file(demo_store, tmp_path, fmt):
             assert "SYNTHETIC" in text
 
 
+@pytest.mark.parametrize(
+    "suffix, check",
+    [
+        (".json", lambda p: json.loads(p.read_text(encoding="utf-8"))["year"] == 2024),
+        (".html", lambda p: p.read_text(encoding="utf-8").lstrip().startswith("<!DOCTYPE html>")),
+        (".xlsx", lambda p: "table7_clearance" in openpyxl.load_workbook(p).sheetnames),
+        (".md", lambda p: p.read_text(encoding="utf-8").startswith("# Land release report")),
+        (".txt", lambda p: p.read_text(encoding="utf-8").startswith("# Land release report")),
+    ],
+)
+def test_the_output_suffix_chooses_the_format_unless_given(demo_store, tmp_path, suffix, check):
+    """``report -o r.json`` writes JSON (not Markdown into a .json file); .txt keeps md."""
+    out = tmp_path / f"r{suffix}"
+    result = run("report", "--year", "2024", "-o", str(out), store=demo_store.uri)
+    assert result.exit_code == 0, result.output
+    assert check(out)
+    explicit = tmp_path / "explicit.json"
+    result = run(
+        "report", "--year", "2024", "--format", "md", "-o", str(explicit), store=demo_store.uri
+    )
+    assert result.exit_code == 0 and explicit.read_text(encoding="utf-8").startswith("# Land")
+
+
 def test_output_is_not_overwritten(demo_store, tmp_path):
     out = tmp_path / "r.json"
     out.write_text("keep")

@@ -127,8 +127,8 @@ def test_report_demo_step_is_the_demo_report_step():
 
     with pytest.warns(KcmrDeprecationWarning):
         step = kosovo_cmr.report.demo_step
-    assert step is demo._step_report
-    assert "kosovo_cmr.demo:_step_report" in demo.DEMO_STEPS
+    assert step is demo.step_report
+    assert demo.step_report in demo.DEMO_STEPS
 
 
 def test_old_report_render_module_keeps_its_names():
@@ -252,7 +252,7 @@ def test_map_demo_step_and_rules_moved_out_of_the_renderer():
     from kosovo_cmr import demo
     from kosovo_cmr.workflows import maps as workflow
 
-    assert _old("kosovo_cmr.maps", "demo_step") is demo._step_maps
+    assert _old("kosovo_cmr.maps", "demo_step") is demo.step_maps
     assert _old("kosovo_cmr.maps", "FADEOUT_RULES") is workflow.FADEOUT_RULES
 
 
@@ -311,3 +311,17 @@ def test_field_sheet_writers_moved_to_the_workflow(tmp_path):
     layers = _mapdata.layers()  # the 0.2 call still writes a sheet
     path = old(layers["hazards"], "DEMO-H0", tmp_path / "s.pdf", layers=layers)
     assert path.read_bytes().startswith(b"%PDF")
+
+
+def test_a_demo_step_given_as_a_string_still_runs_with_a_warning(tmp_path, boundaries_path):
+    """0.2 passed steps as ``"kosovo_cmr.demo:_step_..."`` strings; they work one release."""
+    from kosovo_cmr import demo
+
+    assert all(callable(step) for step in demo.DEMO_STEPS)
+    with pytest.warns(KcmrDeprecationWarning, match="pass the function"):
+        ctx = demo.run_demo(
+            tmp_path, boundaries=boundaries_path, steps=["kosovo_cmr.demo:load_layers"]
+        )
+    assert "hazards" in ctx.store.layers()
+    with pytest.warns(KcmrDeprecationWarning):
+        assert demo._step("kosovo_cmr.demo:_step_maps") is demo.step_maps

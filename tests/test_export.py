@@ -66,18 +66,41 @@ def test_shapefile_round_trip_through_the_field_map(tmp_path, layer):
     _same_layer(back.set_crs(4326, allow_override=True), gdf, layer, tol=1e-9)
 
 
-def test_shapefile_refuses_colliding_names(tmp_path):
+def test_shapefile_numbers_colliding_names_and_refuses_colliding_given_ones(tmp_path):
+    """Cut names that collide are numbered (the store's benchmark_id/lon/lat among them)."""
     gdf = _mapdata.hazards()
     gdf["operator_name"] = "x"
     gdf["operator_nam2"] = "y"
-    with pytest.raises(InputError, match="collide"):
-        export.to_shapefile(gdf, tmp_path / "x.shp")
-    assert not (tmp_path / "x.shp").exists()
-    path = export.to_shapefile(gdf, tmp_path / "x.shp", field_map={"operator_nam2": "op_name2"})
+    path = export.to_shapefile(gdf, tmp_path / "x.shp")
+    names = json.loads(path.with_suffix(".fields.json").read_text())
+    assert names["operator_1"] == "operator_name" and names["operator_2"] == "operator_nam2"
+    back = pyogrio.read_dataframe(path).rename(columns=names)
+    assert set(back["operator_name"]) == {"x"} and set(back["operator_nam2"]) == {"y"}
+    path = export.to_shapefile(
+        gdf, tmp_path / "x.shp", field_map={"operator_nam2": "op_name2"}, overwrite=True
+    )
     names = json.loads(path.with_suffix(".fields.json").read_text())
     assert names["operator_n"] == "operator_name" and names["op_name2"] == "operator_nam2"
+    with pytest.raises(InputError, match="collide"):
+        export.to_shapefile(
+            gdf,
+            tmp_path / "y.shp",
+            field_map={"operator_name": "op", "operator_nam2": "OP"},
+        )
+    assert not (tmp_path / "y.shp").exists()
     with pytest.raises(InputError):
         export.shapefile_field_map(["a"], {"a": "much_too_long_name"})
+
+
+def test_every_store_layer_exports_as_a_shapefile(demo_store, tmp_path):
+    """The schema's own long names (benchmark_id, benchmark_lon...) never block an export."""
+    for layer in demo_store.layers():
+        gdf = demo_store.read(layer)
+        gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]
+        path = export.to_shapefile(gdf, tmp_path / f"{layer}.shp", name=layer)
+        names = json.loads(path.with_suffix(".fields.json").read_text())
+        assert sorted(names.values()) == sorted(c for c in gdf.columns if c != "geometry")
+        assert len(pyogrio.read_dataframe(path)) == len(gdf)
 
 
 @pytest.mark.parametrize("layer", ["hazards", "releases", "evidence"])

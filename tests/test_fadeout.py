@@ -411,7 +411,7 @@ def test_demo_store_impact_total_equals_whole_union(demo_store):
 
 def test_demo_step_writes_tables_and_rings(demo_store_copy, tmp_path):
     from kosovo_cmr.demo import DemoContext
-    from kosovo_cmr.demo import _step_fadeout as demo_step
+    from kosovo_cmr.demo import step_fadeout as demo_step
 
     ctx = DemoContext(out_dir=tmp_path, store=demo_store_copy, boundaries_path=tmp_path)
     demo_step(ctx)

@@ -448,10 +448,10 @@ def test_cli_forecast_json_hand_computed_scenarios(hand_store):
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory, boundaries_path):
-    from kosovo_cmr.demo import load_layers, run_demo
+    from kosovo_cmr.demo import load_layers, run_demo, step_context, step_forecast
 
     out = tmp_path_factory.mktemp("plan")
-    steps = [load_layers, "kosovo_cmr.demo:_step_context", "kosovo_cmr.demo:_step_forecast"]
+    steps = [load_layers, step_context, step_forecast]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PendingDeprecationWarning)  # rasterio/affine noise
         return run_demo(out, boundaries=boundaries_path, steps=steps)

@@ -144,12 +144,10 @@ def test_risk_section_layer_and_text(case, towns):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, boundaries_path):
-    from kosovo_cmr.demo import load_layers, run_demo
+    from kosovo_cmr.demo import load_layers, run_demo, step_context
 
     out = tmp_path_factory.mktemp("incidents")
-    return run_demo(
-        out, boundaries=boundaries_path, steps=[load_layers, "kosovo_cmr.demo:_step_context"]
-    )
+    return run_demo(out, boundaries=boundaries_path, steps=[load_layers, step_context])
 
 
 def test_synthetic_incidents_are_labelled_and_reproducible(demo):

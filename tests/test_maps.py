@@ -259,7 +259,7 @@ def test_demo_step_writes_the_three_outputs(demo_store, tmp_path, boundaries_pat
     from kosovo_cmr import demo
 
     ctx = demo.DemoContext(out_dir=tmp_path, store=demo_store, boundaries_path=boundaries_path)
-    demo._step_maps(ctx)
+    demo.step_maps(ctx)
     names = {p.name for _, p in ctx.outputs}
     expected = {"map.html", "map-offline.html", "fieldmaps.pdf"}
     assert expected <= names

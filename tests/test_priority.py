@@ -250,10 +250,10 @@ def test_missing_or_wrong_layers_are_refused(hand):
 
 @pytest.fixture(scope="module")
 def demo_context(tmp_path_factory, boundaries_path):
-    from kosovo_cmr.demo import load_layers, run_demo
+    from kosovo_cmr.demo import load_layers, run_demo, step_context, step_priority
 
     out = tmp_path_factory.mktemp("priority")
-    steps = [load_layers, "kosovo_cmr.demo:_step_context", "kosovo_cmr.demo:_step_priority"]
+    steps = [load_layers, step_context, step_priority]
     return run_demo(out, boundaries=boundaries_path, steps=steps)
 
 

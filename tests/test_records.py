@@ -324,10 +324,10 @@ def test_productivity_by_method_from_reported_areas_and_release_shares():
 
 @pytest.fixture(scope="module")
 def demo_history_store(tmp_path_factory, boundaries_path):
-    from kosovo_cmr.demo import _step_history, load_layers, run_demo
+    from kosovo_cmr.demo import load_layers, run_demo, step_history
 
     out = tmp_path_factory.mktemp("history")
-    return run_demo(out, boundaries=boundaries_path, steps=[_step_history, load_layers]).store
+    return run_demo(out, boundaries=boundaries_path, steps=[step_history, load_layers]).store
 
 
 def _flat(node, path=""):

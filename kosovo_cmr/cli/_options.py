@@ -22,6 +22,7 @@ never an empty result with exit code 0.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -207,6 +208,47 @@ def format_option(choices, default):
         is_eager=True,
         help="Output format.",
     )
+
+
+def format_for_output(fmt: str, output, suffixes: dict[str, str]) -> str:
+    """Return the format to write: ``--format`` if given, else the one ``-o`` names.
+
+    ``report -o r.json`` writes JSON, not the default Markdown into a file named .json;
+    an explicit ``--format`` always wins.
+    """
+    ctx = click.get_current_context()
+    given = ctx.get_parameter_source("fmt") not in (
+        click.core.ParameterSource.DEFAULT,
+        click.core.ParameterSource.DEFAULT_MAP,
+    )
+    if given or output is None:
+        return fmt
+    inferred = suffixes.get(Path(output).suffix.lower())
+    if inferred is not None:
+        ctx.meta[FORMAT_KEY] = inferred
+    return inferred or fmt
+
+
+#: Table outputs: the format a ``-o`` suffix names when ``--format`` is not given.
+TABLE_SUFFIXES = {".csv": "csv", ".json": "json"}
+
+
+def format_follows_output(suffixes: dict[str, str] = TABLE_SUFFIXES):
+    """Decorate a command so that ``-o FILE.json`` without ``--format`` writes JSON.
+
+    Put it right above the command function (below ``@click.pass_obj``); the command
+    takes ``fmt`` and ``output`` keywords. See :func:`format_for_output`.
+    """
+
+    def decorate(func):
+        @functools.wraps(func)
+        def command(*args, **kwargs):
+            kwargs["fmt"] = format_for_output(kwargs["fmt"], kwargs.get("output"), suffixes)
+            return func(*args, **kwargs)
+
+        return command
+
+    return decorate
 
 
 def fail(message: str):

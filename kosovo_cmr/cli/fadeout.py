@@ -20,7 +20,13 @@ import click
 
 from kosovo_cmr.cli._as_of import as_of_option
 from kosovo_cmr.cli._engine import engine_options
-from kosovo_cmr.cli._options import boundaries_option, format_option, guard_outputs, output_option
+from kosovo_cmr.cli._options import (
+    boundaries_option,
+    format_follows_output,
+    format_option,
+    guard_outputs,
+    output_option,
+)
 from kosovo_cmr.cli._output import csv_text, emit
 
 
@@ -171,6 +177,7 @@ def fadeout_command(
     "BLU-97/BL755 items at 25 m, the default; component parts only at 25 m).",
 )
 @click.pass_obj
+@format_follows_output()
 def impact_command(
     state,
     from_rule,

@@ -6,7 +6,7 @@ import re
 
 import click
 
-from kosovo_cmr.cli._options import format_option, output_option
+from kosovo_cmr.cli._options import format_follows_output, format_option, output_option
 from kosovo_cmr.errors import InputError
 
 
@@ -119,6 +119,7 @@ def _parse_teams(ctx, param, values) -> dict:
 @format_option(["table", "csv", "json"], "table")
 @output_option()
 @click.pass_obj
+@format_follows_output()
 def command(
     state,
     dem,

@@ -9,6 +9,7 @@ from kosovo_cmr.cli._engine import engine_options
 from kosovo_cmr.cli._options import (
     boundaries_option,
     check_output,
+    format_follows_output,
     format_option,
     output_option,
 )
@@ -36,6 +37,7 @@ from kosovo_cmr.cli._output import csv_text, emit
 @engine_options
 @as_of_option
 @click.pass_obj
+@format_follows_output()
 def command(state, by, on_date, fmt, output, overwrite, boundaries, engine, scheduler):
     """Count and measure the CHAs and SHAs per region or municipality.
 

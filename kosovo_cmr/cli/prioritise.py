@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kosovo_cmr.cli._options import format_option, output_option
+from kosovo_cmr.cli._options import format_follows_output, format_option, output_option
 from kosovo_cmr.errors import InputError
 
 
@@ -59,6 +59,7 @@ def _parse_layers(ctx, param, values) -> dict:
 @format_option(["table", "csv", "json"], "table")
 @output_option()
 @click.pass_obj
+@format_follows_output()
 def command(state, model, layers, sensitivity_path, step, fmt, output, overwrite):
     """Score each open hazard by KMAC's criteria: score, parts, class and sensitivity.
 

@@ -8,9 +8,20 @@ from kosovo_cmr.cli._as_of import as_of_option
 from kosovo_cmr.cli._options import (
     boundaries_option,
     check_output,
+    format_follows_output,
     format_option,
     output_option,
 )
+
+#: The report's format named by the suffix of ``-o`` when --format is not given.
+REPORT_SUFFIXES = {
+    ".md": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".json": "json",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+}
 
 
 @click.command("report")
@@ -65,6 +76,7 @@ from kosovo_cmr.cli._options import (
     "default verified and pending ones count, each table saying how much is which.",
 )
 @click.pass_obj
+@format_follows_output(REPORT_SUFFIXES)
 def command(
     state,
     year,
@@ -83,7 +95,8 @@ def command(
     """Tables 1 and 4-9, indicators and the reconciliation ledger of a year.
 
     Computed from the store's hazards and releases; areas are geodesic m2. Without -o
-    the report goes to stdout (not for xlsx). HTML is one self-contained page with its
+    the report goes to stdout (not for xlsx); with -o and no --format the file's suffix
+    chooses the format (.md, .html, .json, .csv, .xlsx). HTML is one self-contained page with its
     charts. A report on synthetic data says so in a banner. With --forecast the report
     also holds the completion forecast (as `kcmr forecast` computes it) and the HTML page
     its burn-down chart. With --published the report checks the figures a publication

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import click
 
-from kosovo_cmr.cli._options import check_output, format_option, output_option
+from kosovo_cmr.cli._options import (
+    check_output,
+    format_follows_output,
+    format_option,
+    output_option,
+)
 from kosovo_cmr.cli._output import csv_text, emit
 
 
@@ -59,6 +64,7 @@ def write_frame(table, *, fmt: str, output, display=None) -> None:
 @format_option(["table", "csv", "json"], "table")
 @output_option()
 @click.pass_obj
+@format_follows_output()
 def command(state, dem, cover, steep_deg, dense_classes, include_closed, fmt, output, overwrite):
     """Slope (mean, p90, steep share) and dense-vegetation share per active hazard.
 

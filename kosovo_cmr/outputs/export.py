@@ -95,13 +95,17 @@ def shapefile_field_map(columns, field_map: dict[str, str] | None = None) -> dic
     """Return the column -> Shapefile field name map (10 characters at most).
 
     Names are cut to their first 10 characters unless ``field_map`` says otherwise.
+    Cut names that would collide (compared without case, as dBASE does) are numbered
+    instead: ``benchmark_id``, ``benchmark_lon`` become ``benchmar_1``, ``benchmar_2``;
+    the map written beside the file (``.fields.json``) restores every long name.
+    Characters a dBASE field cannot hold become ``_``.
 
     Parameters
     ----------
     columns : sequence of str
         The layer's attribute columns.
     field_map : dict, optional
-        Explicit names for some columns.
+        Explicit names for some columns; they are kept as given.
 
     Returns
     -------
@@ -110,38 +114,64 @@ def shapefile_field_map(columns, field_map: dict[str, str] | None = None) -> dic
     Raises
     ------
     kosovo_cmr.errors.InputError
-        If a given name is longer than 10 characters, or two columns would get the
-        same field name (compared without case, as dBASE does).
+        If a given name is not 1-10 letters, digits or underscores, or two given names
+        are the same.
 
     Examples
     --------
     >>> shapefile_field_map(["hazard_id", "submunitions"])
     {'hazard_id': 'hazard_id', 'submunitions': 'submunitio'}
-    >>> shapefile_field_map(["accuracy_m1", "accuracy_m2"])
-    Traceback (most recent call last):
-    ...
-    kosovo_cmr.errors.InputError: Shapefile field names collide: 'accuracy_m1', 'accuracy_m2' -> 'accuracy_m'; give field_map={column: name}
-    """  # noqa: E501
+    >>> shapefile_field_map(["accuracy_m1", "accuracy_m2", "Općina"])
+    {'accuracy_m1': 'accuracy_1', 'accuracy_m2': 'accuracy_2', 'Općina': 'Op_ina'}
+    """
     field_map = dict(field_map or {})
-    out = {}
-    for column in columns:
-        name = field_map.get(column, str(column)[:10])
+    given = {c: field_map[c] for c in columns if c in field_map}
+    for column, name in given.items():
         if len(name) > 10 or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise InputError(
                 f"Shapefile field name {name!r} (for {column!r}) must be 1-10 letters, "
                 "digits or underscores"
             )
-        out[column] = name
     seen: dict[str, list[str]] = {}
-    for column, name in out.items():
+    for column, name in given.items():
         seen.setdefault(name.lower(), []).append(column)
     for cols in seen.values():
         if len(cols) > 1:
             raise InputError(
                 "Shapefile field names collide: "
                 + ", ".join(repr(c) for c in cols)
-                + f" -> {out[cols[0]]!r}; give field_map={{column: name}}"
+                + f" -> {given[cols[0]]!r}; give each its own name in field_map"
             )
+    return _cut_names(columns, given)
+
+
+def _cut_names(columns, given: dict[str, str]) -> dict[str, str]:
+    """Cut the names ``given`` does not hold to 10 characters, numbering collisions."""
+    taken = {name.lower() for name in given.values()}
+    cut = {}
+    for column in columns:
+        if column not in given:
+            name = re.sub(r"[^A-Za-z0-9_]", "_", str(column)) or "field"
+            cut[column] = (name if re.match(r"[A-Za-z_]", name) else f"f_{name}")[:10]
+    counts: dict[str, int] = {}
+    for name in cut.values():
+        counts[name.lower()] = counts.get(name.lower(), 0) + 1
+    out = {}
+    for column in columns:
+        if column in given:
+            out[column] = given[column]
+            continue
+        name = cut[column]
+        if counts[name.lower()] > 1 or name.lower() in taken:
+            n = 1
+            while True:
+                numbered = f"{name[: 9 - len(str(n))]}_{n}"
+                if numbered.lower() not in taken and numbered.lower() not in counts:
+                    break
+                n += 1
+            name = numbered
+        taken.add(name.lower())
+        out[column] = name
     return out
 
 
@@ -163,7 +193,8 @@ def to_shapefile(
     Raises
     ------
     kosovo_cmr.errors.InputError
-        If two columns would share a field name, or the file exists and not ``overwrite``.
+        If two names given in ``field_map`` are the same, or the file exists and not
+        ``overwrite``.
     """
     path = Path(path)
     if path.suffix.lower() != ".shp":

@@ -62,14 +62,15 @@ class GroundDrawn:
 
 
 def contour_step(low: float, high: float) -> float:
-    """Return a contour interval giving about six contours between ``low`` and ``high``.
+    """Return the largest round interval giving six contours or more in ``low``-``high``.
 
-    At least 5 m: contours from a 30-90 m DEM say no more than that.
+    Round: 1, 2 or 5 times a power of ten. At least 5 m: contours from a 30-90 m DEM say
+    no more than that.
 
     Examples
     --------
-    >>> contour_step(771, 821), contour_step(400, 1400)
-    (10.0, 200.0)
+    >>> contour_step(771, 821), contour_step(400, 1400), contour_step(100, 220)
+    (5.0, 100.0, 20.0)
     """
     span = max(high - low, 1e-9) / 6
     exp = 10 ** math.floor(math.log10(span))
