@@ -47,6 +47,7 @@ DEMO_STEPS: list[str] = [
     "kosovo_cmr.demo:_step_audit",  # issue 17
     "kosovo_cmr.demo:_step_report",
     "kosovo_cmr.demo:_step_maps",
+    "kosovo_cmr.demo:_step_qgis_styles",  # issue 16: the store opens styled in QGIS/QField
 ]
 
 
@@ -489,3 +490,19 @@ def _step_history(ctx: DemoContext) -> None:
     )
     for name in RECORD_LAYERS:
         ctx.summary.append(f"{name}: {len(layers[name])} SYNTHETIC records")
+
+
+# --- issue 16: QGIS and QField ------------------------------------------------------------
+
+
+def _step_qgis_styles(ctx: DemoContext) -> None:
+    """Style the store for QGIS and QField (layer_styles), and the ring layer (.qml)."""
+    from kosovo_cmr.outputs.qgis_styles import write_layer_styles, write_qml
+
+    if not str(ctx.store.uri).lower().endswith(".gpkg"):
+        return  # a PostGIS demo store: styles are written into GeoPackages only
+    styled = write_layer_styles(ctx.store.uri)
+    ctx.summary.append(f"QGIS styles in the store (layer_styles): {', '.join(styled)}")
+    rings = ctx.output("fadeout-rings.geojson")
+    if rings.exists():
+        ctx.add_output("QGIS style of the fade-out rings", write_qml(rings, "rings"))
