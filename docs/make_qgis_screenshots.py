@@ -48,6 +48,7 @@ BANNER = "SYNTHETIC DEMO DATA - NOT FOR FIELD USE"
 
 
 def grab(widget, path: Path, size: tuple[int, int]) -> None:
+    """Show a widget at ``size`` and save what it draws."""
     widget.resize(*size)
     widget.show()
     APP.processEvents()
@@ -55,7 +56,7 @@ def grab(widget, path: Path, size: tuple[int, int]) -> None:
 
 
 def toolbox(provider) -> None:
-    """The Processing toolbox, with only our provider registered (before Processing's)."""
+    """Draw the Processing toolbox with only our provider registered (before Processing's)."""
     from qgis.gui import QgsProcessingToolboxTreeView
 
     QgsApplication.processingRegistry().addProvider(provider)
@@ -66,6 +67,7 @@ def toolbox(provider) -> None:
 
 
 def dialog() -> None:
+    """Draw the buffer-rule impact algorithm's dialog."""
     from processing.gui.AlgorithmDialog import AlgorithmDialog
 
     alg = QgsApplication.processingRegistry().createAlgorithmById("kosovo_cmr:buffer_impact")
@@ -73,7 +75,7 @@ def dialog() -> None:
 
 
 def layout(layers, extent: QgsRectangle, path: Path, title: str) -> None:
-    """A page: the map, its legend, a title and the SYNTHETIC banner, as PNG."""
+    """Export a page: the map, its legend, a title and the SYNTHETIC banner, as PNG."""
     project = QgsProject.instance()
     page = QgsPrintLayout(project)
     page.initializeDefaults()
@@ -106,7 +108,7 @@ def layout(layers, extent: QgsRectangle, path: Path, title: str) -> None:
 
 
 def busiest(hazards, *, half_width: float) -> QgsRectangle:
-    """A window (degrees) around the hazard with the most hazards near it."""
+    """Return a window (degrees) around the hazard with the most hazards near it."""
     points = [f.geometry().centroid().asPoint() for f in hazards.getFeatures()]
 
     def near(p) -> int:
@@ -119,7 +121,7 @@ def busiest(hazards, *, half_width: float) -> QgsRectangle:
 
 
 def store_picture(store: Path) -> list:
-    """The store styled from its layer_styles (written by the provider's algorithm)."""
+    """Draw the store styled from its layer_styles (written by the provider's algorithm)."""
     import processing
 
     processing.run("kosovo_cmr:style_store", {"STORE": str(store)})
@@ -133,7 +135,7 @@ def store_picture(store: Path) -> list:
 
 
 def impact_picture(store: Path, work: Path, layers) -> None:
-    """The buffer-rule impact's rings over the fade-out clusters, as the provider styles them."""
+    """Draw the buffer-rule impact's rings over the fade-out clusters, styled."""
     import processing
 
     out = processing.run("kosovo_cmr:buffer_impact", {
@@ -150,11 +152,12 @@ def impact_picture(store: Path, work: Path, layers) -> None:
         QgsProject.instance().addMapLayer(layer, False)
     extent = rings.getFeature(next(rings.getFeatures()).id()).geometry().boundingBox()
     extent.grow(0.004)
-    layout([evidence, rings, area, layers[2]], extent, STATIC / "impact.png",
-           f"Buffer-rule impact, 50 m to 25 m: {out['SAVED_M2']:,.0f} m2 saved in the whole store")  # fmt: skip
+    title = f"Buffer-rule impact, 50 m to 25 m: {out['SAVED_M2']:,.0f} m2 saved in the store"
+    layout([evidence, rings, area, layers[2]], extent, STATIC / "impact.png", title)
 
 
 def main(demo: str) -> None:
+    """Make every picture from the demo folder ``demo``."""
     from processing.core.Processing import Processing
 
     from kosovo_cmr.qgis.provider import KcmrProvider
