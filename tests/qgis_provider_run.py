@@ -22,6 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from qgis.core import (  # noqa: E402
     QgsApplication,
+    QgsFeatureRequest,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
@@ -135,6 +136,10 @@ def main(store: str, out_dir: str, source: str) -> dict:
     source_layer = QgsVectorLayer(source, "operator delivery", "ogr")
     res["validate"] = run("validate", {
         "INPUT": source_layer, "LAYER": 0, "ACCOUNTING": str(out / "validate.gpkg"),
+    })  # fmt: skip
+    memory = source_layer.materialize(QgsFeatureRequest())  # not a file: copied first
+    res["validate_memory"] = run("validate", {
+        "INPUT": memory, "LAYER": 0, "ACCOUNTING": str(out / "validate_memory.gpkg"),
     })  # fmt: skip
     target = out / "imported.gpkg"
     res["import"] = run("import", {

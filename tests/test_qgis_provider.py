@@ -206,6 +206,7 @@ def test_validate_and_import_account_for_every_feature(run, source, tmp_path):
                                "hazards", "--format", "json"))  # fmt: skip
     for key, name in (("READ", "read"), ("IMPORTED", "imported"), ("REJECTED", "rejected")):
         assert res["validate"][key] == res["import"][key] == cli_json[name]
+        assert res["validate_memory"][key] == cli_json[name]  # a memory layer, copied first
     assert (cli_json["read"], cli_json["imported"], cli_json["rejected"]) == (3, 2, 1)
     accounting = pyogrio.read_dataframe(out / "accounting.gpkg", read_geometry=False)
     assert accounting["outcome"].value_counts().to_dict() == {

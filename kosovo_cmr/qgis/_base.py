@@ -178,7 +178,7 @@ def input_store(alg, parameters, context, feedback, layers=()):
             names = ", ".join(layers) or "none"
             raise QgsProcessingException(f"give a Store (GeoPackage) or input layers ({names})")
         return open_store(path, create=False)
-    temp = Path(QgsProcessingUtils.tempFolder()) / f"kcmr-input-{id(given)}.gpkg"
+    temp = QgsProcessingUtils.generateTempFilename("kcmr-input.gpkg")  # a new folder each
     store = open_store(temp, create=True)
     if path is not None:  # the store's other layers, as they are
         source = open_store(path, create=False)
@@ -197,7 +197,7 @@ def frame_from_layer(layer, context):
 
     if layer is None or not layer.isValid():
         raise QgsProcessingException("an input layer is not valid (its file cannot be read)")
-    target = Path(QgsProcessingUtils.generateTempFilename(f"{layer.name() or 'layer'}.gpkg"))
+    target = Path(QgsProcessingUtils.generateTempFilename("layer.gpkg"))
     options = QgsVectorFileWriter.SaveVectorOptions()
     options.driverName = "GPKG"
     options.layerName = "layer"

@@ -47,7 +47,7 @@ def _source(alg, parameters, context, feedback) -> tuple[str, str | None]:
     path, sub = source_of(layer)
     if path and Path(path).is_file():
         return path, sub
-    target = QgsProcessingUtils.generateTempFilename(f"{layer.name() or 'input'}.gpkg")
+    target = QgsProcessingUtils.generateTempFilename("input.gpkg")
     options = QgsVectorFileWriter.SaveVectorOptions()
     options.driverName = "GPKG"
     options.layerName = "input"
