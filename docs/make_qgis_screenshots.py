@@ -63,7 +63,7 @@ def toolbox(provider) -> None:
     view = QgsProcessingToolboxTreeView(None, QgsApplication.processingRegistry())
     view.setHeaderHidden(True)
     view.expandAll()
-    grab(view, STATIC / "toolbox.png", (600, 300))
+    grab(view, STATIC / "toolbox.png", (600, 370))
 
 
 def dialog() -> None:

@@ -169,3 +169,15 @@ def test_cli_styles(demo_store_copy):
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == ["boundaries", "evidence", "hazards", "releases", "strikes"]
     assert set(read_layer_styles(demo_store_copy.uri)) == set(result.stdout.split())
+
+
+def test_the_demo_store_is_styled(tmp_path, boundaries_path):
+    from kosovo_cmr.demo import DEMO_STEPS, load_layers, run_demo
+
+    step = "kosovo_cmr.demo:_step_qgis_styles"
+    assert step in DEMO_STEPS
+    ctx = run_demo(tmp_path / "demo", boundaries=boundaries_path, steps=[load_layers, step])
+    assert set(read_layer_styles(ctx.store.uri)) == {
+        "boundaries", "evidence", "hazards", "releases", "strikes"
+    }  # fmt: skip
+    assert any("QGIS styles in the store" in line for line in ctx.summary)

@@ -57,7 +57,7 @@ class KcmrAlgorithm(QgsProcessingAlgorithm):
 
     NAME = ""
     DISPLAY = ""
-    GROUP = "kosovo_cmr"
+    GROUP = "kosovo_cmr"  #: the toolbox group, set by each module
     HELP = ""
 
     def tr(self, text: str) -> str:
@@ -78,7 +78,7 @@ class KcmrAlgorithm(QgsProcessingAlgorithm):
 
     def groupId(self) -> str:  # noqa: N802
         """Return the toolbox group's id."""
-        return self.GROUP
+        return self.GROUP.lower().replace(" ", "_").replace("-", "")
 
     def shortHelpString(self) -> str:  # noqa: N802
         """Return the help beside the dialog: what the algorithm calls and writes."""
@@ -191,22 +191,30 @@ def input_store(alg, parameters, context, feedback, layers=()):
     return store
 
 
+def copy_layer(layer, context, *, name: str = "layer") -> str:
+    """Write a QGIS layer (any provider, its filter applied) to a new GeoPackage; its path.
+
+    The table is ``name``; the GeoPackage lies in a new folder of the processing folder.
+    """
+    if layer is None or not layer.isValid():
+        raise QgsProcessingException("an input layer is not valid (its source cannot be read)")
+    target = QgsProcessingUtils.generateTempFilename(f"{name}.gpkg")
+    options = QgsVectorFileWriter.SaveVectorOptions()
+    options.driverName = "GPKG"
+    options.layerName = name
+    error, message, *_ = QgsVectorFileWriter.writeAsVectorFormatV3(
+        layer, target, context.transformContext(), options
+    )
+    if error != QgsVectorFileWriter.NoError:
+        raise QgsProcessingException(f"cannot read the layer {layer.name()}: {message}")
+    return target
+
+
 def frame_from_layer(layer, context):
     """Return a QGIS vector layer as a GeoDataFrame (through a GeoPackage GDAL reads)."""
     import geopandas as gpd
 
-    if layer is None or not layer.isValid():
-        raise QgsProcessingException("an input layer is not valid (its file cannot be read)")
-    target = Path(QgsProcessingUtils.generateTempFilename("layer.gpkg"))
-    options = QgsVectorFileWriter.SaveVectorOptions()
-    options.driverName = "GPKG"
-    options.layerName = "layer"
-    error, message, *_ = QgsVectorFileWriter.writeAsVectorFormatV3(
-        layer, str(target), context.transformContext(), options
-    )
-    if error != QgsVectorFileWriter.NoError:
-        raise QgsProcessingException(f"cannot read the layer {layer.name()}: {message}")
-    gdf = gpd.read_file(target, layer="layer")
+    gdf = gpd.read_file(copy_layer(layer, context), layer="layer")
     return gdf.drop(columns=[c for c in ("fid",) if c in gdf.columns])
 
 

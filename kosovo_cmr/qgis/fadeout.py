@@ -69,6 +69,7 @@ class DelineateAlgorithm(KcmrAlgorithm):
     """``kcmr fadeout``: the area to clear, the union of the fade-out disks per cluster."""
 
     NAME = "fadeout"
+    GROUP = "Fade-out"
     DISPLAY = "Fade-out delineation (area to clear)"
     HELP = (
         "The union of the fade-out disks around the evidence, per cluster (as `kcmr "
@@ -110,6 +111,7 @@ class BufferImpactAlgorithm(KcmrAlgorithm):
     """``kcmr buffer-impact``: the area to clear under two rules and what the change saves."""
 
     NAME = "buffer_impact"
+    GROUP = "Fade-out"
     DISPLAY = "Buffer-rule impact (area saved by a rule change)"
     HELP = (
         "The area to clear under the old and the new fade-out rule and what the change "
@@ -192,6 +194,7 @@ class ChaCheckAlgorithm(KcmrAlgorithm):
     """``kcmr cha-check``: hazards that do not cover their evidence plus fade-out."""
 
     NAME = "cha_check"
+    GROUP = "Fade-out"
     DISPLAY = "CHA consistency (hazards not covering their fade-out)"
     HELP = (
         "Hazards whose own evidence's fade-out disks reach outside them (the uncovered "

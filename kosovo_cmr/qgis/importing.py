@@ -23,11 +23,17 @@ from qgis.core import (
     QgsProcessingParameterFile,
     QgsProcessingParameterVectorDestination,
     QgsProcessingParameterVectorLayer,
-    QgsProcessingUtils,
-    QgsVectorFileWriter,
 )
 
-from ._base import STORE, KcmrAlgorithm, add_enum, enum_value, source_of, write_table
+from ._base import (
+    STORE,
+    KcmrAlgorithm,
+    add_enum,
+    copy_layer,
+    enum_value,
+    source_of,
+    write_table,
+)
 
 CONFLICTS = ("error", "skip", "replace")
 MODES = ("append", "replace")
@@ -47,15 +53,7 @@ def _source(alg, parameters, context, feedback) -> tuple[str, str | None]:
     path, sub = source_of(layer)
     if path and Path(path).is_file():
         return path, sub
-    target = QgsProcessingUtils.generateTempFilename("input.gpkg")
-    options = QgsVectorFileWriter.SaveVectorOptions()
-    options.driverName = "GPKG"
-    options.layerName = "input"
-    error, message, *_ = QgsVectorFileWriter.writeAsVectorFormatV3(
-        layer, target, context.transformContext(), options
-    )
-    if error != QgsVectorFileWriter.NoError:
-        raise QgsProcessingException(f"cannot read the layer {layer.name()}: {message}")
+    target = copy_layer(layer, context, name="input")
     feedback.pushInfo(f"{layer.name()} is not a file: imported from a copy, {target}")
     return target, "input"
 
@@ -119,6 +117,7 @@ class ImportAlgorithm(KcmrAlgorithm):
     """``kcmr import``: a layer into a store layer; the accounting and the rejects as layers."""
 
     NAME = "import"
+    GROUP = "Import"
     DISPLAY = "Import into the store"
     HELP = (
         "Import a layer into a layer of the store, accounting for every feature: read = "
@@ -180,6 +179,7 @@ class ValidateAlgorithm(KcmrAlgorithm):
     """``kcmr validate``: every import check, nothing written to the store."""
 
     NAME = "validate"
+    GROUP = "Import"
     DISPLAY = "Validate (import dry run)"
     HELP = (
         "Run every check of the import on a layer and write nothing to the store (as "

@@ -30,6 +30,7 @@ class FieldSheetsAlgorithm(KcmrAlgorithm):
     """``kcmr fieldmap``: the field sheet of a hazard, or the atlas of every open one."""
 
     NAME = "field_sheets"
+    GROUP = "Field and GIS outputs"
     DISPLAY = "Field sheets (PDF)"
     HELP = (
         "The printable field sheet of a hazard (or, with no hazard id, the atlas of every "
@@ -92,6 +93,7 @@ class ExportAlgorithm(KcmrAlgorithm):
     """``kcmr export``: one layer of the store for GPS units or other GIS."""
 
     NAME = "export"
+    GROUP = "Field and GIS outputs"
     DISPLAY = "Export a layer (GPX, KML, GeoJSON, GeoPackage, Shapefile, CSV)"
     HELP = (
         "Write one layer of the store, in the format of the file's suffix (as `kcmr "
@@ -153,6 +155,7 @@ class StyleStoreAlgorithm(KcmrAlgorithm):
     """``kcmr qgis styles``: the store's layers styled for QGIS and QField."""
 
     NAME = "style_store"
+    GROUP = "Field and GIS outputs"
     DISPLAY = "Style the store for QGIS and QField"
     HELP = (
         "Write the kosovo_cmr styles (CHA red, SHA orange, released land green by method, "

@@ -40,6 +40,7 @@ class OverlayAlgorithm(KcmrAlgorithm):
     """``kcmr overlay``: CHAs and SHAs counted and measured per region or municipality."""
 
     NAME = "overlay"
+    GROUP = "Reports"
     DISPLAY = "Overlay by municipality or region (Table 1)"
     HELP = (
         "Count and measure the CHAs and SHAs per KMAC region or municipality (as `kcmr "
@@ -98,6 +99,7 @@ class ReportAlgorithm(KcmrAlgorithm):
     """``kcmr report``: the land release report of a year, as HTML and JSON."""
 
     NAME = "report"
+    GROUP = "Reports"
     DISPLAY = "Land release report (HTML)"
     HELP = (
         "Tables 1 and 4-9 of the Mine Action Review, indicators and the reconciliation "
