@@ -15,8 +15,9 @@ fi
 if [ ! -x "$venv/bin/python" ]; then
   /usr/bin/python3 -m venv --system-site-packages "$venv"
 fi
-where=$(cd / && "$venv/bin/python" -c "import kosovo_cmr, os; print(os.path.dirname(os.path.dirname(kosovo_cmr.__file__)))" 2>/dev/null || true)
+# kosovo_cmr from this checkout, with the 'postgis' extra (the provider reads PostGIS stores)
+where=$(cd / && "$venv/bin/python" -c "import psycopg, geoalchemy2, kosovo_cmr, os; print(os.path.dirname(os.path.dirname(kosovo_cmr.__file__)))" 2>/dev/null || true)
 if [ "$where" != "$root" ]; then
-  "$venv/bin/python" -m pip install -q -e "$root" >&2
+  "$venv/bin/python" -m pip install -q -e "$root[postgis]" >&2
 fi
 echo "$venv/bin/python"

@@ -246,7 +246,7 @@ def test_qgis_opens_outputs_and_store_with_the_styles(run):
     "case, words",
     [
         ("missing_store", "does not exist"),
-        ("no_input", "give a Store (GeoPackage) or input layers (evidence)"),
+        ("no_input", "give a Store (GeoPackage or PostGIS URL) or input layers (evidence)"),
         ("bad_output", "use a .gpkg, .geojson or .shp file"),
         ("bad_year", "no release is dated 2001"),
         ("bad_status", "no hazards feature has status 'Active'; present: ['active'"),

@@ -27,6 +27,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
+    QgsProcessingParameterString,
     QgsProcessingParameterVectorLayer,
     QgsProcessingUtils,
     QgsVectorFileWriter,
@@ -34,8 +35,12 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication, QVariant
 
-#: Parameter name of the store.
+#: Parameter names of the store: a GeoPackage file, or a PostGIS URL.
 STORE = "STORE"
+STORE_URL = "STORE_URL"
+
+#: URL schemes of a PostGIS store (:func:`kosovo_cmr.store.open_store`).
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 #: Store layers an algorithm may take as QGIS layers instead, and their geometry kinds.
 LAYER_INPUTS = {
@@ -109,15 +114,22 @@ class KcmrAlgorithm(QgsProcessingAlgorithm):
 
 
 def add_store_inputs(alg: QgsProcessingAlgorithm, layers=(), *, optional: bool = True) -> None:
-    """Add the store (a GeoPackage) and, optionally, QGIS layers used instead of its layers."""
+    """Add the store (a GeoPackage, or a PostGIS URL) and QGIS layers used instead of its own.
+
+    Both store parameters are optional in the dialog; :func:`store_location` requires one
+    of them unless ``optional`` (then layers may stand in for the store).
+    """
     alg.addParameter(
         QgsProcessingParameterFile(
-            STORE,
-            alg.tr("Store (kosovo_cmr GeoPackage)"),
-            extension="gpkg",
-            optional=optional,
+            STORE, alg.tr("Store (kosovo_cmr GeoPackage)"), extension="gpkg", optional=True
         )
     )
+    alg.addParameter(
+        QgsProcessingParameterString(
+            STORE_URL, alg.tr("or a PostGIS store (postgresql:// URL)"), optional=True
+        )
+    )
+    alg.store_required = not optional
     for layer in layers:
         alg.addParameter(
             QgsProcessingParameterVectorLayer(
@@ -144,8 +156,28 @@ def enum_value(alg, parameters, name: str, context, options) -> str:
     return list(options)[alg.parameterAsEnum(parameters, name, context)]
 
 
+def store_location(alg, parameters, context) -> str | None:
+    """Return the store given: a GeoPackage path (checked) or a PostGIS URL, else ``None``.
+
+    Raises
+    ------
+    QgsProcessingException
+        If both are given, the URL is not a PostgreSQL one, the GeoPackage does not exist,
+        or neither is given to an algorithm that needs a store.
+    """
+    url = alg.parameterAsString(parameters, STORE_URL, context).strip()
+    path = store_path(alg, parameters, context)
+    if url and path:
+        raise QgsProcessingException("give one store: a GeoPackage or a PostGIS URL, not both")
+    if url and not url.startswith(POSTGRES_SCHEMES):
+        raise QgsProcessingException(f"PostGIS store: give a postgresql:// URL, not {url!r}")
+    if not (url or path) and getattr(alg, "store_required", False):
+        raise QgsProcessingException("give a Store: a GeoPackage or a PostGIS URL")
+    return url or path
+
+
 def store_path(alg, parameters, context) -> str | None:
-    """Return the store's path, checked (an existing ``.gpkg``), or ``None`` if not given."""
+    """Return the GeoPackage store's path, checked (an existing ``.gpkg``), or ``None``."""
     path = alg.parameterAsFile(parameters, STORE, context)
     if not path:
         return None
@@ -166,7 +198,7 @@ def input_store(alg, parameters, context, feedback, layers=()):
     """
     from kosovo_cmr.store import open_store
 
-    path = store_path(alg, parameters, context)
+    path = store_location(alg, parameters, context)
     given = {
         name: alg.parameterAsVectorLayer(parameters, name.upper(), context)
         for name in layers
@@ -176,7 +208,9 @@ def input_store(alg, parameters, context, feedback, layers=()):
     if not given:
         if path is None:
             names = ", ".join(layers) or "none"
-            raise QgsProcessingException(f"give a Store (GeoPackage) or input layers ({names})")
+            raise QgsProcessingException(
+                f"give a Store (GeoPackage or PostGIS URL) or input layers ({names})"
+            )
         return open_store(path, create=False)
     temp = QgsProcessingUtils.generateTempFilename("kcmr-input.gpkg")  # a new folder each
     store = open_store(temp, create=True)
@@ -184,7 +218,7 @@ def input_store(alg, parameters, context, feedback, layers=()):
         source = open_store(path, create=False)
         for name in source.layers():
             if name not in given:
-                store.write(source.read(name), name, source=path)
+                store.write(source.read(name), name, source=source.uri)  # no password
     for name, layer in given.items():
         feedback.pushInfo(f"{name}: the layer {layer.name()} ({layer.featureCount()} features)")
         store.write(frame_from_layer(layer, context), name, source=layer.source())

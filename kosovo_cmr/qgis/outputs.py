@@ -174,6 +174,8 @@ class StyleStoreAlgorithm(KcmrAlgorithm):
         from kosovo_cmr.outputs.qgis_styles import write_layer_styles
 
         path = store_path(self, parameters, context)
+        if path is None:  # a PostGIS URL, or nothing
+            raise QgsProcessingException("Store: styles are written into a GeoPackage store")
         styled = write_layer_styles(path)
         feedback.pushInfo(f"styled {', '.join(styled)} in {path}")
         return {"LAYERS": ",".join(styled)}
