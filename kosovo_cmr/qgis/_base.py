@@ -64,6 +64,8 @@ class KcmrAlgorithm(QgsProcessingAlgorithm):
     DISPLAY = ""
     GROUP = "kosovo_cmr"  #: the toolbox group, set by each module
     HELP = ""
+    #: Whether a store must be given (set by :func:`add_store_inputs`).
+    store_required = False
 
     def tr(self, text: str) -> str:
         """Translate ``text`` (the plugin ships English only)."""
@@ -171,7 +173,7 @@ def store_location(alg, parameters, context) -> str | None:
         raise QgsProcessingException("give one store: a GeoPackage or a PostGIS URL, not both")
     if url and not url.startswith(POSTGRES_SCHEMES):
         raise QgsProcessingException(f"PostGIS store: give a postgresql:// URL, not {url!r}")
-    if not (url or path) and getattr(alg, "store_required", False):
+    if not (url or path) and alg.store_required:
         raise QgsProcessingException("give a Store: a GeoPackage or a PostGIS URL")
     return url or path
 
