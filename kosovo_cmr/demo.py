@@ -421,6 +421,22 @@ def step_maps(ctx: DemoContext) -> None:
         ctx.add_output(f"field-map atlas ({len(sheets)} sheets)", atlas)
 
 
+# --- 6. QGIS and QField (issue 16) ----------------------------------------------------------
+
+
+def step_qgis_styles(ctx: DemoContext) -> None:
+    """Style the store for QGIS and QField (layer_styles), and the ring layer (.qml)."""
+    from kosovo_cmr.outputs.qgis_styles import write_layer_styles, write_qml
+
+    if not str(ctx.store.uri).lower().endswith(".gpkg"):
+        return  # a PostGIS demo store: styles are written into GeoPackages only
+    styled = write_layer_styles(ctx.store.uri)
+    ctx.summary.append(f"QGIS styles in the store (layer_styles): {', '.join(styled)}")
+    rings = ctx.output("fadeout-rings.geojson")
+    if rings.exists():
+        ctx.add_output("QGIS style of the fade-out rings", write_qml(rings, "rings"))
+
+
 # --- the pipeline ---------------------------------------------------------------------------
 
 #: The steps of ``kcmr demo``, in order: each a function of this module taking the
@@ -437,6 +453,7 @@ DEMO_STEPS: tuple[Callable[[DemoContext], None], ...] = (
     step_audit,  # issue 17
     step_report,
     step_maps,
+    step_qgis_styles,  # issue 16: the store opens styled in QGIS and QField
 )
 
 

@@ -53,6 +53,8 @@ COMMANDS: dict[str, str] = {
     "prioritise": "prioritise",
     # issue 15: the programme's records
     "verify": "verify",
+    # issue 16: the QGIS plugin and styles (cli/qgis.py)
+    "qgis": "qgis",
 }
 
 
