@@ -25,7 +25,7 @@ EXIT_REJECTED = 3
 
 #: The options every command that reads a source shares (import, validate).
 _SOURCE_OPTIONS = [
-    click.argument("src", type=click.Path(dir_okay=False)),
+    click.argument("src", type=click.Path()),  # issue 16: a .gdb is a folder
     click.option(
         "--layer",
         "layer",
@@ -165,19 +165,73 @@ def import_command(state, src, layer, map_fields, fmt, set_items=(), **options):
     ))  # fmt: skip
 
 
+# --- issue 16: validate runs the geocheck-grade QA and writes its findings -----------------
+
+
+def _validate_options(func):
+    """:data:`_SOURCE_OPTIONS`, ``--format`` also offering ``gpkg``, and the QA options."""
+    from kosovo_cmr.cli._options import output_option
+
+    func = output_option(
+        help="Write the QA findings here: a GeoPackage with --format gpkg (required), a "
+        "GeoJSON file with --format json (optional)."
+    )(func)
+    func = click.option(
+        "--max-segment",
+        "max_segment_m",
+        type=float,
+        default=None,
+        help="Report consecutive vertices farther apart than this, metres (default: "
+        "settings.qa_max_segment_m, 5000 as GICHD geocheck).",
+    )(func)
+    func = _source_options(func)
+    for param in func.__click_params__:
+        if param.name == "fmt":
+            param.type = click.Choice(["text", "json", "gpkg"])
+            param.help = "Output format: gpkg writes the QA findings to --output."
+    return func
+
+
 @click.command("validate")
-@_source_options
+@_validate_options
 @click.pass_obj
-def validate_command(state, src, layer, map_fields, fmt, set_items=(), **options):
-    """Check SRC as `kcmr import` would, and write nothing (a dry run).
+def validate_command(
+    state, src, layer, map_fields, fmt, output, overwrite, max_segment_m, set_items=(),
+    **options,
+):  # fmt: skip
+    """Check SRC as `kcmr import` would, and write nothing to the store (a dry run).
 
     Ids are checked against the store when it exists; ids already there are reported
-    as id_in_store. Exit code 0 if every feature would be imported, 3 otherwise.
+    as id_in_store. Then every geocheck-grade check (kosovo_cmr.qa) runs on the
+    features as read, and each finding is printed with its location (an invalid
+    polygon's point, a spike's vertex, an overlap's area). With --format gpkg (and
+    --output) the findings are written as points, lines and areas a GIS officer opens;
+    --format json prints them as GeoJSON. Exit code 0 if every feature would be
+    imported, 3 otherwise (QA findings alone do not change it).
     """
+    from kosovo_cmr.import_qa import check_source
     from kosovo_cmr.import_set import parse_set
     from kosovo_cmr.importer import parse_field_map, validate_source
+    from kosovo_cmr.outputs.qa_findings import write_findings
 
-    _report(fmt, lambda: validate_source(
-        src, layer, store=state.store_uri, field_map=parse_field_map(map_fields),
+    if fmt == "gpkg" and output is None:
+        raise click.UsageError("--format gpkg writes the findings to a file: pass --output")
+    field_map = parse_field_map(map_fields)
+    report = validate_source(
+        src, layer, store=state.store_uri, field_map=field_map,
         progress=sys.stderr.isatty(), set_values=parse_set(set_items), **options,
-    ))  # fmt: skip
+    )  # fmt: skip
+    read = {k: options[k] for k in ("src_layer", "crs", "encoding", "bearing",
+                                    "declination_deg", "max_misclosure_m")}  # fmt: skip
+    result = check_source(src, layer, field_map=field_map, max_segment_m=max_segment_m, **read)
+    if output is not None:
+        write_findings(result, output, overwrite=overwrite)
+    if fmt == "json":
+        click.echo(dumps({**report.as_dict(), "qa": result.to_dict()}, indent=None))
+    else:
+        click.echo(report.summary())
+        click.echo(result.summary())
+        if output is not None:
+            click.echo(f"QA findings written to {output}")
+    if report.rejected:
+        sys.exit(EXIT_REJECTED)
