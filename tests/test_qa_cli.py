@@ -1,0 +1,82 @@
+"""``kcmr validate`` on the real municipal boundaries: the QA findings, located."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from kosovo_cmr.cli.main import cli
+
+
+def validate(tmp_path, *args):
+    runner = CliRunner()
+    return runner.invoke(
+        cli, ["--store", str(tmp_path / "none.gpkg"), "validate", *args], catch_exceptions=False
+    )
+
+
+def strict(text):
+    def refuse(name):
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_text_names_the_spikes_duplicate_vertex_and_the_viti_kllokot_overlap(
+    tmp_path, boundaries_path
+):
+    result = validate(tmp_path, str(boundaries_path), "--layer", "boundaries")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "QA of 40 boundaries feature(s): duplicate_vertex 1, spike 4, overlap 1" in out
+    # where: the importer said only "spike 2" and "duplicate_vertices 1"
+    assert "duplicate_vertex at (21.125884 42.629487) Prishtinë" in out
+    assert "spike at (20.963634 42.183758) Prizren" in out
+    assert "spike at (20.963582 42.183842) Shtërpcë" in out
+    assert "overlap at (" in out and "Viti: overlaps 'Kllokot' by" in out
+    assert "(23.40 km2)" in out
+
+
+def test_gpkg_findings_open_in_gdal(tmp_path, boundaries_path):
+    out = tmp_path / "findings.gpkg"
+    result = validate(tmp_path, str(boundaries_path), "--layer", "boundaries",
+                      "--format", "gpkg", "-o", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    layers = {name: kind for name, kind in pyogrio.list_layers(out)}
+    assert layers == {"qa_points": "Point", "qa_areas": "Polygon"}
+    points = pyogrio.read_dataframe(out, layer="qa_points")
+    assert sorted(points["code"]) == ["duplicate_vertex"] + ["spike"] * 4
+    areas = pyogrio.read_dataframe(out, layer="qa_areas")
+    assert list(areas["feature_id"]) == ["Viti"] and list(areas["other_id"]) == ["Kllokot"]
+    assert areas["area_m2"].iloc[0] == pytest.approx(23.4e6, rel=0.005)
+    assert areas.crs.to_epsg() == 4326
+    again = validate(tmp_path, str(boundaries_path), "--layer", "boundaries",
+                     "--format", "gpkg", "-o", str(out))  # fmt: skip
+    assert again.exit_code == 1 and "--overwrite" in again.stderr
+
+
+def test_gpkg_needs_an_output(tmp_path, boundaries_path):
+    result = validate(tmp_path, str(boundaries_path), "--layer", "boundaries", "--format", "gpkg")
+    assert result.exit_code == 2 and "--output" in result.stderr
+
+
+def test_json_is_one_strict_object_with_the_findings(tmp_path, boundaries_path):
+    geojson = tmp_path / "findings.geojson"
+    result = validate(tmp_path, str(boundaries_path), "--layer", "boundaries",
+                      "--format", "json", "-o", str(geojson))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = strict(result.stdout)
+    assert report["read"] == 40 and report["qa"]["counts"] == {
+        "duplicate_vertex": 1, "spike": 4, "overlap": 1,
+    }  # fmt: skip
+    features = report["qa"]["findings"]["features"]
+    overlap = next(f for f in features if f["properties"]["code"] == "overlap")
+    assert overlap["geometry"]["type"] == "Polygon"
+    assert math.isclose(overlap["properties"]["area_m2"], 23.4e6, rel_tol=0.005)
+    spike = next(f for f in features if f["properties"]["code"] == "spike")
+    assert spike["properties"]["area_m2"] is None  # null, never NaN
+    assert strict(geojson.read_text()) == report["qa"]["findings"]
