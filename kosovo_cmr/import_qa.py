@@ -15,6 +15,7 @@ from pyproj import CRS
 
 from kosovo_cmr.errors import CRSError
 from kosovo_cmr.import_fields import map_fields
+from kosovo_cmr.import_mappings import read_mapping, source_renames
 from kosovo_cmr.qa import QAResult, check
 from kosovo_cmr.schema import get_schema
 from kosovo_cmr.sources import read_source
@@ -33,6 +34,7 @@ def source_frame(
     bearing: str = "true",
     declination_deg: float | None = None,
     max_misclosure_m: float | None = None,
+    mapping=None,
 ) -> gpd.GeoDataFrame:
     """Return a source's features as read, with the layer's column names, in its CRS.
 
@@ -41,7 +43,7 @@ def source_frame(
     source : str or path-like
     layer : str
         The store layer the features are for (chooses the renames).
-    src_layer, crs, encoding, field_map, bearing, declination_deg, max_misclosure_m
+    src_layer, crs, encoding, field_map, bearing, declination_deg, max_misclosure_m, mapping
         As :func:`kosovo_cmr.importer.import_layer`; ``crs`` replaces the source's own.
 
     Returns
@@ -55,9 +57,11 @@ def source_frame(
         If neither the source nor ``crs`` gives a CRS.
     """
     schema = get_schema(layer)
+    explicit = dict(field_map or {})
+    file_map = read_mapping(mapping) if mapping is not None else None
     src = read_source(
-        source, src_layer=src_layer, crs=crs, encoding=encoding,
-        geometry_type=schema.geometry_type, columns=dict(field_map or {}), bearing=bearing,
+        source, src_layer=src_layer, crs=crs, encoding=encoding, geometry_type=schema.geometry_type,
+        columns={**(file_map.fields(layer) if file_map else {}), **explicit}, bearing=bearing,
         declination_deg=declination_deg, max_misclosure_m=max_misclosure_m,
     )  # fmt: skip
     chosen = src.crs
@@ -68,6 +72,7 @@ def source_frame(
     frame = src.frame.copy()
     for name, values in src.extra.items():
         frame[name] = list(values)
+    field_map = source_renames(file_map, schema.name, frame.columns, explicit=explicit)
     renames, _ = map_fields(list(frame.columns), schema.name, mapping=field_map)
     frame = frame.rename(columns=renames)
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(src.geometry, crs=chosen).array)

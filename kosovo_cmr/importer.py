@@ -45,6 +45,7 @@ from kosovo_cmr.import_fields import (
 )
 from kosovo_cmr.import_geometry import check_geometries
 from kosovo_cmr.import_identity import ON_CONFLICT, IdConflictError, check_identity
+from kosovo_cmr.import_mappings import read_mapping, source_renames
 from kosovo_cmr.import_places import check_places
 from kosovo_cmr.import_rejects import REJECTS_FORMATS, rejects_path, write_rejects
 from kosovo_cmr.import_report import (
@@ -116,6 +117,7 @@ def import_layer(
     progress: bool = False,
     set_values: dict[str, str] | None = None,
     valid_from=None,
+    mapping=None,
 ) -> ImportReport:
     """Import one source file into one layer of a store, accounting for every feature.
 
@@ -168,6 +170,11 @@ def import_layer(
         archive loaded oldest first gives each file its date; a date before the layer's
         latest version is refused (:meth:`kosovo_cmr.store.Store.write`).
 
+    mapping : str, path or FieldMapping, optional
+        A field mapping file (``--mapping``; a shipped name such as ``imsma_core``):
+        its entries the source has rename like ``field_map``, which wins
+        (:mod:`kosovo_cmr.import_mappings`).
+
     Returns
     -------
     ImportReport
@@ -197,7 +204,9 @@ def import_layer(
         rejects_file = rejects_path(
             source, rejects, rejects_format, overwrite=overwrite, store=store_obj.uri
         )
-    field_map = dict(field_map or {})
+    explicit = field_map = dict(field_map or {})
+    file_map = read_mapping(mapping) if mapping is not None else None  # issue 16
+    field_map = {**(file_map.fields(schema.name) if file_map else {}), **field_map}
     src, src_crs, notices = _read(
         source,
         schema,
@@ -209,6 +218,8 @@ def import_layer(
         declination_deg=declination_deg,
         max_misclosure_m=max_misclosure_m,
     )
+    field_map = source_renames(file_map, schema.name, src.frame.columns,
+                               explicit=explicit, notices=notices)  # fmt: skip
     issues = [list(i) for i in src.issues]
     fill_columns(src, schema, dict(set_values or {}), field_map=field_map, notices=notices)
     attrs = map_attributes(src, schema, source=source, field_map=field_map, notices=notices)

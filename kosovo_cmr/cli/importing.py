@@ -103,6 +103,17 @@ _SOURCE_OPTIONS = [
 ]
 
 
+_SOURCE_OPTIONS.append(  # issue 16
+    click.option(
+        "--mapping",
+        default=None,
+        metavar="NAME|FILE",
+        help="A field mapping file (TOML), or a shipped one: imsma_core, survey123, "
+        "kobotoolbox; --map-fields wins over it.",
+    )
+)
+
+
 def _source_options(func):
     """Decorate ``func`` with :data:`_SOURCE_OPTIONS`."""
     for option in reversed(_SOURCE_OPTIONS):
@@ -222,7 +233,7 @@ def validate_command(
         progress=sys.stderr.isatty(), set_values=parse_set(set_items), **options,
     )  # fmt: skip
     read = {k: options[k] for k in ("src_layer", "crs", "encoding", "bearing",
-                                    "declination_deg", "max_misclosure_m")}  # fmt: skip
+                                    "declination_deg", "max_misclosure_m", "mapping")}  # fmt: skip
     result = check_source(src, layer, field_map=field_map, max_segment_m=max_segment_m, **read)
     if output is not None:
         write_findings(result, output, overwrite=overwrite)

@@ -283,10 +283,13 @@ def _decode(frame: pd.DataFrame, domains: GdbDomains, *, layer: str, name: str, 
         text = values.map(lambda v: None if pd.isna(v) else _code_text(v))
         known = text.isin(list(codes))
         unknown = sorted({t for t in text[~known & text.notna()]})
+        changed = int(sum(1 for t, ok in zip(text, known, strict=True) if ok and codes[t] != t))
+        if not changed and not unknown:
+            continue  # every code is its own description: nothing changes
         out = out.copy() if out is frame else out
         out[column] = [codes[t] if ok else v for t, ok, v in zip(text, known, values, strict=True)]
         notice = (
-            f"{name}: {layer}.{column}: {int(known.sum())} coded value(s) of domain {domain!r} "
+            f"{name}: {layer}.{column}: {changed} coded value(s) of domain {domain!r} "
             "decoded to their descriptions"
         )
         if unknown:
