@@ -204,22 +204,11 @@ def import_layer(
         rejects_file = rejects_path(
             source, rejects, rejects_format, overwrite=overwrite, store=store_obj.uri
         )
-    explicit = field_map = dict(field_map or {})
-    file_map = read_mapping(mapping) if mapping is not None else None  # issue 16
-    field_map = {**(file_map.fields(schema.name) if file_map else {}), **field_map}
-    src, src_crs, notices = _read(
-        source,
-        schema,
-        src_layer=src_layer,
-        crs=crs,
-        encoding=encoding,
-        field_map=field_map,
-        bearing=bearing,
-        declination_deg=declination_deg,
-        max_misclosure_m=max_misclosure_m,
-    )
-    field_map = source_renames(file_map, schema.name, src.frame.columns,
-                               explicit=explicit, notices=notices)  # fmt: skip
+    src, src_crs, notices, field_map = _read(
+        source, schema, src_layer=src_layer, crs=crs, encoding=encoding,
+        field_map=dict(field_map or {}), mapping=mapping, bearing=bearing,
+        declination_deg=declination_deg, max_misclosure_m=max_misclosure_m,
+    )  # fmt: skip
     issues = [list(i) for i in src.issues]
     fill_columns(src, schema, dict(set_values or {}), field_map=field_map, notices=notices)
     attrs = map_attributes(src, schema, source=source, field_map=field_map, notices=notices)
@@ -307,21 +296,28 @@ def _store(store_obj, report, accepted, schema, existing, replaced_ids, *, mode,
         )
 
 
-def _read(source, schema, *, crs, field_map, **options) -> tuple[SourceData, object, list[str]]:
-    """Step "read": the source's features, its CRS and the notices so far."""
+def _read(source, schema, *, crs, field_map, mapping=None, **options):
+    """Step "read": the source's features, its CRS, the notices so far and the renames.
+
+    The renames are ``field_map`` (``--map-fields``) over the entries of the mapping
+    file (``--mapping``, issue 16) whose field the source has.
+    """
+    file_map = read_mapping(mapping) if mapping is not None else None
     src = read_source(
         source,
         crs=crs,
         geometry_type=schema.geometry_type,
-        columns=field_map,
+        columns={**(file_map.fields(schema.name) if file_map else {}), **field_map},
         **options,
     )
     notices = list(src.notices)
+    field_map = source_renames(file_map, schema.name, src.frame.columns, explicit=field_map,
+                               notices=notices)  # fmt: skip
     rename_reserved(src, notices)
     keep = [*field_map, *schema.column_names]  # names --map-fields uses stay as they are
     src.frame = rename_case_twins(src.frame, notices, keep=keep)
     src_crs = _resolve_crs(src, crs, notices)
-    return src, src_crs, notices
+    return src, src_crs, notices, field_map
 
 
 def _resolve_crs(src: SourceData, crs, notices: list[str]):
