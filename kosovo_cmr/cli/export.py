@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from kosovo_cmr.cli._as_of import as_of_option
@@ -83,6 +85,8 @@ def command(state, fmt, layer, status, name_length, output, overwrite, mapping=N
     kind = _format_of(output, fmt)
     if name_length is not None and kind != "gpx":
         fail("--name-length applies to GPX only")
+    if output.is_dir() and kind != "gdb":  # issue 16: only a .gdb output is a folder
+        fail(f"--output {output} is a folder; give a file name")
     check_output(output, overwrite)  # the one guard: never the store, a source, or twice
     store = state.store(create=False)
     gdf = _select_status(store.read(layer), status, layer=layer)
@@ -103,3 +107,10 @@ def command(state, fmt, layer, status, name_length, output, overwrite, mapping=N
         return
     path = export_layer(gdf, output, fmt=fmt, name=layer, overwrite=overwrite)
     click.echo(str(path))
+
+
+# issue 16: a File Geodatabase is a folder, so --output may name one (an existing .gdb is
+# replaced only with --overwrite, and only if it is a geodatabase: outputs.filegdb)
+for _param in command.params:
+    if _param.name == "output":
+        _param.type = click.Path(path_type=Path)

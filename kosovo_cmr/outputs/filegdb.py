@@ -161,7 +161,10 @@ def _via_geopackage(frames: dict, work: Path, tmp: Path) -> None:
         pyogrio.write_dataframe(frame, work, layer=layer, driver="GPKG")
     with sqlite3.connect(work) as db:
         _add_constraints(db, frames)
-    command = [ogr2ogr_path(), "-f", "OpenFileGDB", os.fspath(tmp), os.fspath(work)]
+    # Integer64 would become Real before GDAL 3.9's FileGDB 64-bit integers (and lose
+    # its domain); the layers' counts fit in 32 bits.
+    command = [ogr2ogr_path(), "-f", "OpenFileGDB", "-mapFieldType", "Integer64=Integer",
+               os.fspath(tmp), os.fspath(work)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0 or not (tmp / "a00000001.gdbtable").is_file():
         message = " ".join(done.stderr.split())[:300]

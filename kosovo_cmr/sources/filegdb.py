@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from pyogrio.raw import read as raw_read
 from pyproj import CRS
 
@@ -268,7 +269,23 @@ def _read_layer(source: GdalSource, layer: str, *, path: Path):
         g, iss = parse_wkb(data)
         geoms.append(g)
         issues.append(iss)
+    if wkb is not None:
+        geoms = _empty_shapes(geoms, notices, name=f"{path.name}:{layer}")
     return frame, geoms, issues, crs, notices
+
+
+def _empty_shapes(geoms: list, notices: list[str], *, name: str) -> list:
+    """Read a feature class's null shapes as empty geometries (how Esri stores an empty one).
+
+    A geodatabase has no empty geometry: ArcGIS and GDAL write an empty shape as a null
+    one. Read as empty, a release with no area (allowed) imports as written; a layer that
+    needs a geometry still rejects it (``empty_geometry``).
+    """
+    nulls = sum(1 for g in geoms if g is None)
+    if not nulls:
+        return geoms
+    notices.append(f"{name}: {nulls} feature(s) with a null shape read as empty geometries")
+    return [shapely.GeometryCollection() if g is None else g for g in geoms]
 
 
 def _decode(frame: pd.DataFrame, domains: GdbDomains, *, layer: str, name: str, notices: list):
