@@ -377,9 +377,19 @@ _EXTRA = (
 )  # fmt: skip
 
 
+def _typed(row, cols, role) -> str | None:
+    """Return a cell as typed (spaces kept; a number from a workbook as its text)."""
+    if role not in cols:
+        return None
+    v = row[cols[role]]
+    if v is None or (isinstance(v, float) and math.isnan(v)) or not str(v).strip():
+        return None
+    return str(v)
+
+
 def _entered(group, cols, result: TraverseResult, work, *, crs, options: dict) -> dict:
     """Return what the surveyor typed for one polygon (:mod:`kosovo_cmr.sources.entered`)."""
-    typed = [{role: _text(row, cols, role) for role in TYPED_ROLES}
+    typed = [{role: _typed(row, cols, role) for role in TYPED_ROLES}
              for row in group.to_dict("records")]  # fmt: skip
     computed = len(result.points) == len(typed) and not any(
         i.code == "traverse_bad_point" for i in result.issues
