@@ -14,30 +14,30 @@ geodesic ``area_m2``.
 
 Codes (:data:`CHECKS`) and the geocheck view each follows:
 
-=====================  =================================================================
-code                   what, and geocheck's view
-=====================  =================================================================
-``invalid_polygon``    GEOS reason and point (``geocheck_obj_TYPE_invalid_polys``)
-``too_few_vertices``   a ring of fewer than 3 distinct vertices (``..._few_vertices_polys``)
-``duplicate_polygon``  the same polygon under another id, within
-                       :data:`~kosovo_cmr.settings.qa_duplicate_tolerance_m`
-                       (``geocheck_duplicate_polygons``)
-``duplicate_id``       the same id on two features (``geocheck_duplicate_polygon_polyid``)
-``id_space_case``      ids equal once spaces are trimmed and case folded
-                       (``..._polyid_trimmed``; case is our addition: ``HZ-1`` and ``hz-1``
-                       are one hazard to a reader)
-``duplicate_vertex``   two turning points of one polygon at the same coordinates
-                       (``geocheck_duplicate_polygon_points``)
-``duplicate_point_id`` two turning points of one polygon with the same local id, trimmed
-                       (``geocheck_duplicate_polygon_point_localid[_trimmed]``), from the
-                       ``entered_points`` a turning-point table left
-``long_segment``       consecutive vertices more than
-                       :data:`~kosovo_cmr.settings.qa_max_segment_m` apart
-                       (``geocheck_distance_polygon_points``)
-``spike``, ``sliver``  :func:`kosovo_cmr.geometry_checks.shape_notes`
-``overlap``            two hazards of the same ``kind``, or two boundary units, overlap
-``gap``                a hole between boundary units (inside their union, in none)
-=====================  =================================================================
+======================  =================================================================
+code                    what, and geocheck's view
+======================  =================================================================
+``invalid_polygon``     GEOS reason and point (``geocheck_obj_TYPE_invalid_polys``)
+``too_few_vertices``    a ring of fewer than 3 distinct vertices (``..._few_vertices_polys``)
+``duplicate_polygon``   the same polygon under another id, within
+                        :data:`~kosovo_cmr.settings.qa_duplicate_tolerance_m`
+                        (``geocheck_duplicate_polygons``)
+``duplicate_id``        the same id on two features (``geocheck_duplicate_polygon_polyid``)
+``id_space_case``       ids equal once spaces are trimmed and case folded
+                        (``..._polyid_trimmed``; case is our addition: ``HZ-1`` and ``hz-1``
+                        are one hazard to a reader)
+``duplicate_vertex``    two turning points of one polygon at the same coordinates
+                        (``geocheck_duplicate_polygon_points``)
+``duplicate_point_id``  two turning points of one polygon with the same local id, trimmed
+                        (``geocheck_duplicate_polygon_point_localid[_trimmed]``), from the
+                        ``entered_points`` a turning-point table left
+``long_segment``        consecutive vertices more than
+                        :data:`~kosovo_cmr.settings.qa_max_segment_m` apart
+                        (``geocheck_distance_polygon_points``)
+``spike``, ``sliver``   :func:`kosovo_cmr.geometry_checks.shape_notes`
+``overlap``             two hazards of the same ``kind``, or two boundary units, overlap
+``gap``                 a hole between boundary units (inside their union, in none)
+======================  =================================================================
 
 Findings come back in the frame's CRS; :meth:`QAResult.to_geojson` writes them in
 WGS 84 (RFC 7946).
