@@ -220,3 +220,20 @@ def test_not_a_geodatabase_and_several_layers(tmp_path):
     assert len(read_filegdb(two, src_layer="two")) == 1
     with pytest.raises(InputError, match="a folder named .gdb"):
         gdb_out.to_filegdb(frame, tmp_path / "x.gpkg")
+
+
+def test_a_geodatabase_over_the_size_limit_is_refused(tmp_path, monkeypatch):
+    from kosovo_cmr import settings
+
+    frame = gpd.GeoDataFrame({"a": [1]}, geometry=[box(21, 42.5, 21.01, 42.51)], crs=4326)
+    out = gdb_out.to_filegdb(frame, tmp_path / "small.gdb")
+    monkeypatch.setattr(settings, "import_max_bytes", 100)
+    with pytest.raises(InputError, match="over the limit"):
+        read_filegdb(out)
+
+
+def test_a_folder_that_is_not_a_geodatabase_is_refused_by_the_cli(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    result = kcmr(tmp_path / "s.gpkg", "import", str(folder), "--layer", "hazards")
+    assert result.exit_code == 1 and "not a File Geodatabase" in result.stderr

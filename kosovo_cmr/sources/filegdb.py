@@ -96,6 +96,7 @@ def _staged(path: Path):
         if path.suffix.lower() == ".zip":
             _extract(path, target)
         elif path.is_dir():
+            _check_folder_size(path)
             if not is_filegdb(path):
                 raise InputError(
                     f"{path} is a folder but not a File Geodatabase (no {CATALOG_TABLE})"
@@ -104,6 +105,18 @@ def _staged(path: Path):
         else:
             raise InputError(f"{path}: a File Geodatabase is a .gdb folder (or a zip of one)")
         yield GdalSource(target, "filegdb", label=str(path))
+
+
+def _check_folder_size(path: Path) -> None:
+    """Refuse a geodatabase folder larger than :data:`kosovo_cmr.settings.import_max_bytes`."""
+    from kosovo_cmr import settings
+
+    total = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+    if total > settings.import_max_bytes:
+        raise InputError(
+            f"{path} holds {total:,} bytes, over the limit of {settings.import_max_bytes:,} "
+            "(raise kosovo_cmr.settings.import_max_bytes if you trust it)"
+        )
 
 
 def _extract(path: Path, target: Path) -> None:
