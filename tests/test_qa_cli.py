@@ -80,3 +80,29 @@ def test_json_is_one_strict_object_with_the_findings(tmp_path, boundaries_path):
     spike = next(f for f in features if f["properties"]["code"] == "spike")
     assert spike["properties"]["area_m2"] is None  # null, never NaN
     assert strict(geojson.read_text()) == report["qa"]["findings"]
+
+
+def test_import_reports_the_findings_too(tmp_path, boundaries_path):
+    runner = CliRunner()
+    store = tmp_path / "s.gpkg"
+    result = runner.invoke(cli, ["--store", str(store), "import", str(boundaries_path),
+                                 "--layer", "boundaries", "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = strict(result.stdout)
+    assert report["imported"] == 40 and report["qa"]["counts"]["overlap"] == 1
+
+
+def test_a_qa_failure_does_not_fail_the_import(tmp_path, boundaries_path, monkeypatch, caplog):
+    import kosovo_cmr.import_qa
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("GEOS fell over")
+
+    monkeypatch.setattr(kosovo_cmr.import_qa, "check_source", broken)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--store", str(tmp_path / "s.gpkg"), "import",
+                                 str(boundaries_path), "--layer", "boundaries"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "read 40 = imported 40" in result.stdout and "QA of" not in result.stdout
+    warned = result.stderr + caplog.text  # kcmr prints warnings on stderr
+    assert "not run (GEOS fell over)" in warned

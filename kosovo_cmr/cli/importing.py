@@ -121,13 +121,20 @@ def _source_options(func):
     return func
 
 
-def _report(fmt: str, make_report) -> None:
-    """Print the report of ``make_report()``; exit 3 on rejects.
+def _report(fmt: str, make_report, make_qa=None) -> None:
+    """Print the report of ``make_report()`` (and the QA of ``make_qa()``); exit 3 on rejects.
 
     A failure propagates: the ``kcmr`` group prints it (as JSON with ``--format json``).
     """
     report = make_report()
-    click.echo(dumps(report.as_dict(), indent=None) if fmt == "json" else report.summary())
+    result = make_qa() if make_qa is not None else None  # issue 16
+    if fmt == "json":
+        extra = {"qa": result.to_dict()} if result is not None else {}
+        click.echo(dumps({**report.as_dict(), **extra}, indent=None))
+    else:
+        click.echo(report.summary())
+        if result is not None:
+            click.echo(result.summary())
     if report.rejected:
         sys.exit(EXIT_REJECTED)
 
@@ -163,9 +170,10 @@ def import_command(state, src, layer, map_fields, fmt, set_items=(), **options):
     """Import SRC into a layer of the store, accounting for every feature.
 
     Reads GeoPackage, Shapefile (also zipped), GeoJSON, KML/KMZ, GPX, FlatGeobuf, CSV
-    (WKT, X/Y or MGRS columns) and IMSMA turning-point tables (CSV, XLSX). Prints
-    read = imported + rejected, the reason codes, and where the rejects went. The store
-    is written once, atomically, or not at all.
+    (WKT, X/Y or MGRS columns), IMSMA turning-point tables (CSV, XLSX) and File
+    Geodatabases (.gdb, also zipped). Prints read = imported + rejected, the reason
+    codes, and where the rejects went, then the QA findings of the source with their
+    locations (see kcmr validate). The store is written once, atomically, or not at all.
     """
     from kosovo_cmr.import_set import parse_set
     from kosovo_cmr.importer import import_layer, parse_field_map
@@ -173,10 +181,34 @@ def import_command(state, src, layer, map_fields, fmt, set_items=(), **options):
     _report(fmt, lambda: import_layer(
         src, layer, store=state.store(create=True), field_map=parse_field_map(map_fields),
         progress=sys.stderr.isatty(), set_values=parse_set(set_items), **options,
-    ))  # fmt: skip
+    ), lambda: _import_qa(src, layer, parse_field_map(map_fields), options))  # fmt: skip
 
 
 # --- issue 16: validate runs the geocheck-grade QA and writes its findings -----------------
+
+#: The options of import and validate that say how to read the source (for the QA).
+_READ_OPTIONS = (
+    "src_layer", "crs", "encoding", "bearing", "declination_deg", "max_misclosure_m", "mapping",
+)  # fmt: skip
+
+
+def _import_qa(src, layer, field_map, options):
+    """Return the QA of an imported source, or ``None`` (with a warning) if it cannot run.
+
+    The import is done when this runs: a QA failure must not look like a failed import.
+    """
+    import logging
+
+    from kosovo_cmr.import_qa import check_source
+
+    try:
+        read = {k: options[k] for k in _READ_OPTIONS}
+        return check_source(src, layer, field_map=field_map, **read)
+    except Exception as exc:  # reported; the import stands
+        logging.getLogger("kosovo_cmr.qa").warning(
+            "QA of %s not run (%s); kcmr validate runs it alone", src, exc
+        )
+        return None
 
 
 def _validate_options(func):
@@ -232,8 +264,7 @@ def validate_command(
         src, layer, store=state.store_uri, field_map=field_map,
         progress=sys.stderr.isatty(), set_values=parse_set(set_items), **options,
     )  # fmt: skip
-    read = {k: options[k] for k in ("src_layer", "crs", "encoding", "bearing",
-                                    "declination_deg", "max_misclosure_m", "mapping")}  # fmt: skip
+    read = {k: options[k] for k in _READ_OPTIONS}
     result = check_source(src, layer, field_map=field_map, max_segment_m=max_segment_m, **read)
     if output is not None:
         write_findings(result, output, overwrite=overwrite)
