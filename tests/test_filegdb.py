@@ -237,3 +237,23 @@ def test_a_folder_that_is_not_a_geodatabase_is_refused_by_the_cli(tmp_path):
     folder.mkdir()
     result = kcmr(tmp_path / "s.gpkg", "import", str(folder), "--layer", "hazards")
     assert result.exit_code == 1 and "not a File Geodatabase" in result.stderr
+
+
+@needs_ogr2ogr
+def test_export_with_the_imsma_mapping_keeps_the_domains_and_imports_back(demo_store, tmp_path):
+    out = tmp_path / "imsma.gdb"
+    result = kcmr(demo_store.uri, "export", "--layer", "hazards", "--format", "gdb",
+                  "--mapping", "imsma_core", "-o", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    fields = filegdb_domains(out).fields["hazards"]
+    assert fields["hazard_type"] == "cvd_hazards_kind" and "kind" not in fields
+    columns = set(pyogrio.read_info(out, layer="hazards")["fields"])
+    assert {"hazard_localid", "hazard_type", "date_of_report"} <= columns
+    store = tmp_path / "back.gpkg"
+    back = kcmr(store, "import", str(out), "--layer", "hazards", "--mapping", "imsma_core")
+    assert back.exit_code == 0, back.output
+    before = demo_store.read("hazards").set_index("hazard_id").sort_index()
+    after = open_store(store).read("hazards").set_index("hazard_id").sort_index()
+    assert list(after.index) == list(before.index)
+    assert plain(after["kind"]) == plain(before["kind"])
+    assert plain(after["operator"]) == plain(before["operator"])
