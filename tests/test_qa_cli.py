@@ -106,3 +106,25 @@ def test_a_qa_failure_does_not_fail_the_import(tmp_path, boundaries_path, monkey
     assert "read 40 = imported 40" in result.stdout and "QA of" not in result.stdout
     warned = result.stderr + caplog.text  # kcmr prints warnings on stderr
     assert "not run (GEOS fell over)" in warned
+
+
+def test_the_findings_geopackage_passes_validate_gpkg(tmp_path, boundaries_path):
+    import subprocess
+
+    from conftest import in_ci
+
+    checker = "/usr/bin/python3"
+    probe = subprocess.run([checker, "-c", "import osgeo_utils.samples.validate_gpkg"],
+                           capture_output=True)  # fmt: skip
+    if probe.returncode:
+        message = "validate_gpkg.py (python3-gdal, gdal-utils) is not installed"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    out = tmp_path / "findings.gpkg"
+    result = validate(tmp_path, str(boundaries_path), "--layer", "boundaries",
+                      "--format", "gpkg", "-o", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    done = subprocess.run([checker, "-m", "osgeo_utils.samples.validate_gpkg", "-k", str(out)],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0 and not (done.stdout + done.stderr).strip(), done.stdout

@@ -75,5 +75,8 @@ def _write_gpkg(findings: gpd.GeoDataFrame, tmp: Path) -> None:
         if part.empty and not (layer == "qa_points" and written == 0 and findings.empty):
             continue
         extra = {"geometry_type": "Point"} if part.empty else {}
-        part.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio", **extra)
+        # GeoPackage 1.2, as the store writes: its R-tree triggers are those every
+        # reader and validator of 1.2 and later knows (gdal-utils' validate_gpkg.py)
+        part.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio",
+                     dataset_options={"VERSION": "1.2"}, **extra)  # fmt: skip
         written += 1
