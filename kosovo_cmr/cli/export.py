@@ -92,6 +92,10 @@ def command(state, fmt, layer, status, name_length, output, overwrite, mapping=N
     gdf = _select_status(store.read(layer), status, layer=layer)
     if len(gdf) == 0:
         fail(f"layer {layer!r} holds no feature: nothing to export")
+    typed = "entered_points" in gdf.columns and gdf["entered_points"].notna().any()
+    if kind == "turning-points" and not typed:  # issue 16
+        fail(f"no {layer} feature has turning points as typed (entered_points): only "
+             "polygons imported from a turning-point table have them")  # fmt: skip
     if mapping is not None:  # issue 16
         from kosovo_cmr.import_mappings import export_renames, read_mapping
         from kosovo_cmr.outputs.filegdb import FIELD_NAMES

@@ -12,8 +12,8 @@ Re-imported with ``--crs`` set to its ``EnteredCRS`` and ``--bearing`` to its
 
 ``kcmr export --format turning-points`` writes it as CSV (text that a spreadsheet would
 read as a formula gets a leading quote; a typed number such as ``-12.5`` is kept as
-typed); features without
-``entered_points`` (drawn, not typed) are left out and counted in a warning.
+typed); features without ``entered_points`` (drawn, not typed) are left out and
+counted in a warning, and a layer with none is refused by ``kcmr export``.
 """
 
 from __future__ import annotations
@@ -139,21 +139,21 @@ def to_turning_points(
 ) -> Path:
     """Write :func:`turning_point_table` as CSV (UTF-8), formula-like cells quoted.
 
+    A layer without ``entered_points`` gives a table of its header only, with a
+    warning (``kcmr export`` refuses it before writing).
+
     Raises
     ------
     kosovo_cmr.errors.InputError
-        If no feature has ``entered_points``, or the file exists and ``overwrite`` is
-        false.
+        If the file exists and ``overwrite`` is false.
     """
     table = turning_point_table(gdf, layer=name)
-    if table.empty:
-        raise InputError(
-            f"no {name} feature has turning points as typed (entered_points): only polygons "
-            "imported from a turning-point table have them"
-        )
     typed = set(table["PolyID"])
     left = len(gdf) - len(typed)
-    if left:
+    if table.empty:
+        log.warning("no %s feature has turning points as typed (entered_points): the table "
+                    "has its header only", name)  # fmt: skip
+    elif left:
         log.warning("%d %s feature(s) without entered_points (drawn, not typed) left out",
                     left, name)  # fmt: skip
     path = Path(path)
