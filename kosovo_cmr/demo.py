@@ -181,7 +181,7 @@ def step_priority(ctx: DemoContext) -> None:
     )
 
 
-# --- 3. an operator's delivery, checked before import (issue 14) ---------------------------
+# --- 3. an operator's delivery checked; QA and exchange (issues 14, 16) ----------------------
 
 
 def step_import_check(ctx: DemoContext) -> None:
@@ -223,6 +223,35 @@ def step_import_check(ctx: DemoContext) -> None:
     ctx.summary.append(
         f"import check (SYNTHETIC delivery, dry run): read {report.read}, would import "
         f"{report.imported}; text {report.encoding}"
+    )
+
+
+def step_exchange(ctx: DemoContext) -> None:
+    """Issue 16: geocheck-grade QA of the SYNTHETIC hazards, and a .gdb for IMSMA Core.
+
+    The findings go to a GeoPackage (empty layers when there is none: the demo hazards
+    are clean); the hazards go to a File Geodatabase under IMSMA Core style field names
+    with a coded-value domain per column of fixed values (``synthetic`` kept: every
+    feature says it is SYNTHETIC).
+    """
+    from kosovo_cmr import qa
+    from kosovo_cmr.import_mappings import export_renames, read_mapping
+    from kosovo_cmr.outputs.filegdb import FIELD_NAMES, to_filegdb
+    from kosovo_cmr.outputs.qa_findings import write_findings
+
+    hazards = ctx.store.read("hazards")
+    result = qa.check(hazards, layer="hazards")
+    findings = write_findings(result, ctx.output("DEMO-qa-hazards.gpkg"), overwrite=True)
+    renames = export_renames(read_mapping("imsma_core"), "hazards", hazards.columns)
+    imsma = hazards.rename(columns=renames)
+    imsma.attrs[FIELD_NAMES] = renames
+    gdb = to_filegdb({"hazards": imsma}, ctx.output("DEMO-hazards-imsma.gdb"), overwrite=True)
+    ctx.add_output("QA findings of the SYNTHETIC hazards (kcmr validate --format gpkg)", findings)
+    ctx.add_output("SYNTHETIC hazards for ArcGIS / IMSMA Core (File Geodatabase)", gdb)
+    counts = ", ".join(f"{c} {n}" for c, n in result.counts().items()) or "no finding"
+    ctx.summary.append(
+        f"QA of {result.features} SYNTHETIC hazards: {counts}; exported to {gdb.name} "
+        "with IMSMA Core field names and coded-value domains"
     )
 
 
@@ -448,6 +477,7 @@ DEMO_STEPS: tuple[Callable[[DemoContext], None], ...] = (
     step_context,  # issue 18: context layers and incidents
     step_priority,
     step_import_check,  # issue 14: an operator's file, checked
+    step_exchange,  # issue 16: QA, and a .gdb for ArcGIS / IMSMA Core
     step_fadeout,
     step_forecast,
     step_audit,  # issue 17

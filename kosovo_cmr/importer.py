@@ -45,6 +45,7 @@ from kosovo_cmr.import_fields import (
 )
 from kosovo_cmr.import_geometry import check_geometries
 from kosovo_cmr.import_identity import ON_CONFLICT, IdConflictError, check_identity
+from kosovo_cmr.import_mappings import read_mapping, source_renames
 from kosovo_cmr.import_places import check_places
 from kosovo_cmr.import_rejects import REJECTS_FORMATS, rejects_path, write_rejects
 from kosovo_cmr.import_report import (
@@ -116,6 +117,7 @@ def import_layer(
     progress: bool = False,
     set_values: dict[str, str] | None = None,
     valid_from=None,
+    mapping=None,
 ) -> ImportReport:
     """Import one source file into one layer of a store, accounting for every feature.
 
@@ -168,6 +170,11 @@ def import_layer(
         archive loaded oldest first gives each file its date; a date before the layer's
         latest version is refused (:meth:`kosovo_cmr.store.Store.write`).
 
+    mapping : str, path or FieldMapping, optional
+        A field mapping file (``--mapping``; a shipped name such as ``imsma_core``):
+        its entries the source has rename like ``field_map``, which wins
+        (:mod:`kosovo_cmr.import_mappings`).
+
     Returns
     -------
     ImportReport
@@ -197,18 +204,11 @@ def import_layer(
         rejects_file = rejects_path(
             source, rejects, rejects_format, overwrite=overwrite, store=store_obj.uri
         )
-    field_map = dict(field_map or {})
-    src, src_crs, notices = _read(
-        source,
-        schema,
-        src_layer=src_layer,
-        crs=crs,
-        encoding=encoding,
-        field_map=field_map,
-        bearing=bearing,
-        declination_deg=declination_deg,
-        max_misclosure_m=max_misclosure_m,
-    )
+    src, src_crs, notices, field_map = _read(
+        source, schema, src_layer=src_layer, crs=crs, encoding=encoding,
+        field_map=dict(field_map or {}), mapping=mapping, bearing=bearing,
+        declination_deg=declination_deg, max_misclosure_m=max_misclosure_m,
+    )  # fmt: skip
     issues = [list(i) for i in src.issues]
     fill_columns(src, schema, dict(set_values or {}), field_map=field_map, notices=notices)
     attrs = map_attributes(src, schema, source=source, field_map=field_map, notices=notices)
@@ -296,21 +296,28 @@ def _store(store_obj, report, accepted, schema, existing, replaced_ids, *, mode,
         )
 
 
-def _read(source, schema, *, crs, field_map, **options) -> tuple[SourceData, object, list[str]]:
-    """Step "read": the source's features, its CRS and the notices so far."""
+def _read(source, schema, *, crs, field_map, mapping=None, **options):
+    """Step "read": the source's features, its CRS, the notices so far and the renames.
+
+    The renames are ``field_map`` (``--map-fields``) over the entries of the mapping
+    file (``--mapping``, issue 16) whose field the source has.
+    """
+    file_map = read_mapping(mapping) if mapping is not None else None
     src = read_source(
         source,
         crs=crs,
         geometry_type=schema.geometry_type,
-        columns=field_map,
+        columns={**(file_map.fields(schema.name) if file_map else {}), **field_map},
         **options,
     )
     notices = list(src.notices)
+    field_map = source_renames(file_map, schema.name, src.frame.columns, explicit=field_map,
+                               notices=notices)  # fmt: skip
     rename_reserved(src, notices)
     keep = [*field_map, *schema.column_names]  # names --map-fields uses stay as they are
     src.frame = rename_case_twins(src.frame, notices, keep=keep)
     src_crs = _resolve_crs(src, crs, notices)
-    return src, src_crs, notices
+    return src, src_crs, notices, field_map
 
 
 def _resolve_crs(src: SourceData, crs, notices: list[str]):

@@ -80,6 +80,22 @@ traverse_max_misclosure_m: float = 5.0
 #: A GPX track becomes a polygon if its ends are at most this many metres apart.
 gpx_max_ring_gap_m: float = 25.0
 
+# --- issue 16: geocheck-grade QA (kosovo_cmr.qa) -------------------------------------------
+
+#: Consecutive vertices of a polygon farther apart than this many metres (geodesic) are
+#: reported as ``long_segment``. GICHD geocheck's ``geocheck_distance_polygon_points``
+#: view: "a distance between 2 consecutive points higher than the value defined in the
+#: query (default is 5000 m)".
+qa_max_segment_m: float = 5000.0
+
+#: Two polygons under different ids whose outlines are at most this many metres apart
+#: (Hausdorff distance, in :data:`metric_crs`) are reported as ``duplicate_polygon``.
+qa_duplicate_tolerance_m: float = 1.0
+
+#: Overlaps (hazards of the same kind, boundary units) and gaps between boundary units
+#: smaller than this many square metres (geodesic) are not reported.
+qa_min_area_m2: float = 1.0
+
 # --- issue 14: MGRS precision (kosovo_cmr.sources.tabular) ----------------------------------
 
 #: An MGRS reference stands for a square (``34TDN9020`` a 1 km square): its point is the

@@ -31,8 +31,15 @@ from kosovo_cmr.errors import StoreError
 from kosovo_cmr.schema import LAYERS
 from kosovo_cmr.store import open_store
 from kosovo_cmr.store.base import Store, provenance_frame
-from kosovo_cmr.store.migrate import RECORDS_COLUMNS, SCHEMA_VERSION
+from kosovo_cmr.store.migrate import ENTERED_COLUMNS, RECORDS_COLUMNS, SCHEMA_VERSION
 from kosovo_cmr.workflows.report import report_from_store
+
+#: The columns schemas 3 (records) and 4 (what the surveyor typed, issue 16) added: a
+#: store of schema 1 or 2 has none of them.
+LATER_COLUMNS = {
+    name: RECORDS_COLUMNS.get(name, ()) + ENTERED_COLUMNS.get(name, ())
+    for name in {**RECORDS_COLUMNS, **ENTERED_COLUMNS}
+}
 
 OLD_PROVENANCE = (
     "layer", "mode", "source", "written_at", "source_crs", "stored_crs", "feature_count",
@@ -91,7 +98,7 @@ class FrozenStore(Store):
 def demo_layers(demo_store):
     """The demo layers without the columns schema 3 added (as releases 0.1 and 0.2 had)."""
     return {
-        name: demo_store.read(name).drop(columns=list(RECORDS_COLUMNS.get(name, ())))
+        name: demo_store.read(name).drop(columns=list(LATER_COLUMNS.get(name, ())))
         for name in demo_store.layers()
     }
 
@@ -116,8 +123,11 @@ def test_a_0_1_geopackage_opens_migrates_and_reports_identically(
 
     with caplog.at_level(logging.WARNING, logger="kosovo_cmr.store.migrate"):
         store = open_store(path, create=False)
-    assert "migrated store" in caplog.text and "from schema version 1 to 3" in caplog.text
-    assert store.schema_version == SCHEMA_VERSION == 3
+    assert (
+        "migrated store" in caplog.text
+        and f"from schema version 1 to {SCHEMA_VERSION}" in caplog.text
+    )
+    assert store.schema_version == SCHEMA_VERSION == 4
     for name in before_layers:  # every feature kept, each the first version of its history
         pd.testing.assert_frame_equal(store.read(name), before_layers[name])
         versions = store.versions(name)
@@ -144,7 +154,7 @@ def test_a_0_1_geopackage_opens_migrates_and_reports_identically(
         k: v for k, v in before.items() if k != "store"
     }
     info = runner.invoke(cli, ["--store", str(path), "info", "--format", "json"])
-    assert json.loads(info.output)["schema_version"] == 3
+    assert json.loads(info.output)["schema_version"] == SCHEMA_VERSION
 
 
 def test_migration_is_one_transaction(tmp_path, demo_layers, monkeypatch):
@@ -204,7 +214,7 @@ def test_a_0_1_postgis_store_migrates(pg_url, demo_layers):  # noqa: F811
         for col in ("import_id", "valid_from", "source_sha256", "command", "added",
                     "changed", "removed"):  # fmt: skip
             conn.execute(f'ALTER TABLE "{schema}".kcmr_provenance DROP COLUMN {col}')
-        for name, columns in RECORDS_COLUMNS.items():  # and what version 3 added
+        for name, columns in LATER_COLUMNS.items():  # and what versions 3 and 4 added
             for col in columns:
                 conn.execute(f'ALTER TABLE "{schema}"."{name}" DROP COLUMN IF EXISTS {col}')
     names = list(demo_layers)
@@ -228,7 +238,7 @@ def _v2_hash(frame, layer):
     from kosovo_cmr.store.versions import VERSION_COLUMNS, row_hashes
 
     features = frame.drop(columns=["version_id", *VERSION_COLUMNS], errors="ignore")
-    return row_hashes(conform(features, layer).drop(columns=list(RECORDS_COLUMNS[layer])))
+    return row_hashes(conform(features, layer).drop(columns=list(LATER_COLUMNS[layer])))
 
 
 def build_v2_store(path, layers: dict) -> None:
@@ -246,7 +256,7 @@ def build_v2_store(path, layers: dict) -> None:
             )
             hashes[name] = dict(zip(versions.index, _v2_hash(versions, name), strict=True))
     with sqlite3.connect(path) as conn:
-        for name, columns in RECORDS_COLUMNS.items():
+        for name, columns in LATER_COLUMNS.items():
             if name not in layers:
                 continue
             for table in (name, f"kcmr_{name}_versions"):
@@ -272,10 +282,10 @@ def test_a_0_2_geopackage_opens_migrates_and_reports_identically(tmp_path, demo_
 
     with caplog.at_level(logging.WARNING, logger="kosovo_cmr.store.migrate"):
         store = open_store(path, create=False)
-    assert "from schema version 2 to 3" in caplog.text
+    assert f"from schema version 2 to {SCHEMA_VERSION}" in caplog.text
     n_hz, n_rl = len(demo_layers["hazards"]), len(demo_layers["releases"])
     assert f"{n_hz} hazards and {n_rl} releases had no verification recorded" in caplog.text
-    assert store.schema_version == 3
+    assert store.schema_version == SCHEMA_VERSION
     for name, frame in before_layers.items():  # every feature kept, every version kept
         pd.testing.assert_frame_equal(store.read(name), frame)
         after = store.versions(name)
@@ -317,9 +327,9 @@ def test_a_0_2_postgis_store_migrates_with_its_history(pg_url, demo_layers):  # 
         "priority"].iloc[0] != "low" else "high")  # fmt: skip
     store.write(moved, "hazards", mode="upsert", source="a resubmission")
     schema = _schema_of(pg_url)
-    versions = {n: store.versions(n) for n in RECORDS_COLUMNS}
+    versions = {n: store.versions(n) for n in LATER_COLUMNS}
     with psycopg.connect(_libpq_dsn(pg_url)) as conn:  # back to the 0.2 layout
-        for name, columns in RECORDS_COLUMNS.items():
+        for name, columns in LATER_COLUMNS.items():
             for table in (name, f"kcmr_{name}_versions"):
                 for col in columns:
                     conn.execute(f'ALTER TABLE "{schema}"."{table}" DROP COLUMN {col}')
@@ -333,7 +343,7 @@ def test_a_0_2_postgis_store_migrates_with_its_history(pg_url, demo_layers):  # 
                 )
         conn.execute(f"UPDATE \"{schema}\".kcmr_meta SET value = '2' WHERE key = 'schema_version'")
     reopened = open_store(pg_url)
-    assert reopened.schema_version == 3
+    assert reopened.schema_version == SCHEMA_VERSION
     history = feature_history(reopened, hid, layer="hazards")
     assert len(history) == 2 and history["changed_columns"].iloc[1] == "priority"
     assert (reopened.read("hazards")["verification"] == "reported").all()

@@ -25,7 +25,7 @@ EXIT_REJECTED = 3
 
 #: The options every command that reads a source shares (import, validate).
 _SOURCE_OPTIONS = [
-    click.argument("src", type=click.Path(dir_okay=False)),
+    click.argument("src", type=click.Path()),  # issue 16: a .gdb is a folder
     click.option(
         "--layer",
         "layer",
@@ -103,6 +103,17 @@ _SOURCE_OPTIONS = [
 ]
 
 
+_SOURCE_OPTIONS.append(  # issue 16
+    click.option(
+        "--mapping",
+        default=None,
+        metavar="NAME|FILE",
+        help="A field mapping file (TOML), or a shipped one: imsma_core, survey123, "
+        "kobotoolbox; --map-fields wins over it.",
+    )
+)
+
+
 def _source_options(func):
     """Decorate ``func`` with :data:`_SOURCE_OPTIONS`."""
     for option in reversed(_SOURCE_OPTIONS):
@@ -110,13 +121,20 @@ def _source_options(func):
     return func
 
 
-def _report(fmt: str, make_report) -> None:
-    """Print the report of ``make_report()``; exit 3 on rejects.
+def _report(fmt: str, make_report, make_qa=None) -> None:
+    """Print the report of ``make_report()`` (and the QA of ``make_qa()``); exit 3 on rejects.
 
     A failure propagates: the ``kcmr`` group prints it (as JSON with ``--format json``).
     """
     report = make_report()
-    click.echo(dumps(report.as_dict(), indent=None) if fmt == "json" else report.summary())
+    result = make_qa() if make_qa is not None else None  # issue 16
+    if fmt == "json":
+        extra = {"qa": result.to_dict()} if result is not None else {}
+        click.echo(dumps({**report.as_dict(), **extra}, indent=None))
+    else:
+        click.echo(report.summary())
+        if result is not None:
+            click.echo(result.summary())
     if report.rejected:
         sys.exit(EXIT_REJECTED)
 
@@ -152,9 +170,10 @@ def import_command(state, src, layer, map_fields, fmt, set_items=(), **options):
     """Import SRC into a layer of the store, accounting for every feature.
 
     Reads GeoPackage, Shapefile (also zipped), GeoJSON, KML/KMZ, GPX, FlatGeobuf, CSV
-    (WKT, X/Y or MGRS columns) and IMSMA turning-point tables (CSV, XLSX). Prints
-    read = imported + rejected, the reason codes, and where the rejects went. The store
-    is written once, atomically, or not at all.
+    (WKT, X/Y or MGRS columns), IMSMA turning-point tables (CSV, XLSX) and File
+    Geodatabases (.gdb, also zipped). Prints read = imported + rejected, the reason
+    codes, and where the rejects went, then the QA findings of the source with their
+    locations (see kcmr validate). The store is written once, atomically, or not at all.
     """
     from kosovo_cmr.import_set import parse_set
     from kosovo_cmr.importer import import_layer, parse_field_map
@@ -162,22 +181,99 @@ def import_command(state, src, layer, map_fields, fmt, set_items=(), **options):
     _report(fmt, lambda: import_layer(
         src, layer, store=state.store(create=True), field_map=parse_field_map(map_fields),
         progress=sys.stderr.isatty(), set_values=parse_set(set_items), **options,
-    ))  # fmt: skip
+    ), lambda: _import_qa(src, layer, parse_field_map(map_fields), options))  # fmt: skip
+
+
+# --- issue 16: validate runs the geocheck-grade QA and writes its findings -----------------
+
+#: The options of import and validate that say how to read the source (for the QA).
+_READ_OPTIONS = (
+    "src_layer", "crs", "encoding", "bearing", "declination_deg", "max_misclosure_m", "mapping",
+)  # fmt: skip
+
+
+def _import_qa(src, layer, field_map, options):
+    """Return the QA of an imported source, or ``None`` (with a warning) if it cannot run.
+
+    The import is done when this runs: a QA failure must not look like a failed import.
+    """
+    import logging
+
+    from kosovo_cmr.import_qa import check_source
+
+    try:
+        read = {k: options[k] for k in _READ_OPTIONS}
+        return check_source(src, layer, field_map=field_map, **read)
+    except Exception as exc:  # reported; the import stands
+        logging.getLogger("kosovo_cmr.qa").warning(
+            "QA of %s not run (%s); kcmr validate runs it alone", src, exc
+        )
+        return None
+
+
+def _validate_options(func):
+    """:data:`_SOURCE_OPTIONS`, ``--format`` also offering ``gpkg``, and the QA options."""
+    from kosovo_cmr.cli._options import output_option
+
+    func = output_option(
+        help="Write the QA findings here: a GeoPackage with --format gpkg (required), a "
+        "GeoJSON file with --format json (optional)."
+    )(func)
+    func = click.option(
+        "--max-segment",
+        "max_segment_m",
+        type=float,
+        default=None,
+        help="Report consecutive vertices farther apart than this, metres (default: "
+        "settings.qa_max_segment_m, 5000 as GICHD geocheck).",
+    )(func)
+    func = _source_options(func)
+    for param in func.__click_params__:
+        if param.name == "fmt":
+            param.type = click.Choice(["text", "json", "gpkg"])
+            param.help = "Output format: gpkg writes the QA findings to --output."
+    return func
 
 
 @click.command("validate")
-@_source_options
+@_validate_options
 @click.pass_obj
-def validate_command(state, src, layer, map_fields, fmt, set_items=(), **options):
-    """Check SRC as `kcmr import` would, and write nothing (a dry run).
+def validate_command(
+    state, src, layer, map_fields, fmt, output, overwrite, max_segment_m, set_items=(),
+    **options,
+):  # fmt: skip
+    """Check SRC as `kcmr import` would, and write nothing to the store (a dry run).
 
     Ids are checked against the store when it exists; ids already there are reported
-    as id_in_store. Exit code 0 if every feature would be imported, 3 otherwise.
+    as id_in_store. Then every geocheck-grade check (kosovo_cmr.qa) runs on the
+    features as read, and each finding is printed with its location (an invalid
+    polygon's point, a spike's vertex, an overlap's area). With --format gpkg (and
+    --output) the findings are written as points, lines and areas a GIS officer opens;
+    --format json prints them as GeoJSON. Exit code 0 if every feature would be
+    imported, 3 otherwise (QA findings alone do not change it).
     """
+    from kosovo_cmr.import_qa import check_source
     from kosovo_cmr.import_set import parse_set
     from kosovo_cmr.importer import parse_field_map, validate_source
+    from kosovo_cmr.outputs.qa_findings import write_findings
 
-    _report(fmt, lambda: validate_source(
-        src, layer, store=state.store_uri, field_map=parse_field_map(map_fields),
+    if fmt == "gpkg" and output is None:
+        raise click.UsageError("--format gpkg writes the findings to a file: pass --output")
+    field_map = parse_field_map(map_fields)
+    report = validate_source(
+        src, layer, store=state.store_uri, field_map=field_map,
         progress=sys.stderr.isatty(), set_values=parse_set(set_items), **options,
-    ))  # fmt: skip
+    )  # fmt: skip
+    read = {k: options[k] for k in _READ_OPTIONS}
+    result = check_source(src, layer, field_map=field_map, max_segment_m=max_segment_m, **read)
+    if output is not None:
+        write_findings(result, output, overwrite=overwrite)
+    if fmt == "json":
+        click.echo(dumps({**report.as_dict(), "qa": result.to_dict()}, indent=None))
+    else:
+        click.echo(report.summary())
+        click.echo(result.summary())
+        if output is not None:
+            click.echo(f"QA findings written to {output}")
+    if report.rejected:
+        sys.exit(EXIT_REJECTED)

@@ -38,6 +38,8 @@ from kosovo_cmr._files import atomic_output
 from kosovo_cmr.crs import require_crs
 from kosovo_cmr.errors import InputError
 from kosovo_cmr.outputs._files import wgs84
+from kosovo_cmr.outputs.entered_points import to_turning_points  # issue 16
+from kosovo_cmr.outputs.filegdb import to_filegdb  # issue 16
 from kosovo_cmr.outputs.gps import to_gpx, to_kml, to_kmz
 
 __all__ = [
@@ -59,6 +61,8 @@ FORMATS: dict[str, str] = {
     "gpkg": ".gpkg",
     "shp": ".shp",
     "csv": ".csv",
+    "gdb": ".gdb",  # issue 16: Esri File Geodatabase (kosovo_cmr.outputs.filegdb)
+    "turning-points": ".csv",  # issue 16: as typed (kosovo_cmr.outputs.entered_points)
 }
 
 #: Files a Shapefile is made of besides the ``.shp``, written and replaced with it.
@@ -250,6 +254,8 @@ _WRITERS = {
     "gpkg": to_gpkg,
     "shp": to_shapefile,
     "csv": to_csv,
+    "gdb": to_filegdb,  # issue 16
+    "turning-points": to_turning_points,  # issue 16
 }
 
 

@@ -442,6 +442,29 @@ SCHEMAS["devices"] = LayerSchema(
     ),
 )
 
+# --- issue 16: what the surveyor typed -----------------------------------------------------
+# A polygon read from a turning-point table keeps the cells as typed beside the computed
+# geometry, as IMSMA keeps user_entered_x/y/mgrs, coordrefsys, bearing and distance
+# (kosovo_cmr.sources.entered). Added after the columns of schema 3 (migration 4).
+
+
+def _entered() -> tuple[Column, ...]:
+    return (
+        Column("entered_points", "text", description="the turning points as typed (JSON: "
+               "point id, type, format, X/Y or MGRS text, bearing, distance, from point) "
+               "with each computed WGS 84 position"),
+        Column("entered_crs", "text",
+               description="the CRS the coordinates were typed in (e.g. EPSG:32634, MGRS)"),
+        Column("bearing_reference", "text", allowed=("grid", "true", "magnetic"),
+               description="how the typed bearings were read"),
+        Column("declination_deg", "float", minimum=-180.0, maximum=180.0,
+               description="magnetic declination used with magnetic bearings, east positive"),
+    )  # fmt: skip
+
+
+_extend("hazards", _entered())
+_extend("releases", _entered())
+
 #: The layer names, in the order a store lists them.
 LAYERS: tuple[str, ...] = tuple(SCHEMAS)
 

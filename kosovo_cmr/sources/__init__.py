@@ -30,6 +30,8 @@ from kosovo_cmr.errors import InputError
 __all__ = ["SourceData", "read_source", "TABLE_SUFFIXES", "VECTOR_SUFFIXES"]
 
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".zip", ".geojson", ".json", ".kml", ".kmz", ".gpx", ".fgb")
+#: issue 16: File Geodatabases (folders, or zipped), read by :mod:`~kosovo_cmr.sources.filegdb`.
+FOLDER_SUFFIXES = (".gdb",)
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx")
 
 
@@ -128,6 +130,10 @@ def read_source(
     from kosovo_cmr.sources import safety, sniff, tabular, traverse, vector
 
     p = sniff.check_path(path)
+    if _is_filegdb(p):  # issue 16: a .gdb folder, or a zip of one
+        from kosovo_cmr.sources.filegdb import read_filegdb
+
+        return read_filegdb(p, src_layer=src_layer)
     safety.check_size(p)
     suffix = p.suffix.lower()
     if suffix in TABLE_SUFFIXES:
@@ -157,3 +163,12 @@ def read_source(
         f"cannot import {p.name}: unknown file type {suffix or '(none)'}; supported: "
         f"{', '.join(VECTOR_SUFFIXES + TABLE_SUFFIXES)}"
     )
+
+
+def _is_filegdb(path) -> bool:
+    """Whether a source is a File Geodatabase: a ``.gdb`` folder or a ZIP holding one."""
+    from kosovo_cmr.sources.filegdb import zip_holds_filegdb
+
+    if path.suffix.lower() == ".gdb" or path.is_dir():
+        return True  # read_filegdb refuses a folder that is not one, by name
+    return path.suffix.lower() == ".zip" and path.is_file() and zip_holds_filegdb(path)

@@ -66,6 +66,7 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     "sqlite": ("GPKG",),
     "shapefile": ("ESRI Shapefile",),
     "flatgeobuf": ("FlatGeobuf",),
+    "filegdb": ("OpenFileGDB",),  # issue 16: a .gdb folder (sources.filegdb)
 }
 
 #: Contents opened with a GDAL connection prefix that pins the driver.

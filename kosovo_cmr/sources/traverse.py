@@ -44,6 +44,7 @@ from kosovo_cmr import settings
 from kosovo_cmr.errors import CRSError, InputError
 from kosovo_cmr.geometry_checks import Issue
 from kosovo_cmr.sources import SourceData
+from kosovo_cmr.sources.entered import TYPED_ROLES, crs_text, entered_json, entry_format
 from kosovo_cmr.sources.tabular import (
     MALFORMED,
     check_mgrs_precision,
@@ -347,6 +348,7 @@ def read_traverse(
                 "traverse_length_m": result.length_m,
                 "turning_points": len(group),
                 **_landmark_values(result, work),  # issue 15
+                **_entered(group, cols, result, work, crs=crs, options=options),  # issue 16
             }
         )
     notices.extend(_summary(path, varying, extra, bearing=bearing))
@@ -371,7 +373,35 @@ _EXTRA = (
     "misclosure_m", "misclosure_ratio", "traverse_length_m", "turning_points",
     "benchmark_id", "benchmark_lon", "benchmark_lat",
     "reference_id", "reference_lon", "reference_lat",
+    "entered_points", "entered_crs", "bearing_reference", "declination_deg",  # issue 16
 )  # fmt: skip
+
+
+def _typed(row, cols, role) -> str | None:
+    """Return a cell as typed (spaces kept; a number from a workbook as its text)."""
+    if role not in cols:
+        return None
+    v = row[cols[role]]
+    if v is None or (isinstance(v, float) and math.isnan(v)) or not str(v).strip():
+        return None
+    return str(v)
+
+
+def _entered(group, cols, result: TraverseResult, work, *, crs, options: dict) -> dict:
+    """Return what the surveyor typed for one polygon (:mod:`kosovo_cmr.sources.entered`)."""
+    typed = [{role: _typed(row, cols, role) for role in TYPED_ROLES}
+             for row in group.to_dict("records")]  # fmt: skip
+    computed = len(result.points) == len(typed) and not any(
+        i.code == "traverse_bad_point" for i in result.issues
+    )
+    legs = any(entry_format(t) == "leg" for t in typed)
+    magnetic = legs and options["bearing"] == "magnetic"
+    return {
+        "entered_points": entered_json(typed, result.points if computed else None, work=work),
+        "entered_crs": crs_text(crs, typed),
+        "bearing_reference": options["bearing"] if legs else None,
+        "declination_deg": options["declination_deg"] if magnetic else None,
+    }
 
 
 def _landmark_values(result: TraverseResult, work) -> dict:

@@ -16,6 +16,9 @@ version  layout
          ``depth_cm`` of releases, ``evidence_class``, ``evidence_source`` and
          ``depth_cm`` of evidence; the layers ``activities`` and ``devices`` are
          created by their first write
+4        what the surveyor typed (issue 16): ``entered_points``,
+         ``entered_crs``, ``bearing_reference`` and ``declination_deg`` of
+         hazards and releases (:mod:`kosovo_cmr.sources.entered`)
 =======  ==================================================================
 
 :func:`kosovo_cmr.store.open_store` migrates an older store in place when it opens it,
@@ -71,6 +74,7 @@ __all__ = [
     "MigrationSession",
     "MIGRATIONS",
     "RECORDS_COLUMNS",
+    "ENTERED_COLUMNS",
     "migrate",
     "meta_rows",
 ]
@@ -179,6 +183,27 @@ def _add_records(session: MigrationSession, layers: dict[str, gpd.GeoDataFrame])
         )
 
 
+#: Columns hazards and releases gained with schema version 4 (issue 16: what the
+#: surveyor typed, kosovo_cmr.sources.entered).
+ENTERED_COLUMNS: dict[str, tuple[str, ...]] = {
+    layer: ("entered_points", "entered_crs", "bearing_reference", "declination_deg")
+    for layer in ("hazards", "releases")
+}
+
+
+def _add_entered(session: MigrationSession, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Version 4: the turning points as typed, empty for every feature already stored.
+
+    The new columns have no default, so no version's hash changes (an empty column is no
+    value) and nothing is rehashed.
+    """
+    for layer in ENTERED_COLUMNS:
+        if layer in layers:
+            schema = get_schema(layer)
+            for name in ENTERED_COLUMNS[layer]:
+                session.add_column(layer, schema.column(name))
+
+
 #: The steps, in order; the last one's version is :data:`SCHEMA_VERSION`.
 MIGRATIONS: list[Migration] = [
     Migration(
@@ -190,6 +215,11 @@ MIGRATIONS: list[Migration] = [
         3,
         "records: verification, benchmarks, evidence class and source, depths",
         _add_records,
+    ),
+    Migration(
+        4,
+        "what the surveyor typed: entered turning points, CRS, bearing reference",
+        _add_entered,
     ),
 ]
 
