@@ -69,7 +69,11 @@ def run(name: str, parameters: dict) -> dict:
                                  feedback=feedback)  # fmt: skip
     except QgsProcessingException as exc:
         return {"error": " | ".join(feedback.errors) or str(exc)}
-    return {k: v for k, v in results.items() if isinstance(v, int | float | str) or v is None}
+    out = {k: v for k, v in results.items() if isinstance(v, int | float | str) or v is None}
+    loads = sorted(context.layersToLoadOnCompletion())
+    if loads:  # layers the algorithm adds to the project: each must open in QGIS
+        out["_loaded"] = {uri: QgsVectorLayer(uri, "x", "ogr").isValid() for uri in loads}
+    return out
 
 
 def style(uri: str) -> dict:
@@ -136,6 +140,14 @@ def main(store: str, out_dir: str, source: str) -> dict:
     source_layer = QgsVectorLayer(source, "operator delivery", "ogr")
     res["validate"] = run("validate", {
         "INPUT": source_layer, "LAYER": 0, "ACCOUNTING": str(out / "validate.gpkg"),
+    })  # fmt: skip
+    # issue 16: the geocheck-grade QA of the real municipal boundaries, as kcmr validate
+    from kosovo_cmr import settings
+
+    municipalities = QgsVectorLayer(str(settings.resolve_boundaries_path()), "2018", "ogr")
+    res["validate_qa"] = run("validate", {
+        "INPUT": municipalities, "LAYER": 4, "ACCOUNTING": str(out / "validate_qa.gpkg"),
+        "FINDINGS": str(out / "qa.gpkg"),
     })  # fmt: skip
     memory = source_layer.materialize(QgsFeatureRequest())  # not a file: copied first
     res["validate_memory"] = run("validate", {

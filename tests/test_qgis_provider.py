@@ -221,6 +221,25 @@ def test_validate_and_import_account_for_every_feature(run, source, tmp_path):
     assert sorted(imported["hazard_id"]) == ["OP-1", "OP-2"]
 
 
+def test_validate_writes_the_qa_findings_of_the_cli(run, boundaries_path):
+    """Issue 16: the same located findings as ``kcmr validate``, added to the project."""
+    _, out, res = run
+    cli_json = json.loads(kcmr("validate", str(boundaries_path), "--layer", "boundaries",
+                               "--format", "json"))  # fmt: skip
+    qa = res["validate_qa"]
+    assert "error" not in qa, qa
+    assert qa["QA_FINDINGS"] == len(cli_json["qa"]["findings"]["features"]) > 0
+    layers = {str(r[0]) for r in pyogrio.list_layers(out / "qa.gpkg")}
+    findings = gpd.GeoDataFrame(
+        pd.concat([gpd.read_file(out / "qa.gpkg", layer=name) for name in sorted(layers)]),
+        crs=4326,
+    )
+    assert findings["code"].value_counts().to_dict() == cli_json["qa"]["counts"]
+    overlap = findings[findings["code"] == "overlap"]
+    assert overlap["area_m2"].iloc[0] == pytest.approx(23.4e6, rel=0.01)  # Viti / Kllokot
+    assert qa["_loaded"] and all(qa["_loaded"].values())  # each layer opens in QGIS
+
+
 def test_qgis_opens_outputs_and_store_with_the_styles(run):
     _, _, res = run
     styles = res["styles"]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from qgis.core import (
     QgsProcessing,
+    QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
@@ -21,6 +22,8 @@ from qgis.core import (
     QgsProcessingParameterCrs,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
     QgsProcessingParameterVectorDestination,
     QgsProcessingParameterVectorLayer,
 )
@@ -184,7 +187,11 @@ class ValidateAlgorithm(KcmrAlgorithm):
     HELP = (
         "Run every check of the import on a layer and write nothing to the store (as "
         "`kcmr validate`). With a store, ids already in it are reported (id_in_store). "
-        "The accounting says what would become of every feature, and why."
+        "The accounting says what would become of every feature, and why. Then every "
+        "geocheck-grade check runs on the features as read (invalid polygons, spikes, "
+        "duplicate vertices and polygons, look-alike ids, long segments, overlaps and "
+        "gaps): the findings, each located, go to a GeoPackage whose layers (qa_points, "
+        "qa_lines, qa_areas) are added to the project."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -195,6 +202,25 @@ class ValidateAlgorithm(KcmrAlgorithm):
                 STORE, self.tr("Store (to check ids against)"), extension="gpkg", optional=True
             )
         )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                "MAX_SEGMENT",
+                self.tr("QA: longest distance between consecutive vertices, m (default 5000)"),
+                type=QgsProcessingParameterNumber.Double,
+                minValue=0.0,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                "FINDINGS",
+                self.tr("QA findings (GeoPackage: qa_points, qa_lines, qa_areas)"),
+                fileFilter="GeoPackage (*.gpkg)",
+                optional=True,
+                createByDefault=True,
+            )
+        )
+        self.addOutput(QgsProcessingOutputNumber("QA_FINDINGS", self.tr("QA findings")))
 
     def compute(self, parameters, context, feedback):
         """Call :func:`kosovo_cmr.importer.validate_source`."""
@@ -202,8 +228,36 @@ class ValidateAlgorithm(KcmrAlgorithm):
 
         store = self.parameterAsFile(parameters, STORE, context) or None
         src, sub = _source(self, parameters, context, feedback)
-        report = validate_source(
-            src, enum_value(self, parameters, "LAYER", context, _layers()), store=store,
-            src_layer=sub, **_options(self, parameters, context),
-        )  # fmt: skip
-        return _outputs(self, parameters, context, feedback, report)
+        layer = enum_value(self, parameters, "LAYER", context, _layers())
+        options = _options(self, parameters, context)
+        report = validate_source(src, layer, store=store, src_layer=sub, **options)
+        out = _outputs(self, parameters, context, feedback, report)
+        out.update(_qa(self, parameters, context, feedback, (src, sub, layer, options["crs"])))
+        return out
+
+
+def _qa(alg, parameters, context, feedback, what) -> dict:
+    """Run :func:`kosovo_cmr.import_qa.check_source` and write its findings, as validate."""
+    import pyogrio
+
+    from kosovo_cmr.import_qa import check_source
+    from kosovo_cmr.outputs.qa_findings import write_findings
+
+    src, sub, layer, crs = what
+    max_segment = parameters.get("MAX_SEGMENT")
+    result = check_source(
+        src, layer, src_layer=sub, crs=crs,
+        max_segment_m=None if max_segment in (None, "") else
+        alg.parameterAsDouble(parameters, "MAX_SEGMENT", context),
+    )  # fmt: skip
+    for line in result.summary().splitlines():
+        feedback.pushInfo(line)
+    out = {"QA_FINDINGS": len(result.findings), "FINDINGS": None}
+    path = alg.parameterAsFileOutput(parameters, "FINDINGS", context)
+    if path:
+        written = str(write_findings(result, path, overwrite=True))
+        out["FINDINGS"] = written
+        for name in [row[0] for row in pyogrio.list_layers(written)]:
+            details = QgsProcessingContext.LayerDetails(f"QA {name}", context.project(), "FINDINGS")
+            context.addLayerToLoadOnCompletion(f"{written}|layername={name}", details)
+    return out
