@@ -488,7 +488,7 @@ DEMO_STEPS: tuple[Callable[[DemoContext], None], ...] = (
 
 
 def _step(step) -> Callable[[DemoContext], None]:
-    """Return a step; a ``"module:function"`` string (0.2) still works, with a warning."""
+    """Return a step; a ``"module:function"`` string (before 0.2) still works, with a warning."""
     if callable(step):
         return step
     from kosovo_cmr import _deprecated
@@ -499,7 +499,7 @@ def _step(step) -> Callable[[DemoContext], None]:
     )
     module, _, name = step.partition(":")
     if module == __name__ and name.startswith("_step_"):
-        return globals()[name[1:]]  # the 0.2 private name of a step
+        return globals()[name[1:]]  # the private name a step had before 0.2
     return _deprecated.resolve(step)
 
 

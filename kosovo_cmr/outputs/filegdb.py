@@ -13,13 +13,16 @@ domain API, ``GDALDatasetAddFieldDomain``, is not exposed by pyogrio). The layer
 therefore written to a temporary GeoPackage whose columns carry the domains as
 GeoPackage schema-extension constraints (``gpkg_data_columns`` and
 ``gpkg_data_column_constraints``, constraint type ``enum``: OGC GeoPackage 1.3, the
-"Schema" extension), and GDAL's own ``ogr2ogr`` converts that GeoPackage to the
-geodatabase; ``ogr2ogr`` carries field domains across formats (GDAL 3.3+, OSGeo/gdal
-pull request 3638). ``ogr2ogr`` comes with GDAL's command-line tools (Debian:
-``gdal-bin``). Without it the layers are still written (with pyogrio) and the coded
-values go to a plain table ``kcmr_domains`` (``domain``, ``layer``, ``field``, ``code``,
-``description``) in the same geodatabase, with a warning: nothing is lost, but ArcGIS
-does not enforce them.
+"Schema" extension), and GDAL converts that GeoPackage to the geodatabase the way
+``ogr2ogr`` does, which carries field domains across formats (GDAL 3.3+, OSGeo/gdal
+pull request 3638): by ``GDALVectorTranslate``, ``ogr2ogr``'s engine in GDAL's C API,
+called in the process on the GDAL library pyogrio bundles
+(:mod:`kosovo_cmr.outputs._gdal_api`), so nothing beyond ``pip install`` is needed.
+Where that library cannot be called, GDAL's ``ogr2ogr`` program is run if installed
+(Debian: ``gdal-bin``). Without either, the layers are still written (with pyogrio) and
+the coded values go to a plain table ``kcmr_domains`` (``domain``, ``layer``, ``field``,
+``code``, ``description``) in the same geodatabase, with a warning: nothing is lost, but
+ArcGIS does not enforce them.
 
 The folder is written beside the target under a temporary name and renamed into place
 when complete; an existing ``.gdb`` is replaced only with ``overwrite=True``.
@@ -41,6 +44,7 @@ import pyogrio
 
 from kosovo_cmr.crs import require_crs
 from kosovo_cmr.errors import InputError
+from kosovo_cmr.outputs import _gdal_api
 from kosovo_cmr.schema import SCHEMAS
 
 __all__ = ["to_filegdb", "schema_domains", "DOMAINS_TABLE", "FIELD_NAMES", "ogr2ogr_path"]
@@ -131,7 +135,7 @@ def to_filegdb(
     tmp = target.with_name(f".{target.stem}.part-{secrets.token_hex(4)}.gdb")
     work = target.with_name(f".{target.stem}.part-{secrets.token_hex(4)}.gpkg")
     try:
-        if ogr2ogr_path() is not None:
+        if _gdal_api.available() or ogr2ogr_path() is not None:
             _via_geopackage(frames, work, tmp)
         else:
             _without_domains(frames, tmp)
@@ -163,12 +167,20 @@ def _via_geopackage(frames: dict, work: Path, tmp: Path) -> None:
         _add_constraints(db, frames)
     # Integer64 would become Real before GDAL 3.9's FileGDB 64-bit integers (and lose
     # its domain); the layers' counts fit in 32 bits.
-    command = [ogr2ogr_path(), "-f", "OpenFileGDB", "-mapFieldType", "Integer64=Integer",
-               os.fspath(tmp), os.fspath(work)]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not (tmp / "a00000001.gdbtable").is_file():
-        message = " ".join(done.stderr.split())[:300]
-        raise InputError(f"ogr2ogr could not write the geodatabase: {message}")
+    args = ["-f", "OpenFileGDB", "-mapFieldType", "Integer64=Integer"]
+    if _gdal_api.available():  # ogr2ogr's engine in the process: no GDAL tools needed
+        try:
+            _gdal_api.vector_translate(work, tmp, args)
+        except _gdal_api.GdalError as exc:
+            raise InputError(f"GDAL could not write the geodatabase: {exc}") from exc
+    else:
+        command = [ogr2ogr_path(), *args, os.fspath(tmp), os.fspath(work)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            message = " ".join(done.stderr.split())[:300]
+            raise InputError(f"ogr2ogr could not write the geodatabase: {message}")
+    if not (tmp / "a00000001.gdbtable").is_file():
+        raise InputError(f"GDAL wrote no File Geodatabase at {tmp}")
 
 
 def _add_constraints(db: sqlite3.Connection, frames: dict) -> None:
