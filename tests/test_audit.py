@@ -131,3 +131,37 @@ def test_kcmr_audit_json_on_the_demo_store(demo_store, tmp_path):
     assert sum(r["area_m2"] for r in rows) == pytest.approx(3_841_614 + 2_423_678, abs=1)
     layer = pyogrio.read_dataframe(out, layer="unsupported_land")
     assert len(layer) == 35 and layer["synthetic"].all()
+
+
+def test_the_map_layer_reads_only_evidence_near_hazards_and_loses_nothing(demo_store):
+    """Issue 14 on issue 17's map layer: evidence 1 km from every hazard is left out (so a
+    map of millions of points stays bounded) and the layer is the audit's own."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from kosovo_cmr.crs import to_metric
+    from kosovo_cmr.workflows.audit import MAP_AUDIT_REACH_M, audit_from_store, audit_map_layers
+    from kosovo_cmr.workflows.maps import read_layers
+
+    layers = read_layers(demo_store)
+    full = audit_from_store(layers).unsupported
+    near = audit_map_layers(layers)["unsupported_land"]
+    assert len(near) == len(full) > 0
+    a, b = (to_metric(f).set_index("hazard_id").sort_index() for f in (near, full))
+    assert list(a.index) == list(b.index)
+    assert (
+        shapely.area(shapely.symmetric_difference(a.geometry.values, b.geometry.values)).max()
+        < 1e-6
+    )
+    # far evidence (10 km east of every hazard) is not read: the layer does not change
+    ev = to_metric(layers["evidence"]).head(500).copy()
+    ev["geometry"] = ev.geometry.translate(xoff=60_000.0)
+    ev["evidence_id"] = [f"FAR-{i}" for i in range(len(ev))]
+    far = gpd.GeoDataFrame(pd.concat([to_metric(layers["evidence"]), ev]), crs=ev.crs)
+    hazards = to_metric(layers["hazards"])
+    assert shapely.distance(
+        np.asarray(ev.geometry.values)[:, None], np.asarray(hazards.geometry.values)[None]
+    ).min() > (MAP_AUDIT_REACH_M)
+    again = audit_map_layers({**layers, "evidence": far.to_crs(4326)})["unsupported_land"]
+    assert len(again) == len(near)

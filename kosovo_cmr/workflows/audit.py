@@ -146,14 +146,41 @@ def readings_from_store(
     )
 
 
+#: The map's audit layer considers the evidence within this distance of an active hazard
+#: (metres). Farther evidence cannot support a hazard's land: a fade-out disk reaches 50 m
+#: and a strike footprint a few hundred metres (DOMAIN.md: up to 123 x 244 m). It keeps
+#: ``kcmr map`` bounded on millions of evidence points far from any hazard (issue 14);
+#: ``kcmr audit`` reads all the evidence.
+MAP_AUDIT_REACH_M = 1_000.0
+
+
+def _near(evidence, hazards, reach_m: float):
+    """Return the evidence points within ``reach_m`` of any of ``hazards`` (metric CRS)."""
+    import numpy as np
+    import shapely
+
+    from kosovo_cmr.crs import to_metric
+
+    points = to_metric(evidence).geometry.values
+    tree = shapely.STRtree(to_metric(hazards).geometry.values)
+    hits = tree.query(points, predicate="dwithin", distance=reach_m)[0]
+    keep = np.zeros(len(evidence), dtype=bool)
+    keep[hits] = True
+    return evidence[keep]
+
+
 def audit_map_layers(layers: dict) -> dict:
     """Return the audit's map layer, ``unsupported_land`` (an empty dict without hazards).
 
     The unsupported part of each active hazard (:attr:`AuditResult.unsupported`), as
-    the audit computes it for today with the default rule and every footprint.
+    the audit computes it for today with the default rule and every footprint, from the
+    evidence within :data:`MAP_AUDIT_REACH_M` of an active hazard.
     """
     hazards, evidence = layers.get("hazards"), layers.get("evidence")
     if hazards is None or evidence is None or not len(_active(hazards)) or not len(evidence):
+        return {}
+    evidence = _near(evidence, _active(hazards), MAP_AUDIT_REACH_M)
+    if not len(evidence):
         return {}
     audit = audit_from_store(
         {
