@@ -25,6 +25,7 @@ import logging
 import math
 import os
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,6 +198,19 @@ def _open(path: Path, driver: str):
     return rasterio.open(path, driver=driver)  # only that driver: no VRT, no other
 
 
+@contextmanager
+def _open_basemap(path):
+    """Open a local GeoTIFF or MBTiles file that has a CRS: ``(dataset, path, driver)``."""
+    local = _local(path)
+    driver = sniff(local)
+    if driver not in ("GTiff", "MBTiles"):
+        raise InputError(f"{local}: a basemap is a GeoTIFF or MBTiles file, not {driver}")
+    with _open(local, driver) as ds:
+        if ds.crs is None:
+            raise InputError(f"{local}: the basemap has no CRS")
+        yield ds, local, driver
+
+
 def _credit_of(ds, path: Path, driver: str) -> str:
     if driver == "MBTiles":
         con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
@@ -299,14 +313,8 @@ def read_basemap(
     """
     from rasterio.warp import Resampling
 
-    local = _local(path)
-    driver = sniff(local)
-    if driver not in ("GTiff", "MBTiles"):
-        raise InputError(f"{local}: a basemap is a GeoTIFF or MBTiles file, not {driver}")
     transform, rows, cols, _ = _grid(bounds, resolution_m, max_pixels)
-    with _open(local, driver) as ds:
-        if ds.crs is None:
-            raise InputError(f"{local}: the basemap has no CRS")
+    with _open_basemap(path) as (ds, local, driver):
         paletted = ds.count == 1 and ds.colorinterp[0].name == "palette"
         how = Resampling.nearest if paletted else Resampling.bilinear
         n = min(ds.count, 4)
@@ -342,13 +350,7 @@ def raster_extent(path: str | os.PathLike, *, crs) -> tuple[tuple[float, ...], f
     """
     from rasterio.warp import calculate_default_transform
 
-    local = _local(path)
-    driver = sniff(local)
-    if driver not in ("GTiff", "MBTiles"):
-        raise InputError(f"{local}: a basemap is a GeoTIFF or MBTiles file, not {driver}")
-    with _open(local, driver) as ds:
-        if ds.crs is None:
-            raise InputError(f"{local}: the basemap has no CRS")
+    with _open_basemap(path) as (ds, _, _):
         transform, cols, rows = calculate_default_transform(
             ds.crs, crs, ds.width, ds.height, *ds.bounds
         )
