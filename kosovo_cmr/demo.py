@@ -235,17 +235,17 @@ def step_exchange(ctx: DemoContext) -> None:
     feature says it is SYNTHETIC).
     """
     from kosovo_cmr import qa
-    from kosovo_cmr.import_mappings import export_renames, read_mapping
-    from kosovo_cmr.outputs.filegdb import FIELD_NAMES, to_filegdb
+    from kosovo_cmr.outputs.export import export_layer
     from kosovo_cmr.outputs.qa_findings import write_findings
+    from kosovo_cmr.workflows.exchange import with_mapping
 
     hazards = ctx.store.read("hazards")
     result = qa.check(hazards, layer="hazards")
     findings = write_findings(result, ctx.output("DEMO-qa-hazards.gpkg"), overwrite=True)
-    renames = export_renames(read_mapping("imsma_core"), "hazards", hazards.columns)
-    imsma = hazards.rename(columns=renames)
-    imsma.attrs[FIELD_NAMES] = renames
-    gdb = to_filegdb({"hazards": imsma}, ctx.output("DEMO-hazards-imsma.gdb"), overwrite=True)
+    imsma = with_mapping(hazards, "hazards", "imsma_core")
+    gdb = export_layer(
+        imsma, ctx.output("DEMO-hazards-imsma.gdb"), fmt="gdb", name="hazards", overwrite=True
+    )
     ctx.add_output("QA findings of the SYNTHETIC hazards (kcmr validate --format gpkg)", findings)
     ctx.add_output("SYNTHETIC hazards for ArcGIS / IMSMA Core (File Geodatabase)", gdb)
     counts = ", ".join(f"{c} {n}" for c, n in result.counts().items()) or "no finding"

@@ -96,13 +96,10 @@ def command(state, fmt, layer, status, name_length, output, overwrite, mapping=N
     if kind == "turning-points" and not typed:  # issue 16
         fail(f"no {layer} feature has turning points as typed (entered_points): only "
              "polygons imported from a turning-point table have them")  # fmt: skip
-    if mapping is not None:  # issue 16
-        from kosovo_cmr.import_mappings import export_renames, read_mapping
-        from kosovo_cmr.outputs.filegdb import FIELD_NAMES
+    if mapping is not None:  # issue 16: a .gdb keeps each renamed column's domain
+        from kosovo_cmr.workflows.exchange import with_mapping
 
-        renames = export_renames(read_mapping(mapping), layer, gdf.columns)
-        gdf = gdf.rename(columns=renames)
-        gdf.attrs[FIELD_NAMES] = renames  # a .gdb keeps each renamed column's domain
+        gdf = with_mapping(gdf, layer, mapping)
     if kind == "gpx":
         length = NAME_LENGTH if name_length is None else name_length
         summary = write_gpx(gdf, output, name=layer, name_length=length, overwrite=overwrite)
